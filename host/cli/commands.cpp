@@ -1,0 +1,13 @@
+// The one list of the `lowvolt` program's commands; each cmd_<name>.cpp defines its
+// register_<name>_command(). Adding a command = one declaration and one call here.
+#include "cli.h"
+
+namespace lowvolt::cli {
+
+void register_info_command(Registry& registry);
+
+void register_commands(Registry& registry) {
+  register_info_command(registry);
+}
+
+}  // namespace lowvolt::cli

@@ -1,0 +1,137 @@
+#pragma once
+// Fixed-point weight quantization as in Stutz et al. (MLSys 2021), every row of the paper's
+// quantization table as composable options (QuantScheme), for m = 2..8 bits (codes in the low m
+// bits of a uint8 tensor, upper bits zero) and m = 16 (signed symmetric codes in an int16 tensor).
+//
+// Contract (all arithmetic in double, results stored as float32):
+//  - Range: per tensor (per_layer, weights and biases are separate tensors) or one range over all
+//    tensors given to quantize_all (global). With wmax > 0 the weights are first clamped to
+//    [-wmax, wmax] and the range is taken from the clamped weights.
+//  - Symmetric: qmax = max|w|, qmin = -qmax, Δ = qmax/(2^(m-1)-1) in weight units, x = w/Δ.
+//    Asymmetric: [qmin, qmax] = [min w, max w] is mapped linearly onto [-1, 1], Δ = 1/(2^(m-1)-1)
+//    in that normalised domain; equivalently x = (w - C)/S with C = (qmax+qmin)/2 and
+//    S = Δ·(qmax-qmin)/2 (DESIGN.md's integer datapath form).
+//  - Integer value v = trunc(x) (truncation, the paper's float-to-int conversion) or round(x)
+//    (rounding, half to even). Truncation snaps x to the nearest integer when it lies within the
+//    float32 representation error of the largest weight (a few 1e-5 code steps at 8 bits), so
+//    that dequantized float32 weights requantize to the same code; elsewhere it is plain trunc.
+//  - Signed codes: v in two's complement in the low m bits. Unsigned codes: c = v + z with
+//    z = 2^(m-1)-1. Quantization of in-range weights gives |v| <= 2^(m-1)-1; requantizing weights
+//    outside the range (e.g. after bit errors) clamps v to what m bits can store.
+//  - Dequantization: w = S·v + C with v recovered from the code (sign extension, or c - z);
+//    every one of the 2^m codes dequantizes to a finite value that requantizes to itself.
+//  - Degenerate ranges: an all-zero tensor gets qmax = 1 (symmetric) and a constant tensor c gets
+//    [c - |c|, c + |c|] (or [-1, 1] for c = 0), so constants dequantize exactly.
+//  - NaN or Inf weights are a user error (lowvolt::Error naming the tensor and its shape).
+// Tensor code uses only LibTorch operators, so it runs on whichever device the weights live on.
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lowvolt::host {
+
+/// One row of the paper's quantization table, plus optional weight clipping.
+struct QuantScheme {
+  /// Code width m in bits: 2..8 (uint8 codes in the low m bits) or 16 (int16, signed symmetric).
+  int bits = 8;
+  /// Range per tensor (true) or one global range over all tensors of quantize_all (false).
+  bool per_layer = true;
+  /// Map [qmin, qmax] linearly onto [-1, 1] before quantizing (true) or use [-qmax, qmax].
+  bool asymmetric = false;
+  /// Store c = v + 2^(m-1)-1 as an unsigned code (true) or v in two's complement (false).
+  bool unsigned_codes = false;
+  /// Round to nearest, ties to even (true) or truncate toward zero (false).
+  bool rounding = false;
+  /// If > 0: clamp weights to [-wmax, wmax] (weight units) before taking the range; 0 = off.
+  double wmax = 0.0;
+
+  /// Named preset at `bits` bits: "global" (global, symmetric, signed, trunc), "normal"
+  /// (per-layer, symmetric, signed, trunc), "asymmetric" (normal + asymmetric), "unsigned"
+  /// (asymmetric + unsigned codes), "rquant" (unsigned + rounding). Unknown name -> lowvolt::Error
+  /// listing the known ones; bad bits -> lowvolt::Error.
+  static QuantScheme preset(const std::string& name, int bits);
+  /// Names accepted by preset(), in table order.
+  static std::vector<std::string> preset_names();
+  /// The preset name if the flags equal one (",wmax=X" appended when clipping), else a
+  /// description such as "per-layer,asymmetric,signed,round".
+  std::string name() const;
+  /// Throws lowvolt::Error naming the field and value when the scheme is not valid.
+  void validate() const;
+};
+
+/// Everything needed to dequantize (and requantize) one tensor's codes.
+struct QuantParams {
+  /// Code width m in bits (2..8 or 16).
+  int bits = 8;
+  /// Whether the asymmetric mapping was used.
+  bool asymmetric = false;
+  /// Whether codes are stored unsigned (offset zero_point()).
+  bool unsigned_codes = false;
+  /// Whether values were rounded (true) or truncated (false).
+  bool rounding = false;
+  /// Lower end of the quantization range, in weight units (-qmax when symmetric).
+  double qmin = -1.0;
+  /// Upper end of the quantization range, in weight units.
+  double qmax = 1.0;
+  /// Δ: the code step, in weight units when symmetric, in the normalised [-1, 1] domain when
+  /// asymmetric.
+  double delta = 1.0 / 127.0;
+
+  /// S: the code step in weight units (= delta when symmetric, delta·(qmax-qmin)/2 otherwise).
+  double scale() const;
+  /// C: the weight value of integer value v = 0, in weight units (0 when symmetric).
+  double center() const;
+  /// z: the offset added to v to form an unsigned code (2^(m-1)-1), 0 for signed codes.
+  std::int64_t zero_point() const;
+  /// Largest integer value v that quantization of in-range weights produces: 2^(m-1)-1.
+  std::int64_t vmax() const;
+  /// Smallest integer value v that an m-bit code can hold under this encoding.
+  std::int64_t code_vmin() const;
+  /// Largest integer value v that an m-bit code can hold under this encoding.
+  std::int64_t code_vmax() const;
+  /// Mask of the stored bits, 2^m - 1.
+  std::uint32_t bit_mask() const;
+  /// Code tensor dtype: kUInt8 for m <= 8, kInt16 for m = 16.
+  torch::ScalarType code_dtype() const;
+};
+
+/// Codes of one tensor (same shape as the weights) and their parameters.
+struct QuantizedTensor {
+  /// Codes: uint8 with the m-bit code in the low m bits (m <= 8), or int16 (m = 16).
+  torch::Tensor codes;
+  /// Parameters to dequantize `codes`.
+  QuantParams params;
+};
+
+/// Quantizes and dequantizes weight tensors under one scheme. Stateless apart from the scheme;
+/// safe to share between threads.
+class Quantizer {
+ public:
+  /// Validates the scheme (lowvolt::Error on bad fields).
+  explicit Quantizer(QuantScheme scheme);
+  /// The scheme this quantizer applies.
+  const QuantScheme& scheme() const { return scheme_; }
+
+  /// Range parameters of one tensor under the scheme (per-tensor range, clipping applied).
+  QuantParams params_for(const torch::Tensor& weights) const;
+  /// Range parameters covering all tensors at once (the global range).
+  QuantParams params_for_all(const std::vector<torch::Tensor>& tensors) const;
+  /// Quantizes a floating-point tensor with its own range (per tensor, whatever per_layer says).
+  QuantizedTensor quantize(const torch::Tensor& weights) const;
+  /// Quantizes with given parameters (clipping of the scheme applied first); values outside the
+  /// range saturate at the code limits.
+  torch::Tensor quantize(const torch::Tensor& weights, const QuantParams& params) const;
+  /// Quantizes each tensor with its own range (per_layer) or one global range over all of them.
+  std::vector<QuantizedTensor> quantize_all(const std::vector<torch::Tensor>& tensors) const;
+  /// Dequantizes to float32 of the codes' shape, on the codes' device.
+  torch::Tensor dequantize(const QuantizedTensor& q) const;
+  /// Dequantizes codes (e.g. after bit errors; only the low m bits are read) with `params`.
+  torch::Tensor dequantize(const torch::Tensor& codes, const QuantParams& params) const;
+
+ private:
+  QuantScheme scheme_;
+};
+
+}  // namespace lowvolt::host

@@ -1,0 +1,464 @@
+#include "lowvolt/host/bit_errors.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <sstream>
+
+#include "lowvolt/common/atomic_file.h"
+#include "lowvolt/common/error.h"
+#include "lowvolt/host/bit_ops.h"
+
+namespace lowvolt::host {
+namespace {
+
+/// Stream identifiers mixed into the seed: one generator for positions, one for thresholds.
+constexpr std::uint64_t kPositionStream = 0x706f736974696f6eULL;   // "position"
+constexpr std::uint64_t kThresholdStream = 0x7468726573686f6cULL;  // "threshol"
+/// 2^-53: converts the top 53 bits of a 64-bit draw into a double in [0, 1).
+constexpr double kUnit53 = 1.0 / 9007199254740992.0;
+/// Bits reserved for the bit position in a packed cell (element << 5 | bit, bits <= 32).
+constexpr int kBitField = 5;
+constexpr char kPatternMagic[8] = {'L', 'V', 'P', 'A', 'T', 'T', '0', '1'};
+constexpr std::size_t kPatternHeaderBytes = 8 + 4 + 4 + 8;
+
+/// splitmix64 (Steele, Lea, Flood 2014): a well-mixed 64-bit seed for each stream.
+std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t z = seed ^ stream;
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+/// Uniform double in [0, 1) from a 64-bit draw (explicit, platform-independent conversion).
+double unit_closed_open(std::uint64_t draw) { return static_cast<double>(draw >> 11) * kUnit53; }
+/// Uniform double in (0, 1] (so that its log is finite).
+double unit_open_closed(std::uint64_t draw) {
+  return static_cast<double>((draw >> 11) + 1) * kUnit53;
+}
+
+/// Dtype of FixedPattern masks for `bits` stored bits.
+torch::ScalarType mask_dtype(int bits) {
+  return bits <= 8 ? torch::kUInt8 : (bits <= 16 ? torch::kInt16 : torch::kInt32);
+}
+
+/// Calls on_cell(cell, threshold, stuck_at_one) for every materialised cell among `total`
+/// cells, in increasing cell order. A cell is materialised with probability rates.candidate_rate()
+/// (geometric skipping: one log per materialised cell). Flip model: threshold uniform in
+/// [0, q). Stuck-at: a uniform u in [0, p01 + p10) says stuck at 1 when u < p01 (threshold u),
+/// else stuck at 0 (threshold u - p01). Thresholds are drawn only when `with_thresholds`; the
+/// position stream does not depend on it.
+template <typename OnCell>
+void for_each_cell(std::uint64_t total, const BitErrorRates& rates, std::uint64_t seed,
+                   bool with_thresholds, OnCell&& on_cell) {
+  const double q = rates.candidate_rate();
+  if (!(q > 0.0) || total == 0) return;
+  std::mt19937_64 positions(stream_seed(seed, kPositionStream));
+  std::mt19937_64 thresholds(stream_seed(seed, kThresholdStream));
+  const double r01 = rates.rate01();
+  const double r10 = rates.rate10();
+  const bool stuck = rates.stuck_at;
+  const double inv_log = q < 1.0 ? 1.0 / std::log1p(-q) : 0.0;
+  std::uint64_t cell = 0;
+  while (cell < total) {
+    if (q < 1.0) {
+      const double gap = std::floor(std::log(unit_open_closed(positions())) * inv_log);
+      if (gap >= static_cast<double>(total - cell)) break;
+      cell += static_cast<std::uint64_t>(gap);
+    }
+    double threshold = 0.0;
+    bool stuck_at_one = false;
+    if (with_thresholds) {
+      double u = q * unit_closed_open(thresholds());
+      if (u >= q) u = std::nextafter(q, 0.0);
+      if (stuck) {
+        stuck_at_one = u < r01;
+        threshold = stuck_at_one ? u : std::min(u - r01, std::nextafter(r10, 0.0));
+      } else {
+        threshold = u;
+      }
+    }
+    on_cell(cell, threshold, stuck_at_one);
+    ++cell;
+  }
+}
+
+/// Unsigned integer type of the same width as a code dtype, for bit arithmetic on raw data.
+template <typename Fn>
+void with_unsigned(torch::ScalarType dtype, Fn&& fn) {
+  switch (dtype_bits(dtype)) {
+    case 8:
+      fn(std::uint8_t{});
+      break;
+    case 16:
+      fn(std::uint16_t{});
+      break;
+    default:
+      fn(std::uint32_t{});
+      break;
+  }
+}
+
+/// Checks codes for injection: code dtype, `bits` within its width, `numel` elements.
+void check_target(const torch::Tensor& codes, int bits, std::int64_t numel, const char* what) {
+  check_codes(codes, bits, what);
+  if (codes.numel() != numel) {
+    fail(what, ": codes have ", codes.numel(), " elements, the bit error memory covers ", numel);
+  }
+}
+
+/// Streams random errors at `rates` straight into contiguous CPU codes.
+void inject_in_place(torch::Tensor& codes, int bits, const BitErrorRates& rates,
+                     std::uint64_t seed) {
+  const auto total = static_cast<std::uint64_t>(codes.numel()) * static_cast<std::uint64_t>(bits);
+  const auto ubits = static_cast<std::uint64_t>(bits);
+  const double r01 = rates.rate01();
+  const double r10 = rates.rate10();
+  with_unsigned(codes.scalar_type(), [&](auto zero) {
+    using U = decltype(zero);
+    U* data = static_cast<U*>(codes.data_ptr());
+    if (!rates.stuck_at && r01 == r10) {
+      for_each_cell(total, rates, seed, false, [&](std::uint64_t cell, double, bool) {
+        data[cell / ubits] ^= static_cast<U>(U{1} << (cell % ubits));
+      });
+    } else if (!rates.stuck_at) {
+      for_each_cell(total, rates, seed, true, [&](std::uint64_t cell, double t, bool) {
+        const U mask = static_cast<U>(U{1} << (cell % ubits));
+        U& word = data[cell / ubits];
+        if (t < ((word & mask) != 0 ? r10 : r01)) word = static_cast<U>(word ^ mask);
+      });
+    } else {
+      for_each_cell(total, rates, seed, true, [&](std::uint64_t cell, double, bool one) {
+        const U mask = static_cast<U>(U{1} << (cell % ubits));
+        U& word = data[cell / ubits];
+        word = one ? static_cast<U>(word | mask) : static_cast<U>(word & ~mask);
+      });
+    }
+  });
+}
+
+/// Runs `fn` on a contiguous CPU tensor holding codes' values and writes the result back.
+template <typename Fn>
+void on_cpu_contiguous(torch::Tensor& codes, Fn&& fn) {
+  if (codes.device().is_cpu() && codes.is_contiguous()) {
+    fn(codes);
+    return;
+  }
+  torch::Tensor work = codes.to(torch::kCPU).contiguous().clone();
+  fn(work);
+  codes.copy_(work);
+}
+
+void put_le(std::string& out, std::uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+}
+
+std::uint64_t get_le(const std::string& in, std::size_t at, int bytes) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) {
+    value |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+  }
+  return value;
+}
+
+}  // namespace
+
+// --- BitErrorRates -------------------------------------------------------------------------
+
+BitErrorRates BitErrorRates::uniform(double p) {
+  BitErrorRates rates;
+  rates.p = p;
+  return rates;
+}
+
+double BitErrorRates::rate01() const { return p01 >= 0 ? p01 : (stuck_at ? p / 2 : p); }
+
+double BitErrorRates::rate10() const { return p10 >= 0 ? p10 : (stuck_at ? p / 2 : p); }
+
+double BitErrorRates::candidate_rate() const {
+  return stuck_at ? rate01() + rate10() : std::max(rate01(), rate10());
+}
+
+void BitErrorRates::validate() const {
+  auto in_unit = [](double x) { return std::isfinite(x) && x >= 0.0 && x <= 1.0; };
+  if (!in_unit(p)) fail("bit error rate p=", p, " is outside [0, 1]");
+  if (!(p01 < 0 || in_unit(p01))) fail("bit error rate p01=", p01, " is outside [0, 1]");
+  if (!(p10 < 0 || in_unit(p10))) fail("bit error rate p10=", p10, " is outside [0, 1]");
+  if (std::isnan(p01) || std::isnan(p10)) fail("bit error rates p01/p10 must not be NaN");
+  if (stuck_at && rate01() + rate10() > 1.0) {
+    fail("stuck-at rates p01=", rate01(), " + p10=", rate10(), " exceed 1");
+  }
+}
+
+std::string BitErrorRates::describe() const {
+  std::ostringstream out;
+  if (p01 < 0 && p10 < 0) {
+    out << "p=" << p;
+  } else {
+    out << "p01=" << rate01() << ",p10=" << rate10();
+  }
+  if (stuck_at) out << ",stuck-at";
+  return out.str();
+}
+
+// --- RandomBitErrors -----------------------------------------------------------------------
+
+RandomBitErrors::RandomBitErrors(std::int64_t numel, int bits, double p_max, std::uint64_t seed)
+    : RandomBitErrors(numel, bits, BitErrorRates::uniform(p_max), seed) {}
+
+RandomBitErrors::RandomBitErrors(std::int64_t numel, int bits, const BitErrorRates& max_rates,
+                                 std::uint64_t seed)
+    : numel_(numel), bits_(bits), max_(max_rates), seed_(seed) {
+  if (numel < 0) fail("bit errors: numel=", numel, " must be >= 0");
+  if (bits < 1 || bits > 32) fail("bit errors: bits=", bits, " is outside 1..32");
+  max_.validate();
+  const auto total = static_cast<std::uint64_t>(numel) * static_cast<std::uint64_t>(bits);
+  const auto ubits = static_cast<std::uint64_t>(bits);
+  const double expected = static_cast<double>(total) * max_.candidate_rate();
+  first_.reserve(static_cast<std::size_t>(expected + 6 * std::sqrt(expected) + 16));
+  for_each_cell(total, max_, seed, true, [&](std::uint64_t cell, double t, bool one) {
+    const std::uint64_t packed = ((cell / ubits) << kBitField) | (cell % ubits);
+    if (max_.stuck_at && !one) {
+      second_.push_back({t, packed});
+    } else {
+      first_.push_back({t, packed});
+    }
+  });
+  const auto by_threshold = [](const Cell& a, const Cell& b) {
+    return a.threshold < b.threshold || (a.threshold == b.threshold && a.packed < b.packed);
+  };
+  std::sort(first_.begin(), first_.end(), by_threshold);
+  std::sort(second_.begin(), second_.end(), by_threshold);
+}
+
+void RandomBitErrors::check_rates(const BitErrorRates& rates) const {
+  rates.validate();
+  if (rates.stuck_at != max_.stuck_at) {
+    fail("bit errors: rates ", rates.describe(), " use a different model than the drawn ",
+         max_.describe());
+  }
+  if (rates.rate01() > max_.rate01() || rates.rate10() > max_.rate10()) {
+    fail("bit errors: rates ", rates.describe(), " exceed the drawn maximum ", max_.describe());
+  }
+}
+
+torch::Tensor RandomBitErrors::apply(const torch::Tensor& codes, double p) const {
+  BitErrorRates rates = BitErrorRates::uniform(p);
+  rates.stuck_at = max_.stuck_at;
+  return apply(codes, rates);
+}
+
+torch::Tensor RandomBitErrors::apply(const torch::Tensor& codes,
+                                     const BitErrorRates& rates) const {
+  check_target(codes, bits_, numel_, "bit errors");
+  torch::Tensor out = codes.clone(torch::MemoryFormat::Contiguous);
+  apply_(out, rates);
+  return out;
+}
+
+void RandomBitErrors::apply_(torch::Tensor& codes, const BitErrorRates& rates) const {
+  check_target(codes, bits_, numel_, "bit errors");
+  check_rates(rates);
+  const double r01 = rates.rate01();
+  const double r10 = rates.rate10();
+  const auto prefix = [](const std::vector<Cell>& cells, double rate) {
+    return static_cast<std::size_t>(
+        std::lower_bound(cells.begin(), cells.end(), rate,
+                         [](const Cell& c, double r) { return c.threshold < r; }) -
+        cells.begin());
+  };
+  constexpr std::uint64_t kBitMask = (std::uint64_t{1} << kBitField) - 1;
+  on_cpu_contiguous(codes, [&](torch::Tensor& target) {
+    with_unsigned(target.scalar_type(), [&](auto zero) {
+      using U = decltype(zero);
+      U* data = static_cast<U*>(target.data_ptr());
+      if (!max_.stuck_at) {
+        const std::size_t n = prefix(first_, std::max(r01, r10));
+        const bool symmetric = r01 == r10;
+        for (std::size_t i = 0; i < n; ++i) {
+          const Cell& c = first_[i];
+          const U mask = static_cast<U>(U{1} << (c.packed & kBitMask));
+          U& word = data[c.packed >> kBitField];
+          if (symmetric || c.threshold < ((word & mask) != 0 ? r10 : r01)) {
+            word = static_cast<U>(word ^ mask);
+          }
+        }
+      } else {
+        const std::size_t ones = prefix(first_, r01);
+        for (std::size_t i = 0; i < ones; ++i) {
+          const Cell& c = first_[i];
+          data[c.packed >> kBitField] |= static_cast<U>(U{1} << (c.packed & kBitMask));
+        }
+        const std::size_t zeros = prefix(second_, r10);
+        for (std::size_t i = 0; i < zeros; ++i) {
+          const Cell& c = second_[i];
+          data[c.packed >> kBitField] &= static_cast<U>(~(U{1} << (c.packed & kBitMask)));
+        }
+      }
+    });
+  });
+}
+
+std::int64_t RandomBitErrors::faulty_cells(const BitErrorRates& rates) const {
+  check_rates(rates);
+  const auto count_below = [](const std::vector<Cell>& cells, double rate) {
+    return static_cast<std::int64_t>(
+        std::lower_bound(cells.begin(), cells.end(), rate,
+                         [](const Cell& c, double r) { return c.threshold < r; }) -
+        cells.begin());
+  };
+  if (!max_.stuck_at) return count_below(first_, std::max(rates.rate01(), rates.rate10()));
+  return count_below(first_, rates.rate01()) + count_below(second_, rates.rate10());
+}
+
+// --- one-shot injection --------------------------------------------------------------------
+
+torch::Tensor inject_random(const torch::Tensor& codes, int bits, double p, std::uint64_t seed) {
+  return inject_random(codes, bits, BitErrorRates::uniform(p), seed);
+}
+
+torch::Tensor inject_random(const torch::Tensor& codes, int bits, const BitErrorRates& rates,
+                            std::uint64_t seed) {
+  check_codes(codes, bits, "inject_random");
+  rates.validate();
+  torch::Tensor out = codes.clone(torch::MemoryFormat::Contiguous);
+  on_cpu_contiguous(out, [&](torch::Tensor& target) { inject_in_place(target, bits, rates, seed); });
+  return out;
+}
+
+// --- FixedPattern --------------------------------------------------------------------------
+
+FixedPattern::FixedPattern(int bits, torch::Tensor flip, torch::Tensor set, torch::Tensor clear)
+    : bits_(bits) {
+  if (bits < 1 || bits > 32) fail("fixed pattern: bits=", bits, " is outside 1..32");
+  const torch::ScalarType dtype = mask_dtype(bits);
+  if (!flip.defined() || flip.dim() != 1 || flip.scalar_type() != dtype) {
+    fail("fixed pattern: flip mask must be a 1-D ", dtype, " tensor for bits=", bits);
+  }
+  const auto complete = [&](torch::Tensor& mask, const char* name) {
+    if (!mask.defined()) {
+      mask = torch::zeros_like(flip);
+      return;
+    }
+    if (mask.dim() != 1 || mask.scalar_type() != dtype || mask.numel() != flip.numel()) {
+      fail("fixed pattern: ", name, " mask must be a 1-D ", dtype, " tensor of ", flip.numel(),
+           " elements");
+    }
+  };
+  complete(set, "set");
+  complete(clear, "clear");
+  const torch::Tensor above = mask_scalar(dtype, ~low_mask(bits)).to(flip.device());
+  for (const auto* mask : {&flip, &set, &clear}) {
+    if (mask->bitwise_and(above).any().item<bool>()) {
+      fail("fixed pattern: a mask has bits at or above bits=", bits);
+    }
+  }
+  if (set.bitwise_and(clear).any().item<bool>()) {
+    fail("fixed pattern: a cell is both stuck at 1 and stuck at 0");
+  }
+  flip_ = flip.contiguous();
+  set_ = set.contiguous();
+  clear_ = clear.contiguous();
+}
+
+FixedPattern FixedPattern::random(std::int64_t numel, int bits, const BitErrorRates& rates,
+                                  std::uint64_t seed) {
+  if (numel < 0) fail("fixed pattern: numel=", numel, " must be >= 0");
+  if (bits < 1 || bits > 32) fail("fixed pattern: bits=", bits, " is outside 1..32");
+  rates.validate();
+  const torch::ScalarType dtype = mask_dtype(bits);
+  const auto zeros = torch::zeros({numel}, torch::TensorOptions().dtype(dtype));
+  if (!rates.stuck_at) {
+    if (rates.rate01() != rates.rate10()) {
+      fail("fixed pattern: flip rates p01=", rates.rate01(), " and p10=", rates.rate10(),
+           " differ, so the errors depend on the stored data; use stuck_at");
+    }
+    return FixedPattern(bits, inject_random(zeros, bits, rates, seed));
+  }
+  // Stuck-at cells: stuck at 1 shows on stored zeros, stuck at 0 on stored ones.
+  const torch::Tensor ones = mask_scalar(dtype, low_mask(bits)).expand({numel}).clone();
+  torch::Tensor set = inject_random(zeros, bits, rates, seed);
+  torch::Tensor clear = inject_random(ones, bits, rates, seed).bitwise_xor(ones);
+  return FixedPattern(bits, zeros, set, clear);
+}
+
+torch::Tensor FixedPattern::apply(const torch::Tensor& codes) const {
+  check_codes(codes, bits_, "fixed pattern");
+  if (codes.numel() != numel()) {
+    fail("fixed pattern: codes have ", codes.numel(), " elements, the pattern covers ", numel());
+  }
+  const auto dtype = codes.scalar_type();
+  const auto device = codes.device();
+  const auto as_codes = [&](const torch::Tensor& mask) {
+    return cast_bits(mask, dtype).to(device);
+  };
+  const torch::Tensor flat = codes.reshape({-1});
+  return set_clear_bits(flip_bits(flat, as_codes(flip_)), as_codes(set_), as_codes(clear_))
+      .reshape(codes.sizes());
+}
+
+std::int64_t FixedPattern::faulty_cells() const {
+  return popcount(flip_.bitwise_or(set_).bitwise_or(clear_), bits_).sum().item<std::int64_t>();
+}
+
+void FixedPattern::save(const std::string& path) const {
+  const int bytes = dtype_bits(flip_.scalar_type()) / 8;
+  const auto n = static_cast<std::size_t>(numel());
+  std::string out;
+  out.reserve(kPatternHeaderBytes + 3 * n * static_cast<std::size_t>(bytes));
+  out.append(kPatternMagic, sizeof(kPatternMagic));
+  put_le(out, static_cast<std::uint64_t>(bits_), 4);
+  put_le(out, static_cast<std::uint64_t>(bytes), 4);
+  put_le(out, static_cast<std::uint64_t>(n), 8);
+  for (const auto* mask : {&flip_, &set_, &clear_}) {
+    const torch::Tensor cpu = mask->to(torch::kCPU).contiguous();
+    with_unsigned(cpu.scalar_type(), [&](auto zero) {
+      using U = decltype(zero);
+      const U* data = static_cast<const U*>(cpu.data_ptr());
+      for (std::size_t i = 0; i < n; ++i) put_le(out, data[i], bytes);
+    });
+  }
+  write_file_atomic(path, out);
+}
+
+FixedPattern FixedPattern::load(const std::string& path) {
+  const std::string in = read_file(path);
+  if (in.size() < kPatternHeaderBytes || std::memcmp(in.data(), kPatternMagic, 8) != 0) {
+    fail("fixed pattern file ", path, ": not a LowVolt pattern (bad magic or too short)");
+  }
+  const auto bits = get_le(in, 8, 4);
+  const auto bytes = get_le(in, 12, 4);
+  const auto n = get_le(in, 16, 8);
+  if (bits < 1 || bits > 32) fail("fixed pattern file ", path, ": bits=", bits, " outside 1..32");
+  const torch::ScalarType dtype = mask_dtype(static_cast<int>(bits));
+  if (bytes != static_cast<std::uint64_t>(dtype_bits(dtype) / 8)) {
+    fail("fixed pattern file ", path, ": ", bytes, " bytes per element do not match bits=", bits);
+  }
+  if (n > (in.size() - kPatternHeaderBytes) / (3 * bytes) ||
+      in.size() != kPatternHeaderBytes + 3 * n * bytes) {
+    fail("fixed pattern file ", path, ": size ", in.size(), " bytes does not match numel=", n);
+  }
+  std::vector<torch::Tensor> masks;
+  std::size_t at = kPatternHeaderBytes;
+  for (int m = 0; m < 3; ++m) {
+    torch::Tensor mask = torch::empty({static_cast<std::int64_t>(n)},
+                                      torch::TensorOptions().dtype(dtype));
+    with_unsigned(dtype, [&](auto zero) {
+      using U = decltype(zero);
+      U* data = static_cast<U*>(mask.data_ptr());
+      for (std::uint64_t i = 0; i < n; ++i, at += bytes) {
+        data[i] = static_cast<U>(get_le(in, at, static_cast<int>(bytes)));
+      }
+    });
+    masks.push_back(mask);
+  }
+  try {
+    return FixedPattern(static_cast<int>(bits), masks[0], masks[1], masks[2]);
+  } catch (const Error& e) {
+    fail("fixed pattern file ", path, ": ", e.what());
+  }
+}
+
+}  // namespace lowvolt::host

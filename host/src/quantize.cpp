@@ -187,6 +187,10 @@ std::int64_t QuantParams::code_vmax() const {
   return unsigned_codes ? (std::int64_t{1} << bits) - 1 - zero_point() : vmax();
 }
 
+double QuantParams::snap_tolerance() const {
+  return std::ldexp(std::max(std::abs(qmin), std::abs(qmax)) / scale() + 1.0, -20);
+}
+
 std::uint32_t QuantParams::bit_mask() const {
   return static_cast<std::uint32_t>((std::uint64_t{1} << bits) - 1);
 }
@@ -235,8 +239,7 @@ torch::Tensor Quantizer::quantize(const torch::Tensor& weights, const QuantParam
   } else {
     // Snap to an integer within the float32 representation error of the largest weight (in code
     // steps), so that dequantized weights requantize to their code; elsewhere plain trunc.
-    const double largest = std::max(std::abs(params.qmin), std::abs(params.qmax)) / scale + 1.0;
-    const double tolerance = std::ldexp(largest, -20);
+    const double tolerance = params.snap_tolerance();
     torch::Tensor nearest = x.round();
     v = torch::where((x - nearest).abs() <= tolerance, nearest, x.trunc());
   }

@@ -12,9 +12,10 @@
 //    in that normalised domain; equivalently x = (w - C)/S with C = (qmax+qmin)/2 and
 //    S = Δ·(qmax-qmin)/2 (DESIGN.md's integer datapath form).
 //  - Integer value v = trunc(x) (truncation, the paper's float-to-int conversion) or round(x)
-//    (rounding, half to even). Truncation snaps x to the nearest integer when it lies within the
-//    float32 representation error of the largest weight (a few 1e-5 code steps at 8 bits), so
-//    that dequantized float32 weights requantize to the same code; elsewhere it is plain trunc.
+//    (rounding, half to even). Truncation snaps x to the nearest integer when it lies within
+//    QuantParams::snap_tolerance() of it (16× the float32 rounding error of the largest weight,
+//    1.2e-4 code steps at 8 bits), so that dequantized float32 weights requantize to the same
+//    code; elsewhere it is plain trunc.
 //  - Signed codes: v in two's complement in the low m bits. Unsigned codes: c = v + z with
 //    z = 2^(m-1)-1. Quantization of in-range weights gives |v| <= 2^(m-1)-1; requantizing weights
 //    outside the range (e.g. after bit errors) clamps v to what m bits can store.
@@ -91,6 +92,9 @@ struct QuantParams {
   std::int64_t code_vmin() const;
   /// Largest integer value v that an m-bit code can hold under this encoding.
   std::int64_t code_vmax() const;
+  /// Band, in code steps, around each integer within which truncation snaps to that integer:
+  /// 2^-20·(max(|qmin|, |qmax|)/S + 1), 16× the float32 rounding error of the largest weight.
+  double snap_tolerance() const;
   /// Mask of the stored bits, 2^m - 1.
   std::uint32_t bit_mask() const;
   /// Code tensor dtype: kUInt8 for m <= 8, kInt16 for m = 16.

@@ -1,0 +1,72 @@
+#pragma once
+// The networks LowVolt trains and evaluates. Contract:
+//  - Net maps float32 N×C×H×W images to N×classes logits.
+//  - Its "memory parameters" — the weights and biases of every convolution and linear layer, in
+//    forward order — are what the accelerator stores in its weight SRAM and what quantization and
+//    bit errors act on. Normalization parameters stay in floating point on the host side.
+//  - Normalization scales are reparameterised as 1 + α' (α' initialised to 0), so clipping every
+//    parameter to [-wmax, wmax] still allows the identity (the paper, section 4.2).
+//  - Construction draws the initial weights from LibTorch's global generator: call
+//    torch::manual_seed first for reproducible weights.
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lowvolt::host {
+
+/// Architecture and input shape of a Net.
+struct ModelConfig {
+  std::string arch = "cnn";   ///< "mlp" (784-256-256-10), "cnn" (default) or "simplenet"
+  std::string norm = "gn";    ///< "gn" (group norm), "bn" (batch norm) or "none"
+  double width = 1.0;         ///< channel multiplier (simplenet; the paper uses 0.5 on MNIST)
+  std::int64_t channels = 1;  ///< input channels (1 for MNIST-like, 3 for CIFAR-10)
+  std::int64_t height = 28;   ///< input height, in pixels
+  std::int64_t width_px = 28; ///< input width, in pixels
+  std::int64_t classes = 10;  ///< output classes
+
+  /// Throws lowvolt::Error naming the field and value when the configuration cannot be built.
+  void validate() const;
+};
+
+/// The known architecture names, for help texts and error messages.
+const std::vector<std::string>& arch_names();
+
+/// Normalization (group or batch) followed by the reparameterised affine map (1 + α')·x + β.
+struct ReparamNormImpl : torch::nn::Module {
+  /// `kind` is "gn" or "bn"; `channels` is the number of feature maps.
+  ReparamNormImpl(const std::string& kind, std::int64_t channels);
+  torch::Tensor forward(torch::Tensor x);
+
+  std::string kind;          ///< "gn" or "bn"
+  std::int64_t groups = 1;   ///< GroupNorm groups (gn only)
+  torch::Tensor alpha;       ///< α': scale offset, the scale is 1 + α'
+  torch::Tensor beta;        ///< β: shift
+  torch::Tensor running_mean;  ///< batch norm running statistics (bn only)
+  torch::Tensor running_var;   ///< batch norm running statistics (bn only)
+};
+TORCH_MODULE(ReparamNorm);
+
+/// A feed-forward classifier built from a ModelConfig.
+struct NetImpl : torch::nn::Module {
+  explicit NetImpl(ModelConfig config);
+  /// Logits, N×classes.
+  torch::Tensor forward(torch::Tensor x);
+
+  /// Weights and biases of every conv/linear layer, in forward order (weight before bias).
+  std::vector<torch::Tensor> memory_parameters() const;
+  /// Names of memory_parameters(), same order ("body.0.weight").
+  std::vector<std::string> memory_parameter_names() const;
+
+  ModelConfig config;             ///< what was built
+  torch::nn::Sequential body{nullptr};  ///< the layers, in order
+};
+TORCH_MODULE(Net);
+
+/// Total number of scalar parameters in memory_parameters() (= weight-memory size in words).
+std::int64_t memory_numel(const Net& net);
+
+}  // namespace lowvolt::host

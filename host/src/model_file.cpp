@@ -1,0 +1,201 @@
+#include "lowvolt/host/model_file.h"
+
+#include <torch/torch.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "lowvolt/common/atomic_file.h"
+#include "lowvolt/common/error.h"
+
+namespace lowvolt::host {
+namespace {
+
+constexpr char kMagic[8] = {'L', 'V', 'M', 'O', 'D', 'E', 'L', '1'};
+constexpr int kVersion = 1;
+
+static_assert(sizeof(float) == 4, "float32 tensors");
+
+void put_u64(std::string& out, std::uint64_t value) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+}
+
+std::uint64_t get_u64(const std::string& in, std::size_t at) {
+  std::uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) {
+    value = (value << 8) | static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)]);
+  }
+  return value;
+}
+
+bool little_endian() {
+  const std::uint16_t probe = 1;
+  unsigned char first = 0;
+  std::memcpy(&first, &probe, 1);
+  return first == 1;
+}
+
+template <typename T>
+T field(const nlohmann::json& object, const char* key, const std::string& path,
+        const char* section) {
+  const std::string name = *section == '\0' ? std::string(key) : std::string(section) + "." + key;
+  if (!object.is_object() || !object.contains(key)) {
+    fail(path, ": model file header lacks \"", name, "\"");
+  }
+  try {
+    return object.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    fail(path, ": model file header field \"", name, "\" has the wrong type");
+  }
+}
+
+}  // namespace
+
+ModelFile snapshot(const Net& net, const QuantScheme& quant) {
+  ModelFile file;
+  file.model = net->config;
+  file.quant = quant;
+  torch::NoGradGuard no_grad;
+  for (const auto& item : net->named_parameters()) {
+    file.tensors.emplace_back(item.key(), item.value().detach().to(torch::kFloat32).clone());
+  }
+  for (const auto& item : net->named_buffers()) {
+    file.tensors.emplace_back(item.key(), item.value().detach().to(torch::kFloat32).clone());
+  }
+  file.memory = net->memory_parameter_names();
+  return file;
+}
+
+Net instantiate(const ModelFile& file) {
+  Net net(file.model);
+  torch::NoGradGuard no_grad;
+  std::map<std::string, torch::Tensor> by_name(file.tensors.begin(), file.tensors.end());
+  auto assign = [&](const std::string& name, torch::Tensor target) {
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) fail("model file: tensor \"", name, "\" is missing");
+    if (it->second.sizes() != target.sizes()) {
+      fail("model file: tensor \"", name, "\" has shape ", it->second.sizes(), ", the ",
+           file.model.arch, " model needs ", target.sizes());
+    }
+    target.copy_(it->second);
+  };
+  for (auto& item : net->named_parameters()) assign(item.key(), item.value());
+  for (auto& item : net->named_buffers()) assign(item.key(), item.value());
+  return net;
+}
+
+void save_model_file(const ModelFile& file, const std::string& path) {
+  LV_CHECK(little_endian(), "model files are written on little-endian hosts only");
+  nlohmann::json header;
+  header["format"] = "lowvolt-model";
+  header["version"] = kVersion;
+  header["model"] = {{"arch", file.model.arch},         {"norm", file.model.norm},
+                     {"width", file.model.width},       {"channels", file.model.channels},
+                     {"height", file.model.height},     {"width_px", file.model.width_px},
+                     {"classes", file.model.classes}};
+  header["quant"] = {{"name", file.quant.name()},
+                     {"bits", file.quant.bits},
+                     {"per_layer", file.quant.per_layer},
+                     {"asymmetric", file.quant.asymmetric},
+                     {"unsigned_codes", file.quant.unsigned_codes},
+                     {"rounding", file.quant.rounding},
+                     {"wmax", file.quant.wmax}};
+  header["training"] = file.training;
+  header["metrics"] = nlohmann::json::object();
+  for (const auto& [key, value] : file.metrics) header["metrics"][key] = value;
+
+  header["memory"] = file.memory;
+  header["tensors"] = nlohmann::json::array();
+  std::uint64_t offset = 0;
+  for (const auto& [name, tensor] : file.tensors) {
+    LV_CHECK(tensor.scalar_type() == torch::kFloat32, "tensor " << name << " is not float32");
+    header["tensors"].push_back(
+        {{"name", name}, {"dtype", "float32"}, {"shape", tensor.sizes().vec()}, {"offset", offset}});
+    offset += static_cast<std::uint64_t>(tensor.numel()) * 4;
+  }
+  const std::string json = header.dump();
+  std::string bytes(kMagic, sizeof kMagic);
+  put_u64(bytes, json.size());
+  bytes += json;
+  bytes.reserve(bytes.size() + offset);
+  for (const auto& [name, tensor] : file.tensors) {
+    const auto contiguous = tensor.contiguous();
+    bytes.append(reinterpret_cast<const char*>(contiguous.data_ptr<float>()),
+                 static_cast<std::size_t>(contiguous.numel()) * 4);
+  }
+  write_file_atomic(path, bytes);
+}
+
+ModelFile load_model_file(const std::string& path) {
+  LV_CHECK(little_endian(), "model files are read on little-endian hosts only");
+  const std::string bytes = read_file(path);
+  if (bytes.size() < 16 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    fail(path, ": not a LowVolt model file (magic \"LVMODEL1\" missing)");
+  }
+  const std::uint64_t header_size = get_u64(bytes, 8);
+  if (header_size > bytes.size() - 16) {
+    fail(path, ": truncated model file (header of ", header_size, " bytes, file has ",
+         bytes.size(), ")");
+  }
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.substr(16, header_size));
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": model file header is not valid JSON (", e.what(), ")");
+  }
+  if (field<std::string>(header, "format", path, "") != "lowvolt-model") {
+    fail(path, ": header \"format\" is not \"lowvolt-model\"");
+  }
+  const int version = field<int>(header, "version", path, "");
+  if (version != kVersion) fail(path, ": model file version ", version, " is not ", kVersion);
+  const std::size_t data_start = 16 + header_size;
+  const std::uint64_t data_size = bytes.size() - data_start;
+
+  ModelFile file;
+  const auto m = field<nlohmann::json>(header, "model", path, "");
+  file.model.arch = field<std::string>(m, "arch", path, "model");
+  file.model.norm = field<std::string>(m, "norm", path, "model");
+  file.model.width = field<double>(m, "width", path, "model");
+  file.model.channels = field<std::int64_t>(m, "channels", path, "model");
+  file.model.height = field<std::int64_t>(m, "height", path, "model");
+  file.model.width_px = field<std::int64_t>(m, "width_px", path, "model");
+  file.model.classes = field<std::int64_t>(m, "classes", path, "model");
+  const auto q = field<nlohmann::json>(header, "quant", path, "");
+  file.quant.bits = field<int>(q, "bits", path, "quant");
+  file.quant.per_layer = field<bool>(q, "per_layer", path, "quant");
+  file.quant.asymmetric = field<bool>(q, "asymmetric", path, "quant");
+  file.quant.unsigned_codes = field<bool>(q, "unsigned_codes", path, "quant");
+  file.quant.rounding = field<bool>(q, "rounding", path, "quant");
+  file.quant.wmax = field<double>(q, "wmax", path, "quant");
+  try {
+    file.model.validate();
+    file.quant.validate();
+  } catch (const Error& e) {
+    fail(path, ": ", e.what());
+  }
+  file.training = field<std::map<std::string, std::string>>(header, "training", path, "");
+  file.metrics = field<std::map<std::string, double>>(header, "metrics", path, "");
+  file.memory = field<std::vector<std::string>>(header, "memory", path, "");
+  for (const auto& t : field<nlohmann::json>(header, "tensors", path, "")) {
+    const auto name = field<std::string>(t, "name", path, "tensors[]");
+    if (field<std::string>(t, "dtype", path, "tensors[]") != "float32") {
+      fail(path, ": tensor \"", name, "\" is not float32");
+    }
+    const auto shape = field<std::vector<std::int64_t>>(t, "shape", path, "tensors[]");
+    const auto offset = field<std::uint64_t>(t, "offset", path, "tensors[]");
+    std::uint64_t numel = 1;
+    for (const auto s : shape) {
+      if (s < 0) fail(path, ": tensor \"", name, "\" has a negative dimension");
+      numel *= static_cast<std::uint64_t>(s);
+    }
+    if (offset > data_size || numel * 4 > data_size - offset) {
+      fail(path, ": truncated model file (tensor \"", name, "\" ends past the data)");
+    }
+    auto tensor = torch::empty(shape, torch::kFloat32);
+    std::memcpy(tensor.data_ptr<float>(), bytes.data() + data_start + offset, numel * 4);
+    file.tensors.emplace_back(name, tensor);
+  }
+  return file;
+}
+
+}  // namespace lowvolt::host

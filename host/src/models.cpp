@@ -1,0 +1,182 @@
+#include "lowvolt/host/models.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+#include "lowvolt/common/error.h"
+
+namespace lowvolt::host {
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+/// GroupNorm groups for `channels`: 4 channels per group, at most 32 groups, dividing evenly.
+std::int64_t groups_for(std::int64_t channels) {
+  std::int64_t groups = std::clamp<std::int64_t>(channels / 4, 1, 32);
+  while (channels % groups != 0) --groups;
+  return groups;
+}
+
+std::int64_t scaled(std::int64_t channels, double width) {
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(channels) * width));
+}
+
+void add_conv_block(torch::nn::Sequential& body, std::int64_t in, std::int64_t out,
+                    std::int64_t kernel, const std::string& norm) {
+  body->push_back(torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, kernel).padding(kernel / 2).bias(true)));
+  if (norm != "none") body->push_back(ReparamNorm(norm, out));
+  body->push_back(torch::nn::ReLU());
+}
+
+torch::nn::Sequential build_mlp(const ModelConfig& c) {
+  torch::nn::Sequential body;
+  body->push_back(torch::nn::Flatten());
+  body->push_back(torch::nn::Linear(c.channels * c.height * c.width_px, 256));
+  body->push_back(torch::nn::ReLU());
+  body->push_back(torch::nn::Linear(256, 256));
+  body->push_back(torch::nn::ReLU());
+  body->push_back(torch::nn::Linear(256, c.classes));
+  return body;
+}
+
+torch::nn::Sequential build_cnn(const ModelConfig& c) {
+  torch::nn::Sequential body;
+  add_conv_block(body, c.channels, 32, 3, c.norm);
+  body->push_back(torch::nn::MaxPool2d(2));
+  add_conv_block(body, 32, 64, 3, c.norm);
+  body->push_back(torch::nn::MaxPool2d(2));
+  body->push_back(torch::nn::Flatten());
+  body->push_back(torch::nn::Linear(64 * (c.height / 4) * (c.width_px / 4), 128));
+  body->push_back(torch::nn::ReLU());
+  body->push_back(torch::nn::Linear(128, c.classes));
+  return body;
+}
+
+/// SimpleNet (Hasanpour et al. 2016) as the paper uses it: 13 convolutions (3×3, the two before
+/// the head 1×1) in four stages separated by 2×2 max pooling, global average pooling and one
+/// linear layer; `width` scales every channel count.
+torch::nn::Sequential build_simplenet(const ModelConfig& c) {
+  struct Layer {
+    std::int64_t channels;
+    std::int64_t kernel;
+    bool pool_after;
+  };
+  const std::vector<Layer> layers = {
+      {64, 3, false},  {128, 3, false}, {128, 3, false}, {128, 3, true},
+      {128, 3, false}, {128, 3, false}, {256, 3, true},  {256, 3, false},
+      {256, 3, true},  {512, 3, false}, {2048, 1, false}, {256, 1, false},
+      {256, 3, false}};
+  torch::nn::Sequential body;
+  std::int64_t in = c.channels;
+  for (const auto& layer : layers) {
+    const std::int64_t out = scaled(layer.channels, c.width);
+    add_conv_block(body, in, out, layer.kernel, c.norm);
+    if (layer.pool_after) body->push_back(torch::nn::MaxPool2d(2));
+    in = out;
+  }
+  body->push_back(torch::nn::AdaptiveAvgPool2d(1));
+  body->push_back(torch::nn::Flatten());
+  body->push_back(torch::nn::Linear(in, c.classes));
+  return body;
+}
+
+}  // namespace
+
+const std::vector<std::string>& arch_names() {
+  static const std::vector<std::string> names = {"mlp", "cnn", "simplenet"};
+  return names;
+}
+
+void ModelConfig::validate() const {
+  const auto& archs = arch_names();
+  if (std::find(archs.begin(), archs.end(), arch) == archs.end()) {
+    fail("model: unknown architecture '", arch, "' (known: ", join(archs), ")");
+  }
+  if (norm != "gn" && norm != "bn" && norm != "none") {
+    fail("model: unknown normalization '", norm, "' (known: gn, bn, none)");
+  }
+  if (!(width > 0.0 && width <= 8.0)) fail("model: width factor ", width, " is outside (0, 8]");
+  if (channels < 1 || classes < 2) {
+    fail("model: need ≥ 1 input channel and ≥ 2 classes, got ", channels, " and ", classes);
+  }
+  const std::int64_t min_side = arch == "simplenet" ? 8 : (arch == "cnn" ? 4 : 1);
+  if (height < min_side || width_px < min_side) {
+    fail("model: ", arch, " needs images of at least ", min_side, "×", min_side, ", got ", height,
+         "×", width_px);
+  }
+}
+
+ReparamNormImpl::ReparamNormImpl(const std::string& kind_, std::int64_t channels)
+    : kind(kind_), groups(groups_for(channels)) {
+  LV_CHECK(kind == "gn" || kind == "bn", "normalization kind " << kind);
+  alpha = register_parameter("alpha", torch::zeros({channels}));
+  beta = register_parameter("beta", torch::zeros({channels}));
+  if (kind == "bn") {
+    running_mean = register_buffer("running_mean", torch::zeros({channels}));
+    running_var = register_buffer("running_var", torch::ones({channels}));
+  }
+}
+
+torch::Tensor ReparamNormImpl::forward(torch::Tensor x) {
+  const auto scale = alpha + 1.0;
+  if (kind == "gn") return torch::group_norm(x, groups, scale, beta, 1e-5, true);
+  return torch::batch_norm(x, scale, beta, running_mean, running_var, is_training(), 0.1, 1e-5,
+                           true);
+}
+
+NetImpl::NetImpl(ModelConfig config_) : config(std::move(config_)) {
+  config.validate();
+  if (config.arch == "mlp") {
+    body = build_mlp(config);
+  } else if (config.arch == "cnn") {
+    body = build_cnn(config);
+  } else {
+    body = build_simplenet(config);
+  }
+  register_module("body", body);
+}
+
+torch::Tensor NetImpl::forward(torch::Tensor x) { return body->forward(x); }
+
+std::vector<torch::Tensor> NetImpl::memory_parameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& module : body->children()) {
+    if (const auto* conv = module->as<torch::nn::Conv2dImpl>()) {
+      out.push_back(conv->weight);
+      if (conv->bias.defined()) out.push_back(conv->bias);
+    } else if (const auto* linear = module->as<torch::nn::LinearImpl>()) {
+      out.push_back(linear->weight);
+      if (linear->bias.defined()) out.push_back(linear->bias);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> NetImpl::memory_parameter_names() const {
+  std::vector<std::string> out;
+  const auto children = body->named_children();
+  for (const auto& item : children) {
+    const auto& module = item.value();
+    const bool conv = module->as<torch::nn::Conv2dImpl>() != nullptr;
+    const bool linear = module->as<torch::nn::LinearImpl>() != nullptr;
+    if (!conv && !linear) continue;
+    out.push_back("body." + item.key() + ".weight");
+    const auto params = module->named_parameters(false);
+    if (params.contains("bias")) out.push_back("body." + item.key() + ".bias");
+  }
+  return out;
+}
+
+std::int64_t memory_numel(const Net& net) {
+  std::int64_t n = 0;
+  for (const auto& p : net->memory_parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace lowvolt::host

@@ -1,0 +1,192 @@
+// Models, the weight-memory glue (quantize → flat codes → dequantize into the parameters) and the
+// model file.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "lowvolt/common/error.h"
+#include "lowvolt/host/bit_errors.h"
+#include "lowvolt/host/model_file.h"
+#include "lowvolt/host/models.h"
+#include "lowvolt/host/weight_memory.h"
+
+namespace fs = std::filesystem;
+using lowvolt::host::ModelConfig;
+using lowvolt::host::Net;
+
+namespace {
+
+Net make(const std::string& arch, const std::string& norm = "gn", std::int64_t channels = 1,
+         std::int64_t side = 28) {
+  torch::manual_seed(0);
+  ModelConfig c;
+  c.arch = arch;
+  c.norm = norm;
+  c.channels = channels;
+  c.height = side;
+  c.width_px = side;
+  c.width = arch == "simplenet" ? 0.25 : 1.0;
+  return Net(c);
+}
+
+std::string temp_path(const std::string& name) {
+  return (fs::temp_directory_path() / ("lowvolt_models_" + name)).string();
+}
+
+}  // namespace
+
+// Every architecture maps a batch to one logit per class, with GN, BN and no normalization.
+TEST(Models, ForwardShapes) {
+  for (const std::string arch : {"mlp", "cnn", "simplenet"}) {
+    for (const std::string norm : {"gn", "bn", "none"}) {
+      Net net = make(arch, norm);
+      const auto out = net->forward(torch::rand({3, 1, 28, 28}));
+      EXPECT_EQ(out.sizes(), (std::vector<std::int64_t>{3, 10})) << arch << " " << norm;
+    }
+  }
+  Net cifar = make("cnn", "gn", 3, 32);
+  EXPECT_EQ(cifar->forward(torch::rand({2, 3, 32, 32})).sizes(), (std::vector<std::int64_t>{2, 10}));
+}
+
+// The cnn has the layer sizes: its memory holds conv 1→32, conv 32→64, fc 3136→128, fc 128→10.
+TEST(Models, CnnMemoryLayout) {
+  Net net = make("cnn");
+  const auto params = net->memory_parameters();
+  const auto names = net->memory_parameter_names();
+  ASSERT_EQ(params.size(), 8u);
+  ASSERT_EQ(names.size(), 8u);
+  EXPECT_EQ(params[0].sizes(), (std::vector<std::int64_t>{32, 1, 3, 3}));
+  EXPECT_EQ(params[2].sizes(), (std::vector<std::int64_t>{64, 32, 3, 3}));
+  EXPECT_EQ(params[4].sizes(), (std::vector<std::int64_t>{128, 64 * 7 * 7}));
+  EXPECT_EQ(params[6].sizes(), (std::vector<std::int64_t>{10, 128}));
+  EXPECT_EQ(lowvolt::host::memory_numel(net), 32 * 9 + 32 + 64 * 32 * 9 + 64 + 3136 * 128 + 128 + 1290);
+  const auto named = net->named_parameters();
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    EXPECT_TRUE(named[names[k]].is_same(params[k])) << names[k];
+  }
+}
+
+// Normalization starts as the identity affine map: scale 1 + α' with α' = 0 and shift 0, so
+// clipping all parameters to [-wmax, wmax] keeps the scale near 1.
+TEST(Models, ReparameterisedNormStartsAtIdentity) {
+  lowvolt::host::ReparamNorm norm("gn", 32);
+  EXPECT_TRUE(torch::equal(norm->alpha, torch::zeros({32})));
+  const auto x = torch::randn({2, 32, 4, 4});
+  const auto expected = torch::group_norm(x, norm->groups, {}, {}, 1e-5);
+  EXPECT_TRUE(torch::allclose(norm->forward(x), expected, 1e-5, 1e-6));
+}
+
+// The same seed builds the same weights.
+TEST(Models, SeededInitialisation) {
+  Net a = make("cnn");
+  Net b = make("cnn");
+  const auto pa = a->parameters();
+  const auto pb = b->parameters();
+  for (std::size_t k = 0; k < pa.size(); ++k) EXPECT_TRUE(torch::equal(pa[k], pb[k]));
+}
+
+// Loading the clean codes writes each parameter's own quantize→dequantize round trip (per-layer
+// ranges); a flipped word changes only the parameter that holds it; FloatBackup restores floats.
+TEST(WeightMemory, LoadCleanAndFaulty) {
+  Net net = make("cnn");
+  const auto params = net->memory_parameters();
+  std::vector<torch::Tensor> floats;
+  for (const auto& p : params) floats.push_back(p.detach().clone());
+  const auto scheme = lowvolt::host::QuantScheme::preset("normal", 8);
+  const lowvolt::host::Quantizer quantizer(scheme);
+  const lowvolt::host::WeightMemory memory(scheme, params);
+  ASSERT_EQ(memory.numel(), lowvolt::host::memory_numel(net));
+  const lowvolt::host::FloatBackup backup(params);
+
+  memory.load(memory.codes(), params);
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const auto expected = quantizer.dequantize(quantizer.quantize(floats[k]));
+    EXPECT_TRUE(torch::equal(params[k], expected)) << k;
+  }
+  // Flip the sign bit of the first word of parameter 4 (the first fc weight).
+  std::int64_t offset = 0;
+  for (std::size_t k = 0; k < 4; ++k) offset += params[k].numel();
+  auto faulty = memory.codes().clone();
+  faulty[offset] = faulty[offset].bitwise_xor(0x80);
+  const auto before = params[4].detach().clone();
+  memory.load(faulty, params);
+  EXPECT_EQ(params[4].ne(before).sum().item<std::int64_t>(), 1);
+  EXPECT_EQ(params[3].ne(quantizer.dequantize(quantizer.quantize(floats[3]))).sum().item<std::int64_t>(), 0);
+
+  backup.restore(params);
+  for (std::size_t k = 0; k < params.size(); ++k) EXPECT_TRUE(torch::equal(params[k], floats[k]));
+}
+
+// Clipping clamps every value into [-wmax, wmax] and leaves smaller values alone.
+TEST(WeightMemory, Clip) {
+  auto t = torch::tensor({-0.5f, -0.05f, 0.0f, 0.07f, 0.3f});
+  lowvolt::host::clip_parameters({t}, 0.1);
+  EXPECT_TRUE(torch::equal(t, torch::tensor({-0.1f, -0.05f, 0.0f, 0.07f, 0.1f})));
+}
+
+// A model file round-trips weights, buffers, configuration, scheme, options and metrics, and the
+// rebuilt network computes the same logits.
+TEST(ModelFile, RoundTrip) {
+  Net net = make("cnn", "bn");
+  net->eval();
+  auto file = lowvolt::host::snapshot(net, lowvolt::host::QuantScheme::preset("rquant", 4));
+  file.training = {{"epochs", "3"}, {"method", "randbet"}};
+  file.metrics = {{"test_error", 0.125}};
+  const std::string path = temp_path("roundtrip.lvm");
+  lowvolt::host::save_model_file(file, path);
+  const auto loaded = lowvolt::host::load_model_file(path);
+  fs::remove(path);
+  EXPECT_EQ(loaded.model.arch, "cnn");
+  EXPECT_EQ(loaded.model.norm, "bn");
+  EXPECT_EQ(loaded.quant.name(), file.quant.name());
+  EXPECT_EQ(loaded.quant.bits, 4);
+  EXPECT_EQ(loaded.training, file.training);
+  EXPECT_EQ(loaded.metrics, file.metrics);
+  EXPECT_EQ(loaded.memory, net->memory_parameter_names());
+  ASSERT_EQ(loaded.tensors.size(), file.tensors.size());
+  Net copy = lowvolt::host::instantiate(loaded);
+  copy->eval();
+  const auto x = torch::rand({4, 1, 28, 28});
+  EXPECT_TRUE(torch::equal(net->forward(x), copy->forward(x)));
+}
+
+// A file that is not a model file, a truncated one and one missing a tensor are errors naming
+// the problem.
+TEST(ModelFileErrors, BadFiles) {
+  const std::string path = temp_path("bad.lvm");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "not a model";
+  }
+  EXPECT_THROW(lowvolt::host::load_model_file(path), lowvolt::Error);
+  Net net = make("mlp");
+  auto file = lowvolt::host::snapshot(net, lowvolt::host::QuantScheme::preset("normal", 8));
+  lowvolt::host::save_model_file(file, path);
+  const auto size = fs::file_size(path);
+  fs::resize_file(path, size - 100);
+  try {
+    lowvolt::host::load_model_file(path);
+    FAIL() << "expected lowvolt::Error";
+  } catch (const lowvolt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+  }
+  fs::remove(path);
+  file.tensors.pop_back();
+  EXPECT_THROW(lowvolt::host::instantiate(file), lowvolt::Error);
+  EXPECT_THROW(lowvolt::host::load_model_file(temp_path("missing.lvm")), lowvolt::Error);
+}
+
+// Unknown architectures or normalizations and impossible input sizes are errors.
+TEST(ModelsErrors, BadConfig) {
+  ModelConfig c;
+  c.arch = "resnet";
+  EXPECT_THROW(c.validate(), lowvolt::Error);
+  c = ModelConfig{};
+  c.norm = "ln";
+  EXPECT_THROW(c.validate(), lowvolt::Error);
+  c = ModelConfig{};
+  c.height = 2;
+  EXPECT_THROW(c.validate(), lowvolt::Error);
+}

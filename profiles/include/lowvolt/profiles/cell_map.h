@@ -1,0 +1,123 @@
+#pragma once
+// The cell map of a chip: per bit cell a critical voltage code and a failure kind (see
+// docs/memory-model.md), plus the chip-wide intermittency sigma_code and hash seed.
+// Contract:
+//  - Geometry is arrays × rows × cols; cell (a, r, c) lives at cell_index(a, r, c, rows, cols).
+//  - Columns are the bits of a row; a row is ceil(cols / 64) 64-bit words, word w holding
+//    columns [64·w, 64·w + 64) with column 64·w in bit 0 (a 64-column array is one word per
+//    row; the paper's 128-column chips have two words per row). Bits past `cols` in a last,
+//    partial word do not exist and are never faulty.
+//  - A cell is faulty at supply code V (persistent view) iff vc > V, so a lower supply fails a
+//    superset by construction. faults_at() computes every word's masks once per supply.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lowvolt/profiles/read_model.h"
+
+namespace lowvolt::profiles {
+
+/// Size of a chip in bit cells.
+struct Geometry {
+  std::uint32_t arrays = 1;  ///< SRAM arrays (= weight-buffer banks)
+  std::uint32_t rows = 512;  ///< words (rows) per array
+  std::uint32_t cols = 64;   ///< bits per row (columns)
+
+  /// Total number of bit cells.
+  std::uint64_t cells() const { return std::uint64_t{arrays} * rows * cols; }
+  /// 64-bit words per row: ceil(cols / 64).
+  std::uint32_t words_per_row() const { return (cols + 63) / 64; }
+  /// Total number of 64-bit words.
+  std::uint64_t words() const { return std::uint64_t{arrays} * rows * words_per_row(); }
+  bool operator==(const Geometry& o) const {
+    return arrays == o.arrays && rows == o.rows && cols == o.cols;
+  }
+};
+
+/// Largest chip accepted, in cells (2^32: 512 MiB of codes); guards allocations on bad input.
+inline constexpr std::uint64_t kMaxCells = std::uint64_t{1} << 32;
+
+/// Checks a geometry (every dimension ≥ 1, cells ≤ kMaxCells); throws lowvolt::Error naming
+/// `what` (a file or option) otherwise.
+void check_geometry(const Geometry& g, const std::string& what);
+
+class FaultMasks;
+
+/// Per-cell critical voltage codes and failure kinds of one chip.
+class CellMap {
+ public:
+  /// A map of `g` with every cell at vc = 0 (never faulty) and kind flip.
+  explicit CellMap(Geometry g = {}, std::uint16_t sigma_code = 0, std::uint64_t seed = 0);
+
+  /// The chip's size.
+  const Geometry& geometry() const { return geometry_; }
+  /// Chip-wide per-read noise σ_n, in code units (1/4096 × Vmin); 0 = persistent faults.
+  std::uint16_t sigma_code() const { return sigma_code_; }
+  /// Chip-wide seed of the intermittent hash.
+  std::uint64_t seed() const { return seed_; }
+  void set_sigma_code(std::uint16_t s) { sigma_code_ = s; }
+  void set_seed(std::uint64_t s) { seed_ = s; }
+
+  /// Critical voltage codes in cell_index order (1/4096 × Vmin).
+  const std::vector<std::uint16_t>& vc() const { return vc_; }
+  std::vector<std::uint16_t>& vc() { return vc_; }
+  /// Failure kinds (FailureKind values) in cell_index order.
+  const std::vector<std::uint8_t>& kind() const { return kind_; }
+  std::vector<std::uint8_t>& kind() { return kind_; }
+
+  /// Number of cells with vc > vdd (faulty in the persistent view) at supply code `vdd`.
+  std::uint64_t count_faulty(std::uint16_t vdd) const;
+  /// Every word's masks at supply code `vdd` (done once per supply).
+  FaultMasks faults_at(std::uint16_t vdd) const;
+
+  bool operator==(const CellMap& o) const {
+    return geometry_ == o.geometry_ && sigma_code_ == o.sigma_code_ && seed_ == o.seed_ &&
+           vc_ == o.vc_ && kind_ == o.kind_;
+  }
+
+ private:
+  Geometry geometry_;
+  std::uint16_t sigma_code_ = 0;
+  std::uint64_t seed_ = 0;
+  std::vector<std::uint16_t> vc_;
+  std::vector<std::uint8_t> kind_;
+};
+
+/// The masks of every word of a chip at one supply voltage, and the read through them.
+/// Holds a reference to the CellMap's vc codes (for candidate cells): keep the map alive.
+class FaultMasks {
+ public:
+  FaultMasks(const CellMap& map, std::uint16_t vdd, std::vector<WordFaults> words);
+
+  /// Supply code these masks are for (1/4096 × Vmin).
+  std::uint16_t vdd() const { return vdd_; }
+  /// Chip geometry.
+  const Geometry& geometry() const { return map_->geometry(); }
+  /// Masks of word `w` of row `row` of array `array`.
+  const WordFaults& word(std::uint32_t array, std::uint32_t row, std::uint32_t w) const {
+    return words_[word_index(array, row, w)];
+  }
+  /// All words in (array, row, w) order.
+  const std::vector<WordFaults>& words() const { return words_; }
+  /// Linear word index (array × rows + row) × words_per_row + w.
+  std::uint64_t word_index(std::uint32_t array, std::uint32_t row, std::uint32_t w) const {
+    return (std::uint64_t{array} * map_->geometry().rows + row) * words_per_row_ + w;
+  }
+  /// Per-bit faulty mask of word `word` (linear index) on read r of its array.
+  std::uint64_t faulty(std::uint64_t word, std::uint32_t r) const;
+  /// What the r-th read of its array returns for word `word` (linear index) storing `stored`.
+  std::uint64_t read(std::uint64_t word, std::uint64_t stored, std::uint32_t r) const {
+    return apply_faults(stored, faulty(word, r), words_[word]);
+  }
+  /// What a write of `data` leaves stored when it is the r-th access (stuck cells keep their
+  /// value; flips affect reads only).
+  std::uint64_t write(std::uint64_t word, std::uint64_t data, std::uint32_t r) const;
+
+ private:
+  const CellMap* map_;
+  std::uint16_t vdd_;
+  std::uint32_t words_per_row_;
+  std::vector<WordFaults> words_;
+};
+
+}  // namespace lowvolt::profiles

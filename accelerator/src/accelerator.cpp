@@ -1,0 +1,89 @@
+// The backend registry and the backend-independent helpers of accelerator.h.
+#include "lowvolt/accelerator/accelerator.h"
+
+#include <mutex>
+
+#include "lowvolt/common/error.h"
+#include "lowvolt/profiles/read_model.h"
+
+namespace lowvolt::accelerator {
+
+namespace {
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, AcceleratorFactory> factories;
+};
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+}  // namespace
+
+void check_tile_config(const TileConfig& cfg) {
+  if (cfg.rows < 1 || cfg.rows > hw::kPeRows) {
+    fail("accelerator: tile_cfg.rows = ", cfg.rows, " outside 1..", hw::kPeRows);
+  }
+  if (cfg.cols < 1 || cfg.cols > hw::kPeCols) {
+    fail("accelerator: tile_cfg.cols = ", cfg.cols, " outside 1..", hw::kPeCols);
+  }
+  if (cfg.wbits < 1 || cfg.wbits > hw::kMaxWbits) {
+    fail("accelerator: tile_cfg.wbits = ", cfg.wbits, " outside 1..", hw::kMaxWbits);
+  }
+}
+
+std::uint64_t encode_tile_config(const TileConfig& cfg) {
+  check_tile_config(cfg);
+  return hw::encode(hw::TileCfgCmd{cfg.rows, cfg.cols, cfg.wbits, cfg.act_zero, cfg.w_zero,
+                                   cfg.act_signed ? 1u : 0u, cfg.w_signed ? 1u : 0u});
+}
+
+profiles::Geometry buffer_geometry() {
+  return profiles::Geometry{hw::kBanks, hw::kSramRows, hw::kSramCols};
+}
+
+void Accelerator::set_vdd(double v_over_vmin) { set_vdd_code(profiles::vdd_code(v_over_vmin)); }
+
+std::vector<std::int32_t> Accelerator::run(std::uint32_t w_bit_addr,
+                                           const std::vector<std::uint64_t>& activations,
+                                           const TileConfig& current) {
+  std::vector<std::int32_t> out(std::size_t{current.rows} * current.cols);
+  run(w_bit_addr, activations.data(), activations.size(), out.data());
+  return out;
+}
+
+void register_accelerator(const std::string& name, AcceleratorFactory factory) {
+  LV_CHECK(factory, "register_accelerator: empty factory for '" << name << "'");
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.factories[name] = std::move(factory);
+}
+
+std::unique_ptr<Accelerator> make_accelerator(const std::string& name,
+                                              const AcceleratorConfig& config) {
+  AcceleratorFactory factory;
+  {
+    auto& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    const auto it = r.factories.find(name);
+    if (it == r.factories.end()) {
+      std::string known;
+      for (const auto& [n, f] : r.factories) known += (known.empty() ? "" : ", ") + n;
+      fail("accelerator: unknown backend '", name, "' (known: ",
+           known.empty() ? std::string("none registered") : known, ")");
+    }
+    factory = it->second;
+  }
+  auto accel = factory(config);
+  LV_CHECK(accel != nullptr, "backend '" << name << "' built nothing");
+  return accel;
+}
+
+std::vector<std::string> accelerator_names() {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<std::string> names;
+  for (const auto& [n, f] : r.factories) names.push_back(n);
+  return names;
+}
+
+}  // namespace lowvolt::accelerator

@@ -85,6 +85,28 @@ void for_each_cell(std::uint64_t total, const BitErrorRates& rates, std::uint64_
   }
 }
 
+/// Splits a cell index into (element, bit); shifts instead of divides when bits is a power of 2.
+class CellDecoder {
+ public:
+  explicit CellDecoder(int bits) : bits_(static_cast<std::uint64_t>(bits)) {
+    if ((bits & (bits - 1)) == 0) {
+      while ((1 << shift_) < bits) ++shift_;
+    } else {
+      shift_ = -1;
+    }
+  }
+  std::uint64_t element(std::uint64_t cell) const {
+    return shift_ >= 0 ? cell >> shift_ : cell / bits_;
+  }
+  unsigned bit(std::uint64_t cell) const {
+    return static_cast<unsigned>(shift_ >= 0 ? cell & (bits_ - 1) : cell % bits_);
+  }
+
+ private:
+  std::uint64_t bits_;
+  int shift_ = 0;
+};
+
 /// Unsigned integer type of the same width as a code dtype, for bit arithmetic on raw data.
 template <typename Fn>
 void with_unsigned(torch::ScalarType dtype, Fn&& fn) {
@@ -113,7 +135,7 @@ void check_target(const torch::Tensor& codes, int bits, std::int64_t numel, cons
 void inject_in_place(torch::Tensor& codes, int bits, const BitErrorRates& rates,
                      std::uint64_t seed) {
   const auto total = static_cast<std::uint64_t>(codes.numel()) * static_cast<std::uint64_t>(bits);
-  const auto ubits = static_cast<std::uint64_t>(bits);
+  const CellDecoder decode(bits);
   const double r01 = rates.rate01();
   const double r10 = rates.rate10();
   with_unsigned(codes.scalar_type(), [&](auto zero) {
@@ -121,18 +143,18 @@ void inject_in_place(torch::Tensor& codes, int bits, const BitErrorRates& rates,
     U* data = static_cast<U*>(codes.data_ptr());
     if (!rates.stuck_at && r01 == r10) {
       for_each_cell(total, rates, seed, false, [&](std::uint64_t cell, double, bool) {
-        data[cell / ubits] ^= static_cast<U>(U{1} << (cell % ubits));
+        data[decode.element(cell)] ^= static_cast<U>(U{1} << decode.bit(cell));
       });
     } else if (!rates.stuck_at) {
       for_each_cell(total, rates, seed, true, [&](std::uint64_t cell, double t, bool) {
-        const U mask = static_cast<U>(U{1} << (cell % ubits));
-        U& word = data[cell / ubits];
+        const U mask = static_cast<U>(U{1} << decode.bit(cell));
+        U& word = data[decode.element(cell)];
         if (t < ((word & mask) != 0 ? r10 : r01)) word = static_cast<U>(word ^ mask);
       });
     } else {
       for_each_cell(total, rates, seed, true, [&](std::uint64_t cell, double, bool one) {
-        const U mask = static_cast<U>(U{1} << (cell % ubits));
-        U& word = data[cell / ubits];
+        const U mask = static_cast<U>(U{1} << decode.bit(cell));
+        U& word = data[decode.element(cell)];
         word = one ? static_cast<U>(word | mask) : static_cast<U>(word & ~mask);
       });
     }
@@ -215,11 +237,11 @@ RandomBitErrors::RandomBitErrors(std::int64_t numel, int bits, const BitErrorRat
   if (bits < 1 || bits > 32) fail("bit errors: bits=", bits, " is outside 1..32");
   max_.validate();
   const auto total = static_cast<std::uint64_t>(numel) * static_cast<std::uint64_t>(bits);
-  const auto ubits = static_cast<std::uint64_t>(bits);
+  const CellDecoder decode(bits);
   const double expected = static_cast<double>(total) * max_.candidate_rate();
   first_.reserve(static_cast<std::size_t>(expected + 6 * std::sqrt(expected) + 16));
   for_each_cell(total, max_, seed, true, [&](std::uint64_t cell, double t, bool one) {
-    const std::uint64_t packed = ((cell / ubits) << kBitField) | (cell % ubits);
+    const std::uint64_t packed = (decode.element(cell) << kBitField) | decode.bit(cell);
     if (max_.stuck_at && !one) {
       second_.push_back({t, packed});
     } else {

@@ -3,11 +3,17 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
+
+#include <ATen/Parallel.h>
 
 #include "lowvolt/common/error.h"
 
 namespace lowvolt::host {
 namespace {
+
+/// Elements per parallel chunk of the CPU loops.
+constexpr std::int64_t kGrain = 1 << 16;
 
 /// Preset rows of the paper's quantization table, in table order.
 const std::vector<std::string>& preset_list() {
@@ -38,17 +44,6 @@ std::string shape_of(const torch::Tensor& t) {
   return out.str();
 }
 
-/// Rejects non-floating, NaN or Inf weights with a message naming the tensor.
-void check_weights(const torch::Tensor& w, const std::string& what) {
-  if (!w.defined()) fail("quantize: ", what, " is an undefined tensor");
-  if (!w.is_floating_point()) {
-    fail("quantize: ", what, " must be a floating-point tensor, got dtype ", w.scalar_type());
-  }
-  if (w.numel() > 0 && !torch::isfinite(w).all().item<bool>()) {
-    fail("quantize: ", what, " (shape ", shape_of(w), ") contains NaN or Inf weights");
-  }
-}
-
 /// Observed range of the (clipped) weights: {min, max} and whether the tensor was non-empty.
 struct Range {
   double lo = 0.0;
@@ -56,13 +51,26 @@ struct Range {
   bool any = false;
 };
 
-Range observe(const torch::Tensor& w, double wmax) {
+/// Rejects non-floating, NaN or Inf weights with a message naming the tensor; returns the range
+/// of the weights after clamping to [-wmax, wmax] (wmax > 0). One pass: min and max propagate
+/// NaN and reveal Inf, and clamping commutes with min and max.
+Range checked_range(const torch::Tensor& w, const std::string& what, double wmax) {
+  if (!w.defined()) fail("quantize: ", what, " is an undefined tensor");
+  if (!w.is_floating_point()) {
+    fail("quantize: ", what, " must be a floating-point tensor, got dtype ", w.scalar_type());
+  }
   Range r;
   if (w.numel() == 0) return r;
-  torch::Tensor x = w.detach().to(torch::kFloat64);
-  if (wmax > 0) x = x.clamp(-wmax, wmax);
-  r.lo = x.min().item<double>();
-  r.hi = x.max().item<double>();
+  const auto [lo, hi] = torch::aminmax(w.detach());
+  r.lo = lo.item<double>();
+  r.hi = hi.item<double>();
+  if (!std::isfinite(r.lo) || !std::isfinite(r.hi)) {
+    fail("quantize: ", what, " (shape ", shape_of(w), ") contains NaN or Inf weights");
+  }
+  if (wmax > 0) {
+    r.lo = std::clamp(r.lo, -wmax, wmax);
+    r.hi = std::clamp(r.hi, -wmax, wmax);
+  }
   r.any = true;
   return r;
 }
@@ -104,6 +112,15 @@ QuantParams make_params(const QuantScheme& scheme, const Range& range) {
     p.delta = qmax / vmax;
   }
   return p;
+}
+
+void check_code_dtype(const torch::Tensor& codes) {
+  if (!codes.defined()) fail("dequantize: codes tensor is undefined");
+  const auto dtype = codes.scalar_type();
+  if (dtype != torch::kUInt8 && dtype != torch::kInt8 && dtype != torch::kInt16 &&
+      dtype != torch::kInt32) {
+    fail("dequantize: codes must be uint8, int8, int16 or int32, got dtype ", dtype);
+  }
 }
 
 void check_params(const QuantParams& p) {
@@ -199,49 +216,23 @@ torch::ScalarType QuantParams::code_dtype() const {
   return bits <= 8 ? torch::kUInt8 : torch::kInt16;
 }
 
-// --- Quantizer -----------------------------------------------------------------------------
+// --- LibTorch-operator implementations (any device) ----------------------------------------
 
-Quantizer::Quantizer(QuantScheme scheme) : scheme_(std::move(scheme)) { scheme_.validate(); }
-
-QuantParams Quantizer::params_for(const torch::Tensor& weights) const {
-  check_weights(weights, "weights");
-  return make_params(scheme_, observe(weights, scheme_.wmax));
-}
-
-QuantParams Quantizer::params_for_all(const std::vector<torch::Tensor>& tensors) const {
-  Range range;
-  for (std::size_t i = 0; i < tensors.size(); ++i) {
-    check_weights(tensors[i], detail::cat("tensor ", i, " of ", tensors.size()));
-    merge(range, observe(tensors[i], scheme_.wmax));
-  }
-  return make_params(scheme_, range);
-}
-
-QuantizedTensor Quantizer::quantize(const torch::Tensor& weights) const {
-  QuantParams params = params_for(weights);
-  torch::Tensor codes = quantize(weights, params);
-  return {codes, params};
-}
-
-torch::Tensor Quantizer::quantize(const torch::Tensor& weights, const QuantParams& params) const {
-  check_weights(weights, "weights");
+torch::Tensor quantize_with_torch_ops(const torch::Tensor& weights, const QuantParams& params,
+                                      double wmax) {
   check_params(params);
   torch::NoGradGuard no_grad;
   torch::Tensor x = weights.detach().to(torch::kFloat64);
-  if (scheme_.wmax > 0) x = x.clamp(-scheme_.wmax, scheme_.wmax);
-  const double scale = params.scale();
+  if (wmax > 0) x = x.clamp(-wmax, wmax);
   const double center = params.center();
   if (center != 0.0) x = x - center;
-  x = x / scale;
+  x = x / params.scale();
   torch::Tensor v;
   if (params.rounding) {
     v = x.round();
   } else {
-    // Snap to an integer within the float32 representation error of the largest weight (in code
-    // steps), so that dequantized weights requantize to their code; elsewhere plain trunc.
-    const double tolerance = params.snap_tolerance();
-    torch::Tensor nearest = x.round();
-    v = torch::where((x - nearest).abs() <= tolerance, nearest, x.trunc());
+    const torch::Tensor nearest = x.round();
+    v = torch::where((x - nearest).abs() <= params.snap_tolerance(), nearest, x.trunc());
   }
   v = v.clamp(static_cast<double>(params.code_vmin()), static_cast<double>(params.code_vmax()))
           .to(torch::kInt64);
@@ -250,35 +241,11 @@ torch::Tensor Quantizer::quantize(const torch::Tensor& weights, const QuantParam
   return v.bitwise_and(static_cast<std::int64_t>(params.bit_mask())).to(torch::kUInt8);
 }
 
-std::vector<QuantizedTensor> Quantizer::quantize_all(
-    const std::vector<torch::Tensor>& tensors) const {
-  std::vector<QuantizedTensor> out;
-  out.reserve(tensors.size());
-  if (scheme_.per_layer) {
-    for (std::size_t i = 0; i < tensors.size(); ++i) {
-      check_weights(tensors[i], detail::cat("tensor ", i, " of ", tensors.size()));
-      const QuantParams params = make_params(scheme_, observe(tensors[i], scheme_.wmax));
-      out.push_back({quantize(tensors[i], params), params});
-    }
-  } else {
-    const QuantParams params = params_for_all(tensors);
-    for (const auto& t : tensors) out.push_back({quantize(t, params), params});
-  }
-  return out;
-}
-
-torch::Tensor Quantizer::dequantize(const QuantizedTensor& q) const {
-  return dequantize(q.codes, q.params);
-}
-
-torch::Tensor Quantizer::dequantize(const torch::Tensor& codes, const QuantParams& params) const {
+torch::Tensor dequantize_with_torch_ops(const torch::Tensor& codes, const QuantParams& params) {
   check_params(params);
-  const auto dtype = codes.scalar_type();
-  if (dtype != torch::kUInt8 && dtype != torch::kInt8 && dtype != torch::kInt16 &&
-      dtype != torch::kInt32) {
-    fail("dequantize: codes must be uint8, int8, int16 or int32, got dtype ", dtype);
-  }
-  torch::Tensor c = codes.to(torch::kInt64).bitwise_and(static_cast<std::int64_t>(params.bit_mask()));
+  check_code_dtype(codes);
+  const torch::Tensor c =
+      codes.to(torch::kInt64).bitwise_and(static_cast<std::int64_t>(params.bit_mask()));
   torch::Tensor v;
   if (params.unsigned_codes) {
     v = c - params.zero_point();
@@ -289,6 +256,145 @@ torch::Tensor Quantizer::dequantize(const torch::Tensor& codes, const QuantParam
   const double center = params.center();
   if (center != 0.0) w = w + center;
   return w.to(torch::kFloat32);
+}
+
+// --- Quantizer -----------------------------------------------------------------------------
+
+Quantizer::Quantizer(QuantScheme scheme) : scheme_(std::move(scheme)) { scheme_.validate(); }
+
+QuantParams Quantizer::params_for(const torch::Tensor& weights) const {
+  return make_params(scheme_, checked_range(weights, "weights", scheme_.wmax));
+}
+
+QuantParams Quantizer::params_for_all(const std::vector<torch::Tensor>& tensors) const {
+  Range range;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    merge(range, checked_range(tensors[i], detail::cat("tensor ", i, " of ", tensors.size()),
+                               scheme_.wmax));
+  }
+  return make_params(scheme_, range);
+}
+
+QuantizedTensor Quantizer::quantize(const torch::Tensor& weights) const {
+  const QuantParams params = params_for(weights);
+  return {quantize_checked(weights, params), params};
+}
+
+torch::Tensor Quantizer::quantize(const torch::Tensor& weights, const QuantParams& params) const {
+  checked_range(weights, "weights", scheme_.wmax);
+  return quantize_checked(weights, params);
+}
+
+torch::Tensor Quantizer::quantize_checked(const torch::Tensor& weights,
+                                          const QuantParams& params) const {
+  check_params(params);
+  const auto dtype = weights.scalar_type();
+  if (!weights.device().is_cpu() || !weights.is_contiguous() ||
+      (dtype != torch::kFloat32 && dtype != torch::kFloat64)) {
+    return quantize_with_torch_ops(weights, params, scheme_.wmax);
+  }
+  // Fused CPU loop: the same double arithmetic as quantize_with_torch_ops, in one pass.
+  torch::Tensor codes = torch::empty(weights.sizes(), torch::TensorOptions().dtype(params.code_dtype()));
+  const double wmax = scheme_.wmax;
+  const double center = params.center();
+  const double scale = params.scale();
+  const double tolerance = params.snap_tolerance();
+  const bool rounding = params.rounding;
+  const auto vmin = static_cast<double>(params.code_vmin());
+  const auto vmax = static_cast<double>(params.code_vmax());
+  const std::int64_t zero = params.zero_point();
+  const std::int64_t mask = params.bit_mask();
+  const auto run = [&](const auto* w, auto* out) {
+    using Out = std::remove_pointer_t<decltype(out)>;
+    at::parallel_for(0, weights.numel(), kGrain, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) {
+        double x = static_cast<double>(w[i]);
+        if (wmax > 0) x = std::min(std::max(x, -wmax), wmax);
+        if (center != 0.0) x = x - center;
+        x = x / scale;
+        double v = std::nearbyint(x);
+        if (!rounding && !(std::abs(x - v) <= tolerance)) v = std::trunc(x);
+        v = std::min(std::max(v, vmin), vmax);
+        out[i] = static_cast<Out>((static_cast<std::int64_t>(v) + zero) & mask);
+      }
+    });
+  };
+  const auto dispatch_out = [&](const auto* w) {
+    if (params.bits == 16) {
+      run(w, codes.data_ptr<std::int16_t>());
+    } else {
+      run(w, codes.data_ptr<std::uint8_t>());
+    }
+  };
+  if (dtype == torch::kFloat32) {
+    dispatch_out(weights.data_ptr<float>());
+  } else {
+    dispatch_out(weights.data_ptr<double>());
+  }
+  return codes;
+}
+
+std::vector<QuantizedTensor> Quantizer::quantize_all(
+    const std::vector<torch::Tensor>& tensors) const {
+  std::vector<QuantizedTensor> out;
+  out.reserve(tensors.size());
+  if (scheme_.per_layer) {
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+      const QuantParams params = make_params(
+          scheme_,
+          checked_range(tensors[i], detail::cat("tensor ", i, " of ", tensors.size()), scheme_.wmax));
+      out.push_back({quantize_checked(tensors[i], params), params});
+    }
+  } else {
+    const QuantParams params = params_for_all(tensors);
+    for (const auto& t : tensors) out.push_back({quantize_checked(t, params), params});
+  }
+  return out;
+}
+
+torch::Tensor Quantizer::dequantize(const QuantizedTensor& q) const {
+  return dequantize(q.codes, q.params);
+}
+
+torch::Tensor Quantizer::dequantize(const torch::Tensor& codes, const QuantParams& params) const {
+  check_params(params);
+  check_code_dtype(codes);
+  // Every code's value from the operator implementation (2^m entries), then a table look-up.
+  const torch::Tensor all_codes =
+      torch::arange(std::int64_t{1} << params.bits, torch::TensorOptions().dtype(torch::kInt32));
+  const torch::Tensor table = dequantize_with_torch_ops(all_codes, params);
+  const std::int64_t mask = params.bit_mask();
+  if (!codes.device().is_cpu()) {
+    const torch::Tensor index = codes.to(torch::kInt64).bitwise_and(mask).reshape({-1});
+    return table.to(codes.device()).index_select(0, index).reshape(codes.sizes());
+  }
+  const torch::Tensor c = codes.contiguous();
+  torch::Tensor out = torch::empty(codes.sizes(), torch::TensorOptions().dtype(torch::kFloat32));
+  const float* lut = table.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  const auto run = [&](const auto* src) {
+    using Unsigned = std::make_unsigned_t<std::remove_const_t<std::remove_pointer_t<decltype(src)>>>;
+    at::parallel_for(0, c.numel(), kGrain, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) {
+        dst[i] = lut[static_cast<Unsigned>(src[i]) & mask];
+      }
+    });
+  };
+  switch (c.scalar_type()) {
+    case torch::kUInt8:
+      run(c.data_ptr<std::uint8_t>());
+      break;
+    case torch::kInt8:
+      run(c.data_ptr<std::int8_t>());
+      break;
+    case torch::kInt16:
+      run(c.data_ptr<std::int16_t>());
+      break;
+    default:
+      run(c.data_ptr<std::int32_t>());
+      break;
+  }
+  return out;
 }
 
 }  // namespace lowvolt::host

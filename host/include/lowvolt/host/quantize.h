@@ -24,7 +24,8 @@
 //  - Degenerate ranges: an all-zero tensor gets qmax = 1 (symmetric) and a constant tensor c gets
 //    [c - |c|, c + |c|] (or [-1, 1] for c = 0), so constants dequantize exactly.
 //  - NaN or Inf weights are a user error (lowvolt::Error naming the tensor and its shape).
-// Tensor code uses only LibTorch operators, so it runs on whichever device the weights live on.
+// Device-agnostic: on the CPU a fused loop (identical results) replaces the LibTorch operator
+// chain that runs on any other device (quantize_with_torch_ops, dequantize_with_torch_ops).
 #include <torch/types.h>
 
 #include <cstdint>
@@ -135,7 +136,18 @@ class Quantizer {
   torch::Tensor dequantize(const torch::Tensor& codes, const QuantParams& params) const;
 
  private:
+  torch::Tensor quantize_checked(const torch::Tensor& weights, const QuantParams& params) const;
+
   QuantScheme scheme_;
 };
+
+/// Quantization written with LibTorch operators only (runs on any device); clamps to
+/// [-wmax, wmax] first when wmax > 0. Quantizer uses it off the CPU and a fused CPU loop that
+/// produces identical codes otherwise. Does not check the weights for NaN/Inf.
+torch::Tensor quantize_with_torch_ops(const torch::Tensor& weights, const QuantParams& params,
+                                      double wmax);
+/// Dequantization written with LibTorch operators only; Quantizer::dequantize looks the values
+/// up in a table of this function's result for all 2^m codes.
+torch::Tensor dequantize_with_torch_ops(const torch::Tensor& codes, const QuantParams& params);
 
 }  // namespace lowvolt::host

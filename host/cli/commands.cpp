@@ -5,9 +5,11 @@
 namespace lowvolt::cli {
 
 void register_info_command(Registry& registry);
+void register_profile_command(Registry& registry);
 
 void register_commands(Registry& registry) {
   register_info_command(registry);
+  register_profile_command(registry);
 }
 
 }  // namespace lowvolt::cli

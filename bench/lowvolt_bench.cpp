@@ -152,8 +152,11 @@ class RecordingReporter : public benchmark::BenchmarkReporter {
   }
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& run : runs) {
-      if (run.run_type == Run::RT_Iteration && !run.error_occurred) {
+      if (run.error_occurred) continue;
+      if (run.run_type == Run::RT_Iteration) {
         times_[run.run_name.str()].push_back(run.GetAdjustedRealTime());
+      } else if (run.aggregate_name == "median") {  // --benchmark_report_aggregates_only
+        medians_[run.run_name.str()] = run.GetAdjustedRealTime();
       }
     }
     display_->ReportRuns(runs);
@@ -162,6 +165,8 @@ class RecordingReporter : public benchmark::BenchmarkReporter {
 
   /// Median real time of a benchmark (its time unit), or a negative value if it did not run.
   double median(const std::string& name) const {
+    const auto reported = medians_.find(name);
+    if (reported != medians_.end()) return reported->second;
     const auto it = times_.find(name);
     if (it == times_.end() || it->second.empty()) return -1.0;
     std::vector<double> t = it->second;
@@ -174,6 +179,7 @@ class RecordingReporter : public benchmark::BenchmarkReporter {
   /// Not owned: Google Benchmark keeps the default display reporter for the process.
   benchmark::BenchmarkReporter* display_;
   std::map<std::string, std::vector<double>> times_;
+  std::map<std::string, double> medians_;
 };
 
 /// Prints speed-ups over the per-bit draw and whether the targets hold.

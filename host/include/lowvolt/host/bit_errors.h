@@ -20,6 +20,9 @@
 // RandomBitErrors keeps them sorted by threshold, so apply() at rate p costs O(faults at p) plus
 // one copy of the codes. inject_random() streams them without storing anything.
 //
+// Devices: the faulty cells are found sequentially on the CPU; codes on another device are
+// injected through a CPU copy and copied back (the result stays on the codes' device).
+//
 // Reproducibility: positions and thresholds come from two std::mt19937_64 streams derived from
 // the seed with splitmix64, converted to doubles by explicit bit arithmetic, so results are
 // bit-identical across runs and platforms. inject_random(codes, m, r, seed) equals

@@ -1,0 +1,228 @@
+// The tiler (tiler.h): im2col, window planning, row/column tiles, K chunks.
+#include "lowvolt/accelerator/tiler.h"
+
+#include <algorithm>
+
+#include "lowvolt/accelerator/datapath.h"
+#include "lowvolt/common/error.h"
+
+namespace lowvolt::accelerator {
+
+namespace {
+constexpr std::uint64_t kMaxSteps = 0xffff;  // run.k is 16 bits
+
+/// A piece of a layer's image range: one column tile's K chunk (a run on every row tile) or the
+/// layer's bias (a read).
+struct Unit {
+  bool bias = false;
+  std::uint32_t n0 = 0, cw = 0;  // first feature, tile width
+  std::uint32_t k0 = 0, kc = 0;  // K chunk
+  std::uint64_t begin = 0, end = 0;  // unwrapped cells [begin, end)
+};
+}  // namespace
+
+std::uint32_t Conv2dShape::out_h() const {
+  const std::int64_t span = std::int64_t{dilation_h} * (kernel_h - 1) + 1;
+  const std::int64_t room = std::int64_t{height} + 2 * std::int64_t{pad_h} - span;
+  if (kernel_h == 0 || stride_h == 0 || dilation_h == 0 || room < 0) {
+    fail("conv2d: kernel height ", kernel_h, " (dilation ", dilation_h, ", stride ", stride_h,
+         ") does not fit input height ", height, " with padding ", pad_h);
+  }
+  return static_cast<std::uint32_t>(room / stride_h + 1);
+}
+
+std::uint32_t Conv2dShape::out_w() const {
+  const std::int64_t span = std::int64_t{dilation_w} * (kernel_w - 1) + 1;
+  const std::int64_t room = std::int64_t{width} + 2 * std::int64_t{pad_w} - span;
+  if (kernel_w == 0 || stride_w == 0 || dilation_w == 0 || room < 0) {
+    fail("conv2d: kernel width ", kernel_w, " (dilation ", dilation_w, ", stride ", stride_w,
+         ") does not fit input width ", width, " with padding ", pad_w);
+  }
+  return static_cast<std::uint32_t>(room / stride_w + 1);
+}
+
+std::vector<std::uint64_t> pack_activation_words(const std::uint8_t* x, std::uint32_t rows,
+                                                 std::uint32_t k, std::uint8_t fill) {
+  const std::uint32_t tiles = (rows + hw::kPeRows - 1) / hw::kPeRows;
+  std::vector<std::uint64_t> words(std::size_t{tiles} * k);
+  for (std::uint32_t t = 0; t < tiles; ++t) {
+    std::uint64_t* w = words.data() + std::size_t{t} * k;
+    for (std::uint32_t i = 0; i < hw::kPeRows; ++i) {
+      const std::uint32_t row = t * hw::kPeRows + i;
+      if (row < rows) {
+        const std::uint8_t* xr = x + std::size_t{row} * k;
+        for (std::uint32_t s = 0; s < k; ++s) w[s] |= std::uint64_t{xr[s]} << (8 * i);
+      } else {
+        for (std::uint32_t s = 0; s < k; ++s) w[s] |= std::uint64_t{fill} << (8 * i);
+      }
+    }
+  }
+  return words;
+}
+
+Tiler::Tiler(Accelerator& accel, const WeightImage& image) : accel_(&accel), image_(&image) {}
+
+void Tiler::configure(const TileConfig& cfg) {
+  if (configured_ && cfg == current_) return;
+  accel_->tile_cfg(cfg);
+  current_ = cfg;
+  configured_ = true;
+}
+
+LayerResult Tiler::linear(std::size_t layer, const std::uint8_t* x, std::uint32_t rows,
+                          const ActEncoding& act) {
+  if (layer >= image_->layers().size()) {
+    fail("tiler: layer ", layer, " of an image with ", image_->layers().size(), " layers");
+  }
+  if (rows == 0) fail("tiler: layer '", image_->layers()[layer].name, "' run on 0 rows");
+  const std::uint32_t k = image_->layers()[layer].in_features;
+  const std::int64_t zx = byte_value(act.zero, act.is_signed);
+  std::vector<std::int64_t> act_sum(rows, 0);
+  for (std::uint32_t m = 0; m < rows; ++m) {
+    std::int64_t s = 0;
+    for (std::uint32_t i = 0; i < k; ++i) s += byte_value(x[std::size_t{m} * k + i], act.is_signed) - zx;
+    act_sum[m] = s;
+  }
+  return run_matrix(layer, pack_activation_words(x, rows, k, act.zero), rows, std::move(act_sum),
+                    act);
+}
+
+LayerResult Tiler::conv2d(std::size_t layer, const std::uint8_t* x, const Conv2dShape& sh,
+                          const ActEncoding& act) {
+  if (layer >= image_->layers().size()) {
+    fail("tiler: layer ", layer, " of an image with ", image_->layers().size(), " layers");
+  }
+  const auto& l = image_->layers()[layer];
+  const std::uint64_t k = std::uint64_t{sh.in_channels} * sh.kernel_h * sh.kernel_w;
+  if (k != l.in_features) {
+    fail("tiler: conv2d layer '", l.name, "' has K = ", l.in_features, ", the shape gives Cin·kh·kw = ",
+         k);
+  }
+  const std::uint32_t oh = sh.out_h(), ow = sh.out_w();
+  const std::uint64_t rows64 = std::uint64_t{sh.batch} * oh * ow;
+  if (rows64 == 0 || rows64 > 0xffffffffu) fail("tiler: conv2d layer '", l.name, "' has ", rows64, " output rows");
+  const auto rows = static_cast<std::uint32_t>(rows64);
+  // im2col: row (b, oy, ox), column (c, ky, kx); taps in the padding hold the zero point
+  std::vector<std::uint8_t> cols(rows64 * k, act.zero);
+  for (std::uint32_t b = 0; b < sh.batch; ++b) {
+    for (std::uint32_t c = 0; c < sh.in_channels; ++c) {
+      const std::uint8_t* plane = x + (std::size_t{b} * sh.in_channels + c) * sh.height * sh.width;
+      for (std::uint32_t ky = 0; ky < sh.kernel_h; ++ky) {
+        for (std::uint32_t kx = 0; kx < sh.kernel_w; ++kx) {
+          const std::size_t col = (std::size_t{c} * sh.kernel_h + ky) * sh.kernel_w + kx;
+          for (std::uint32_t oy = 0; oy < oh; ++oy) {
+            const std::int64_t iy = std::int64_t{oy} * sh.stride_h + std::int64_t{ky} * sh.dilation_h -
+                                    sh.pad_h;
+            if (iy < 0 || iy >= sh.height) continue;
+            for (std::uint32_t ox = 0; ox < ow; ++ox) {
+              const std::int64_t ix = std::int64_t{ox} * sh.stride_w +
+                                      std::int64_t{kx} * sh.dilation_w - sh.pad_w;
+              if (ix < 0 || ix >= sh.width) continue;
+              const std::size_t row = (std::size_t{b} * oh + oy) * ow + ox;
+              cols[row * k + col] = plane[static_cast<std::size_t>(iy) * sh.width +
+                                          static_cast<std::size_t>(ix)];
+            }
+          }
+        }
+      }
+    }
+  }
+  return linear(layer, cols.data(), rows, act);
+}
+
+LayerResult Tiler::run_matrix(std::size_t layer, const std::vector<std::uint64_t>& act_words,
+                              std::uint32_t rows, std::vector<std::int64_t> act_sum,
+                              const ActEncoding& act) {
+  const auto& l = image_->layers()[layer];
+  const std::uint32_t n = l.out_features, k = l.in_features, m = image_->bits();
+  configured_ = false;  // the backend may have been reset since the last layer
+  const std::uint64_t cells = WeightImage::cells();
+  const std::uint64_t base = image_->offset() + image_->layer_start(layer) * m;
+
+  // the layer's units in image order
+  std::vector<Unit> units;
+  for (std::uint32_t n0 = 0; n0 < n; n0 += hw::kPeCols) {
+    const std::uint32_t cw = std::min<std::uint32_t>(hw::kPeCols, n - n0);
+    // a chunk plus its alignment slack must fit the buffer
+    const std::uint64_t kmax = std::min<std::uint64_t>(kMaxSteps, (cells - 128) / (std::uint64_t{cw} * m));
+    for (std::uint64_t k0 = 0; k0 < k; k0 += kmax) {
+      Unit u;
+      u.n0 = n0;
+      u.cw = cw;
+      u.k0 = static_cast<std::uint32_t>(k0);
+      u.kc = static_cast<std::uint32_t>(std::min<std::uint64_t>(kmax, k - k0));
+      u.begin = base + (std::uint64_t{n0} * k + k0 * cw) * m;
+      u.end = u.begin + std::uint64_t{u.kc} * cw * m;
+      units.push_back(u);
+    }
+  }
+  if (!l.bias.empty()) {
+    Unit u;
+    u.bias = true;
+    u.begin = base + std::uint64_t{n} * k * m;
+    u.end = u.begin + std::uint64_t{n} * m;
+    if (((u.end - 1) >> 6) - (u.begin >> 6) + 1 > hw::kBufferWords) {
+      fail("tiler: layer '", l.name, "' has ", n, " biases, more than the buffer holds");
+    }
+    units.push_back(u);
+  }
+
+  LayerResult res;
+  res.rows = rows;
+  res.cols = n;
+  res.act_sum = std::move(act_sum);
+  std::vector<std::uint32_t> acc(std::size_t{rows} * n, 0);
+  std::vector<std::int32_t> tile(std::size_t{hw::kPeRows} * hw::kPeCols);
+  const std::uint32_t row_tiles = (rows + hw::kPeRows - 1) / hw::kPeRows;
+  const auto& image_words = image_->unwrapped_words();
+
+  for (std::size_t u0 = 0; u0 < units.size();) {
+    // the window: as many whole units as fit in kBufferWords words
+    const std::uint64_t w_lo = units[u0].begin >> 6;
+    std::size_t u1 = u0 + 1;
+    while (u1 < units.size() && ((units[u1].end - 1) >> 6) - w_lo + 1 <= hw::kBufferWords) ++u1;
+    const std::uint64_t w_hi = (units[u1 - 1].end - 1) >> 6;
+    accel_->write(static_cast<std::uint32_t>(w_lo % hw::kBufferWords), image_words.data() + w_lo,
+                  static_cast<std::size_t>(w_hi - w_lo + 1));
+    for (std::size_t ui = u0; ui < u1; ++ui) {
+      const Unit& u = units[ui];
+      if (u.bias) {
+        const std::uint64_t first = u.begin >> 6;
+        const auto words = accel_->read(static_cast<std::uint32_t>(first % hw::kBufferWords),
+                                        static_cast<std::size_t>(((u.end - 1) >> 6) - first + 1));
+        std::vector<std::uint64_t> padded(words.begin(), words.end());
+        padded.push_back(0);
+        res.bias.resize(n);
+        for (std::uint32_t i = 0; i < n; ++i) {
+          res.bias[i] = static_cast<std::uint8_t>(
+              stream_bits(padded.data(), (u.begin & 63u) + std::uint64_t{i} * m, m));
+        }
+        continue;
+      }
+      const auto w_bit_addr = static_cast<std::uint32_t>(u.begin % cells);
+      for (std::uint32_t t = 0; t < row_tiles; ++t) {
+        TileConfig cfg;
+        cfg.rows = std::min<std::uint32_t>(hw::kPeRows, rows - t * hw::kPeRows);
+        cfg.cols = u.cw;
+        cfg.wbits = m;
+        cfg.act_zero = act.zero;
+        cfg.w_zero = l.w_zero;
+        cfg.act_signed = act.is_signed;
+        cfg.w_signed = l.w_signed;
+        configure(cfg);
+        accel_->run(w_bit_addr, act_words.data() + std::size_t{t} * k + u.k0, u.kc, tile.data());
+        for (std::uint32_t i = 0; i < cfg.rows; ++i) {
+          std::uint32_t* dst = acc.data() + (std::size_t{t} * hw::kPeRows + i) * n + u.n0;
+          const std::int32_t* src = tile.data() + std::size_t{i} * u.cw;
+          for (std::uint32_t j = 0; j < u.cw; ++j) dst[j] += static_cast<std::uint32_t>(src[j]);
+        }
+      }
+    }
+    u0 = u1;
+  }
+  res.acc.resize(acc.size());
+  for (std::size_t i = 0; i < acc.size(); ++i) res.acc[i] = as_int32(acc[i]);
+  return res;
+}
+
+}  // namespace lowvolt::accelerator

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/math/distributions/poisson.hpp>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -55,6 +56,8 @@ TEST(ChipModel, ReproducesFigure1) {
   for (std::size_t i = 0; i < fig1.size(); ++i) {
     const double v = fig1[i].v;
     const double mean_ber = total[i] / seeds / static_cast<double>(g.cells());
+    std::printf("figure1 V=%.3f paper %.6g %% model %.6g %% (failing bits per chip %.2f, paper %g)\n",
+                v, fig1[i].ber_percent, 100 * mean_ber, total[i] / seeds, fig1[i].failing_bits);
     if (v == 0.792 || v == 0.833 || v == 0.875) {
       EXPECT_NEAR(mean_ber, fig1[i].ber_percent / 100, 0.15 * fig1[i].ber_percent / 100) << v;
     }
@@ -126,6 +129,11 @@ TEST(Fit, RecoversGeneratingParameters) {
     lp::Profile prof;
     prof.map = lp::generate_chip(p, {64, 512, 64}, 11);
     const auto fit = lp::fit_profile(prof);
+    std::printf("fit %s: mu %.5f (%.5f) sigma %.5f (%.5f) sigma_array %.4f (%.4f) f_col %.4f (%.4f) "
+                "col_shift %.4f (%.4f) b %.3f (%.3f)\n",
+                name.c_str(), fit.params.mu, p.mu, fit.params.sigma, p.sigma, fit.params.sigma_array,
+                p.sigma_array, fit.params.f_col, p.f_col, fit.params.col_shift, p.col_shift,
+                fit.params.b, p.b);
     EXPECT_NEAR(fit.params.mu, p.mu, 0.03 * p.mu) << name;
     EXPECT_NEAR(fit.params.sigma, p.sigma, 0.03 * p.sigma) << name;
     EXPECT_NEAR(fit.params.sigma_array, p.sigma_array, 0.5 * p.sigma_array) << name;

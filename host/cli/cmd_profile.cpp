@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -291,7 +292,12 @@ int run_validate(const Args& args) {
   opt.alpha = (*vm)["alpha"].as<double>();
   opt.direction_margin = (*vm)["margin"].as<double>();
   opt.per_array = (*vm)["per-array"].as<bool>();
+  const auto start = std::chrono::steady_clock::now();
   const auto r = lp::validate(p, opt);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cerr << "validated " << r.voltages.size() << " voltages in " << fmt("%.3f", seconds)
+            << " s\n";
   if ((*vm)["json"].as<bool>()) {
     json j = report_json(r);
     j["file"] = file;

@@ -45,7 +45,7 @@ endfunction()
 require_key(VERSION "${J}" version "top level")
 require_key(SPEC_DOC "${J}" doc "top level")
 
-set(C "// ${BANNER}.\n#pragma once\n// ${SPEC_DOC}\n//\n")
+set(C "// ${BANNER}.\n// clang-format off\n#pragma once\n// ${SPEC_DOC}\n//\n")
 string(APPEND C "// Every command and response word is 64 bits; each field is encoded and decoded with an explicit\n")
 string(APPEND C "// shift and mask. encode() throws std::out_of_range naming the field when a value does not fit.\n")
 string(APPEND C "#include <cstdint>\n#include <stdexcept>\n#include <string>\n\nnamespace lowvolt::accelerator::hw {\n\n")

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "lowvolt/common/error.h"
@@ -25,7 +28,7 @@ TEST(Controller, WriteReadRoundTripWrapsAddresses) {
   const std::uint32_t addr = hw::kBufferWords - 100;
   accel.write(addr, words);
   EXPECT_EQ(accel.read(addr, 300), words);
-  EXPECT_EQ(accel.read(0, 1).at(0), words[100]);          // wrapped to address 0
+  EXPECT_EQ(accel.read(0, 1).at(0), words[100]);                          // wrapped to address 0
   EXPECT_EQ(accel.read(addr + 6 * hw::kBufferWords, 1).at(0), words[0]);  // taken mod the size
 }
 
@@ -93,6 +96,21 @@ TEST(ControllerErrors, BadCommandsSetStickyFlags) {
   EXPECT_EQ(accel.run(0, {0x0101}).size(), 6u);
   accel.reset();
   EXPECT_EQ(hw::decode_status_word(accel.counters().status).err_opcode, 0u);
+}
+
+// A driver given a file name writes an FST waveform of the cycles it simulates.
+TEST(ControllerTrace, WritesFstWaveform) {
+  const std::string path = ::testing::TempDir() + "rtl_trace_test.fst";
+  std::remove(path.c_str());
+  {
+    AccelDriver accel(path);
+    accel.write(0, {1, 2, 3});
+    EXPECT_EQ(accel.read(0, 3), (std::vector<std::uint64_t>{1, 2, 3}));
+  }
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  ASSERT_TRUE(in.good()) << path;
+  EXPECT_GT(in.tellg(), 100);
+  std::remove(path.c_str());
 }
 
 }  // namespace

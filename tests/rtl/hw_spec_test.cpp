@@ -32,7 +32,7 @@ void check_field(const char* name, std::uint64_t T::*field, unsigned lsb, unsign
   EXPECT_THROW(hw::encode(v), std::out_of_range);
 }
 
-#define LV_FIELD(Type, word, Field, field) \
+#define LV_FIELD(Type, word, Field, field)                                           \
   check_field<hw::Type>(#word "." #field, &hw::Type::field, hw::k##Type##Field##Lsb, \
                         hw::k##Type##Field##Width, hw::decode_##word)
 
@@ -104,7 +104,7 @@ TEST(HwSpecParams, DerivedParametersAreConsistent) {
   EXPECT_LT(hw::kPeCols, 1u << hw::kTileCfgCmdColsWidth);
   EXPECT_LE(hw::kWordAddrBits, hw::kWriteCmdAddrWidth);
   EXPECT_LE(hw::kWordAddrBits + 6, hw::kRunCmdWBitAddrWidth);  // any bit of the buffer
-  EXPECT_EQ(hw::kCodeOneVmin, 4096u);  // docs/memory-model.md: Q4.12
+  EXPECT_EQ(hw::kCodeOneVmin, 4096u);                          // docs/memory-model.md: Q4.12
 }
 
 }  // namespace

@@ -57,8 +57,8 @@ std::vector<std::int32_t> reference(const Tile& t, RefMemory& mem) {
       if (t.cfg.w_signed && (code >> (m - 1)) & 1) w -= std::int64_t{1} << m;
       const std::int64_t wd = w - ext8(t.cfg.w_zero, t.cfg.w_signed);
       for (std::uint64_t i = 0; i < rows; ++i) {
-        const std::int64_t xd = ext8(t.act[s] >> (8 * i), t.cfg.act_signed) -
-                                ext8(t.cfg.act_zero, t.cfg.act_signed);
+        const std::int64_t xd =
+            ext8(t.act[s] >> (8 * i), t.cfg.act_signed) - ext8(t.cfg.act_zero, t.cfg.act_signed);
         acc[i * cols + j] += static_cast<std::uint32_t>(xd * wd);  // wraps mod 2^32
       }
     }
@@ -95,6 +95,12 @@ void run_random_tiles(AccelDriver& accel, RefMemory& ref, std::mt19937_64& rng, 
                              << t.bit_addr << " zx " << t.cfg.act_zero << " zw " << t.cfg.w_zero
                              << " signed " << t.cfg.act_signed << t.cfg.w_signed;
     macs += t.cfg.rows * t.cfg.cols * t.act.size();
+    // docs/rtl.md: busy cycles of run = 2 + k + M ceil(N/2) (+1 if the first word is short)
+    const std::uint64_t results = t.cfg.rows * ((t.cfg.cols + 1) / 2);
+    const bool short_first = 64 - t.bit_addr % 64 < t.cfg.cols * t.cfg.wbits;
+    const std::uint64_t busy =
+        t.act.empty() ? 1 + results : 2 + t.act.size() + results + (short_first ? 1 : 0);
+    ASSERT_EQ(accel.last_command_cycles(), busy) << "tile " << n;
   }
   const auto c = accel.counters();
   EXPECT_EQ(c.bank_reads, ref.reads());
@@ -155,14 +161,14 @@ TEST(PeArray, AccumulatorWrapsModulo2To32) {
   for (std::uint32_t w = 0; w < hw::kBufferWords; ++w) ref.write(w, ~0ull);
   Tile t;
   t.cfg = hw::TileCfgCmd{hw::kPeRows, hw::kPeCols, 8, 127, 0, 1, 0};  // x - zx = -128 - 127
-  t.act.assign(65535, 0x8080808080808080ull);                        // every x = -128
+  t.act.assign(65535, 0x8080808080808080ull);                         // every x = -128
   accel.tile_cfg(t.cfg);
   const auto got = accel.run(0, t.act);
   const auto expected = reference(t, ref);
   EXPECT_EQ(got, expected);
   // -255 x 255 x 65535 = -4 261 452 875 wraps to 33 514 421
-  EXPECT_EQ(got[0], static_cast<std::int32_t>(static_cast<std::uint32_t>(
-                        std::int64_t{-255} * 255 * 65535)));
+  EXPECT_EQ(got[0], static_cast<std::int32_t>(
+                        static_cast<std::uint32_t>(std::int64_t{-255} * 255 * 65535)));
 }
 
 // A run with K = 0 reads no weight word and returns zeros.

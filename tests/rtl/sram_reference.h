@@ -82,9 +82,12 @@ class RefMemory {
       const std::uint64_t cell = std::uint64_t{addr} * hw::kSramCols + c;
       if (!faulty(cell, r)) continue;
       const std::uint64_t bit = std::uint64_t{1} << c;
-      if (kind_[cell] == hw::kKindFlip) out ^= bit;
-      else if (kind_[cell] == hw::kKindStuck0) out &= ~bit;
-      else out |= bit;
+      if (kind_[cell] == hw::kKindFlip)
+        out ^= bit;
+      else if (kind_[cell] == hw::kKindStuck0)
+        out &= ~bit;
+      else
+        out |= bit;
     }
     return out;
   }
@@ -98,8 +101,10 @@ class RefMemory {
       const std::uint64_t cell = std::uint64_t{addr} * hw::kSramCols + c;
       const std::uint64_t bit = std::uint64_t{1} << c;
       if (kind_[cell] == hw::kKindFlip || !faulty(cell, r)) continue;
-      if (kind_[cell] == hw::kKindStuck0) data &= ~bit;
-      else data |= bit;
+      if (kind_[cell] == hw::kKindStuck0)
+        data &= ~bit;
+      else
+        data |= bit;
     }
     words_[addr] = data;
   }

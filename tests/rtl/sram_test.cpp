@@ -130,8 +130,8 @@ void lockstep(std::uint16_t sigma, std::uint64_t seed, int ops) {
   ref.load_profile(banks, sigma, seed);
   const std::uint16_t vdds[] = {4096, 3900, 3500, 3100, 2700};
   for (int op = 0; op < ops; ++op) {
-    const std::uint32_t addr = static_cast<std::uint32_t>((rng() % hw::kBanks) * hw::kSramRows +
-                                                          rng() % rows);
+    const std::uint32_t addr =
+        static_cast<std::uint32_t>((rng() % hw::kBanks) * hw::kSramRows + rng() % rows);
     const int kind = static_cast<int>(rng() % 10);
     if (kind < 4) {
       const std::uint64_t data = rng();
@@ -175,7 +175,7 @@ TEST(SramLockstep, IntermittentCellsVaryAcrossReads) {
     ASSERT_EQ(got, ref.read(0));
     flipped += got != 0;
   }
-  EXPECT_GT(flipped, 40);   // about half of the reads (V_c = vdd: noise > 0 half the time)
+  EXPECT_GT(flipped, 40);  // about half of the reads (V_c = vdd: noise > 0 half the time)
   EXPECT_LT(flipped, 160);
 }
 

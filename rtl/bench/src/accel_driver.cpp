@@ -21,7 +21,7 @@ struct AccelDriver::Impl {
   std::unique_ptr<VerilatedFstC> trace;
   std::uint64_t ticks = 0;
   std::uint64_t last_busy = 0;  // busy cycles of the last command
-  hw::TileCfgCmd cfg;  // mirror of the RTL's tile configuration
+  hw::TileCfgCmd cfg;           // mirror of the RTL's tile configuration
 
   /// Settles combinational outputs for the current inputs with clk low.
   void settle() {
@@ -59,8 +59,8 @@ struct AccelDriver::Impl {
     auto out_pending = [&] { return until_last ? !last_seen : out.size() < n_out; };
     while (!cmd_done || in_i < n_in || out_pending()) {
       LV_CHECK(ticks - start < kMaxCyclesPerTransaction,
-               "accel_top stuck: command 0x" << std::hex << cmd << std::dec << " in " << in_i
-                                             << "/" << n_in << " out " << out.size());
+               "accel_top stuck: command 0x" << std::hex << cmd << std::dec << " in " << in_i << "/"
+                                             << n_in << " out " << out.size());
       top->cmd_valid = !cmd_done;
       top->in_valid = in_i < n_in;
       top->in_data = in_i < n_in ? in[in_i] : 0;
@@ -192,8 +192,8 @@ void AccelDriver::set_vdd(std::uint16_t vdd_code) {
 void AccelDriver::tile_cfg(const hw::TileCfgCmd& cfg) {
   if (cfg.rows < 1 || cfg.rows > hw::kPeRows || cfg.cols < 1 || cfg.cols > hw::kPeCols ||
       cfg.wbits < 1 || cfg.wbits > hw::kMaxWbits) {
-    fail("rtl: tile_cfg: rows=", cfg.rows, " cols=", cfg.cols, " wbits=", cfg.wbits,
-         " outside 1..", hw::kPeRows, ", 1..", hw::kPeCols, ", 1..", hw::kMaxWbits);
+    fail("rtl: tile_cfg: rows=", cfg.rows, " cols=", cfg.cols, " wbits=", cfg.wbits, " outside 1..",
+         hw::kPeRows, ", 1..", hw::kPeCols, ", 1..", hw::kMaxWbits);
   }
   impl_->transact(hw::encode(cfg), nullptr, 0, 0, false);
   impl_->cfg = cfg;
@@ -205,14 +205,14 @@ std::vector<std::int32_t> AccelDriver::run(std::uint32_t w_bit_addr,
   const std::size_t rows = impl_->cfg.rows;
   const std::size_t cols = impl_->cfg.cols;
   const std::size_t words_per_row = (cols + 1) / 2;
-  const auto out = impl_->transact(cmd, activations.data(), activations.size(),
-                                   rows * words_per_row, false);
+  const auto out =
+      impl_->transact(cmd, activations.data(), activations.size(), rows * words_per_row, false);
   std::vector<std::int32_t> y(rows * cols);
   for (std::size_t i = 0; i < rows; ++i) {
     for (std::size_t j = 0; j < cols; ++j) {
       const auto word = hw::decode_result_word(out[i * words_per_row + j / 2]);
-      y[i * cols + j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(j % 2 ? word.hi
-                                                                                    : word.lo));
+      y[i * cols + j] =
+          static_cast<std::int32_t>(static_cast<std::uint32_t>(j % 2 ? word.hi : word.lo));
     }
   }
   return y;
@@ -239,8 +239,8 @@ std::vector<MbistRecord> AccelDriver::mbist() {
   for (std::size_t i = 0; i + 1 < out.size(); ++i) {
     const auto r = hw::decode_mbist_record(out[i]);
     LV_CHECK(r.last == 0, "mbist record " << i << " has its last bit set");
-    records.push_back(MbistRecord{static_cast<std::uint32_t>(r.cell), r.saw_0to1 != 0,
-                                  r.saw_1to0 != 0});
+    records.push_back(
+        MbistRecord{static_cast<std::uint32_t>(r.cell), r.saw_0to1 != 0, r.saw_1to0 != 0});
   }
   const auto end = hw::decode_mbist_end(out.back());
   LV_CHECK(end.count == records.size(),
@@ -248,9 +248,7 @@ std::vector<MbistRecord> AccelDriver::mbist() {
   return records;
 }
 
-void AccelDriver::raw_command(std::uint64_t word) {
-  impl_->transact(word, nullptr, 0, 0, false);
-}
+void AccelDriver::raw_command(std::uint64_t word) { impl_->transact(word, nullptr, 0, 0, false); }
 
 std::uint64_t AccelDriver::ticks() const { return impl_->ticks; }
 

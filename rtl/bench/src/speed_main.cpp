@@ -4,13 +4,15 @@
 // MACs per second of wall-clock time, as a table and as one JSON object per line:
 //   nominal   no profile loaded (no faulty cell), vdd = reset code;
 //   faulty    a random profile (1 % of cells with V_c in [0.8, 1.0] x Vmin, sigma 0.01 x Vmin,
-//             so every read of a row with a near-threshold cell runs the per-read hash) at 0.9 Vmin.
-// Usage: lowvolt-rtl-speed [--tiles N] [--k K]      (defaults: 200 tiles, K = 4096)
+//             so every read of a row with a near-threshold cell runs the per-read hash) at 0.9
+//             Vmin.
+// Usage: lowvolt-rtl-speed [--tiles N] [--k K] [--trace FILE]   (defaults: 200 tiles, K = 4096)
+// --trace writes an FST waveform of every cycle (slow; for debugging with small N and K).
 #include <chrono>
-#include <ctime>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -54,40 +56,46 @@ Result measure(lowvolt::rtl::AccelDriver& accel, int tiles, std::uint32_t k, std
 }
 
 void report(const char* name, const Result& r, int tiles, std::uint32_t k) {
-  std::printf("%-8s %5d tiles K=%-5u %11llu cycles  wall %7.3f s: %6.3f M cycles/s %7.1f M MACs/s"
-              "  cpu %7.3f s: %6.3f M cycles/s %7.1f M MACs/s\n",
-              name, tiles, k, static_cast<unsigned long long>(r.cycles), r.seconds,
-              r.cycles / r.seconds / 1e6, r.macs / r.seconds / 1e6, r.cpu_seconds,
-              r.cycles / r.cpu_seconds / 1e6, r.macs / r.cpu_seconds / 1e6);
-  std::printf("{\"bench\": \"rtl_speed\", \"point\": \"%s\", \"pe_rows\": %u, \"pe_cols\": %u, "
-              "\"tiles\": %d, \"k\": %u, \"cycles\": %llu, \"macs\": %llu, \"wall_s\": %.6f, "
-              "\"cpu_s\": %.6f, \"cycles_per_wall_s\": %.0f, \"macs_per_wall_s\": %.0f, "
-              "\"cycles_per_cpu_s\": %.0f, \"macs_per_cpu_s\": %.0f}\n",
-              name, hw::kPeRows, hw::kPeCols, tiles, k, static_cast<unsigned long long>(r.cycles),
-              static_cast<unsigned long long>(r.macs), r.seconds, r.cpu_seconds,
-              r.cycles / r.seconds, r.macs / r.seconds, r.cycles / r.cpu_seconds,
-              r.macs / r.cpu_seconds);
+  std::printf(
+      "%-8s %5d tiles K=%-5u %11llu cycles  wall %7.3f s: %6.3f M cycles/s %7.1f M MACs/s"
+      "  cpu %7.3f s: %6.3f M cycles/s %7.1f M MACs/s\n",
+      name, tiles, k, static_cast<unsigned long long>(r.cycles), r.seconds,
+      r.cycles / r.seconds / 1e6, r.macs / r.seconds / 1e6, r.cpu_seconds,
+      r.cycles / r.cpu_seconds / 1e6, r.macs / r.cpu_seconds / 1e6);
+  std::printf(
+      "{\"bench\": \"rtl_speed\", \"point\": \"%s\", \"pe_rows\": %u, \"pe_cols\": %u, "
+      "\"tiles\": %d, \"k\": %u, \"cycles\": %llu, \"macs\": %llu, \"wall_s\": %.6f, "
+      "\"cpu_s\": %.6f, \"cycles_per_wall_s\": %.0f, \"macs_per_wall_s\": %.0f, "
+      "\"cycles_per_cpu_s\": %.0f, \"macs_per_cpu_s\": %.0f}\n",
+      name, hw::kPeRows, hw::kPeCols, tiles, k, static_cast<unsigned long long>(r.cycles),
+      static_cast<unsigned long long>(r.macs), r.seconds, r.cpu_seconds, r.cycles / r.seconds,
+      r.macs / r.seconds, r.cycles / r.cpu_seconds, r.macs / r.cpu_seconds);
 }
 
 int run_main(int argc, char** argv) {
   int tiles = 200;
   std::uint32_t k = 4096;
+  std::string trace;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--tiles" || arg == "--k") && i + 1 < argc) {
+    if (arg == "--trace" && i + 1 < argc) {
+      trace = argv[++i];
+    } else if ((arg == "--tiles" || arg == "--k") && i + 1 < argc) {
       const long v = std::strtol(argv[++i], nullptr, 10);
       if (v < 1 || v > 65535) {
         lowvolt::fail("lowvolt-rtl-speed: ", arg, " = ", argv[i], " outside 1..65535");
       }
-      if (arg == "--tiles") tiles = static_cast<int>(v);
-      else k = static_cast<std::uint32_t>(v);
+      if (arg == "--tiles")
+        tiles = static_cast<int>(v);
+      else
+        k = static_cast<std::uint32_t>(v);
     } else {
       throw lowvolt::UsageError("lowvolt-rtl-speed: unknown argument '" + arg +
-                                "' (usage: lowvolt-rtl-speed [--tiles N] [--k K])");
+                                "' (usage: lowvolt-rtl-speed [--tiles N] [--k K] [--trace FILE])");
     }
   }
   std::mt19937_64 rng(1);
-  lowvolt::rtl::AccelDriver accel;
+  lowvolt::rtl::AccelDriver accel(trace);
   report("nominal", measure(accel, tiles, k, rng), tiles, k);
 
   std::vector<lowvolt::rtl::BankProfile> banks(hw::kBanks);

@@ -17,7 +17,8 @@
 
 namespace lowvolt::rtl {
 
-/// Fault profile of one bank (docs/memory-model.md); cell (row, col) is entry row x kSramCols + col.
+/// Fault profile of one bank (docs/memory-model.md); cell (row, col) is entry row x kSramCols +
+/// col.
 struct BankProfile {
   std::vector<std::uint16_t> vc_code;  ///< critical voltage code, V_c/Vmin x 4096
   std::vector<std::uint8_t> kind;      ///< failure kind: 0 flip, 1 stuck-at-0, 2 stuck-at-1
@@ -25,10 +26,10 @@ struct BankProfile {
 
 /// Counters as returned by the `counters` command.
 struct Counters {
-  std::uint64_t status = 0;               ///< raw status word (hw::StatusWord)
-  std::uint64_t cycles = 0;               ///< clock cycles since reset, when the command was taken
-  std::uint64_t macs = 0;                 ///< useful MACs: rows x cols per run step
-  std::vector<std::uint32_t> bank_reads;  ///< per bank: reads since reset or profile load
+  std::uint64_t status = 0;                ///< raw status word (hw::StatusWord)
+  std::uint64_t cycles = 0;                ///< clock cycles since reset, when the command was taken
+  std::uint64_t macs = 0;                  ///< useful MACs: rows x cols per run step
+  std::vector<std::uint32_t> bank_reads;   ///< per bank: reads since reset or profile load
   std::vector<std::uint32_t> bank_writes;  ///< per bank: writes since reset or profile load
 };
 

@@ -1,0 +1,197 @@
+// The rtl backend (RtlAccelerator) against the golden backend: bit-identical results, reads,
+// MBIST records and counters (cycles included) on random tiles with chip1/chip2 fault maps at
+// several supplies; its registry entry, options, life cycle and trace.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <tuple>
+
+#include <unistd.h>
+
+#include "lowvolt/common/error.h"
+#include "lowvolt/profiles/chip_model.h"
+#include "lowvolt/sim/rtl_backend.h"
+
+namespace lowvolt::sim {
+namespace {
+
+namespace hw = accelerator::hw;
+using accelerator::Accelerator;
+using accelerator::TileConfig;
+
+std::unique_ptr<Accelerator> make(const std::string& name,
+                                  const accelerator::AcceleratorConfig& config = {}) {
+  accelerator::register_golden_backend();
+  register_rtl_backend();
+  return accelerator::make_accelerator(name, config);
+}
+
+void expect_same_counters(Accelerator& rtl, Accelerator& golden, const std::string& where) {
+  const auto r = rtl.counters();
+  const auto g = golden.counters();
+  EXPECT_EQ(r.status, g.status) << where;
+  EXPECT_EQ(r.cycles, g.cycles) << where;
+  EXPECT_EQ(r.macs, g.macs) << where;
+  EXPECT_EQ(r.bank_reads, g.bank_reads) << where;
+  EXPECT_EQ(r.bank_writes, g.bank_writes) << where;
+}
+
+TileConfig random_config(std::mt19937_64& rng) {
+  TileConfig c;
+  c.rows = 1 + rng() % hw::kPeRows;
+  c.cols = 1 + rng() % hw::kPeCols;
+  c.wbits = 1 + rng() % hw::kMaxWbits;
+  c.act_zero = static_cast<std::uint8_t>(rng());
+  c.w_zero = static_cast<std::uint8_t>(rng());
+  c.act_signed = rng() % 2;
+  c.w_signed = rng() % 2;
+  return c;
+}
+
+// make_accelerator("rtl") builds the SystemC backend once register_rtl_backend() has run.
+TEST(RtlBackend, IsRegisteredAsRtl) {
+  register_rtl_backend();
+  const auto names = accelerator::accelerator_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "rtl"), names.end());
+  EXPECT_EQ(make("rtl")->name(), "rtl");
+}
+
+class RtlVsGolden : public ::testing::TestWithParam<std::tuple<std::string, double>> {};
+
+// Same chip, supply and command sequence on both backends: every run result, every word read
+// back and every counter (cycles included) is identical.
+TEST_P(RtlVsGolden, BitIdenticalResultsAndCounters) {
+  const auto& [preset, v] = GetParam();
+  const std::string where = preset + " at " + std::to_string(v) + " x Vmin";
+  auto rtl = make("rtl");
+  auto golden = make("golden");
+  expect_same_counters(*rtl, *golden, where + ", fresh");
+  const auto chip = profiles::generate_chip(profiles::preset(preset),
+                                            accelerator::buffer_geometry(), 11);
+  std::mt19937_64 rng(std::hash<std::string>{}(where));
+  std::vector<std::uint64_t> weights(hw::kBufferWords);
+  for (auto& w : weights) w = rng();
+  for (Accelerator* a : {rtl.get(), golden.get()}) {
+    a->load_profile(chip);
+    a->set_vdd(v);
+    a->write(0, weights);
+  }
+  for (int t = 0; t < 24; ++t) {
+    const TileConfig c = random_config(rng);
+    const auto k = static_cast<std::size_t>(1 + rng() % 200);
+    std::vector<std::uint64_t> act(k);
+    for (auto& x : act) x = rng();
+    const auto addr = static_cast<std::uint32_t>(rng() % (1u << 19));
+    rtl->tile_cfg(c);
+    golden->tile_cfg(c);
+    EXPECT_EQ(rtl->run(addr, act, c), golden->run(addr, act, c)) << where << ", tile " << t;
+    if (t % 8 == 0) {  // a write through the faulty cells between tiles
+      const auto at = static_cast<std::uint32_t>(rng() % hw::kBufferWords);
+      std::vector<std::uint64_t> some(16);
+      for (auto& x : some) x = rng();
+      rtl->write(at, some);
+      golden->write(at, some);
+    }
+  }
+  EXPECT_EQ(rtl->read(0, hw::kBufferWords), golden->read(0, hw::kBufferWords)) << where;
+  expect_same_counters(*rtl, *golden, where);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ChipsAndSupplies, RtlVsGolden,
+    ::testing::Combine(::testing::Values("chip1", "chip2"),
+                       ::testing::Values(1.0, 0.9, 0.85, 0.8)),
+    [](const ::testing::TestParamInfo<RtlVsGolden::ParamType>& info) {
+      return std::get<0>(info.param) + "_" +
+             std::to_string(static_cast<int>(std::get<1>(info.param) * 100 + 0.5));
+    });
+
+// MBIST on both backends at a low supply: the same failing cells and directions, same counters.
+TEST(RtlBackend, MbistMatchesGolden) {
+  auto rtl = make("rtl");
+  auto golden = make("golden");
+  const auto chip = profiles::generate_chip(profiles::preset("chip2"),
+                                            accelerator::buffer_geometry(), 5);
+  for (Accelerator* a : {rtl.get(), golden.get()}) {
+    a->load_profile(chip);
+    a->set_vdd(0.85);
+  }
+  const auto records = rtl->mbist();
+  EXPECT_FALSE(records.empty());
+  EXPECT_EQ(records, golden->mbist());
+  expect_same_counters(*rtl, *golden, "after mbist");
+}
+
+// Backends built one after another each start from the promised state (reset, all-good profile,
+// zero buffer, zero counters) whatever the previous one left, and reset() keeps buffer contents.
+TEST(RtlBackend, EachBackendStartsFromThePromisedState) {
+  {
+    auto rtl = make("rtl");
+    rtl->load_profile(profiles::generate_chip(profiles::preset("chip1"),
+                                              accelerator::buffer_geometry(), 3));
+    rtl->set_vdd(0.7);
+    rtl->write(100, std::vector<std::uint64_t>(50, ~std::uint64_t{0}));
+    rtl->tile_cfg(TileConfig{2, 3, 4, 0, 0, false, false});
+  }
+  auto rtl = make("rtl");
+  auto golden = make("golden");
+  expect_same_counters(*rtl, *golden, "fresh after a dirty one");
+  EXPECT_EQ(rtl->read(0, hw::kBufferWords), std::vector<std::uint64_t>(hw::kBufferWords, 0));
+  EXPECT_EQ(dynamic_cast<RtlAccelerator&>(*rtl).supply_code(), hw::kVddResetCode);
+  rtl->write(7, {42});
+  rtl->reset();
+  golden->write(7, {42});
+  golden->reset();
+  EXPECT_EQ(rtl->read(7, 1), std::vector<std::uint64_t>{42});
+  golden->read(7, 1);
+  expect_same_counters(*rtl, *golden, "after reset");
+}
+
+// Only one rtl backend may live at a time; bad options and bad arguments are lowvolt::Error.
+TEST(RtlBackendErrors, UserMistakesAreErrors) {
+  EXPECT_THROW(make("rtl", {{"colour", "red"}}), Error);
+  EXPECT_THROW(make("rtl", {{"vdd_schedule", "1.0,,0.9"}}), Error);
+  EXPECT_THROW(make("rtl", {{"vdd_schedule", "fast"}}), Error);
+  EXPECT_THROW(make("rtl", {{"leakage", "-1"}}), Error);
+  EXPECT_THROW(make("rtl", {{"trace", "/nonexistent-dir/x.fst"}}), Error);
+  auto rtl = make("rtl");
+  EXPECT_THROW(make("rtl"), Error);
+  EXPECT_THROW(rtl->load_profile(profiles::CellMap(profiles::Geometry{1, 512, 64})), Error);
+  EXPECT_THROW(rtl->write(0, std::vector<std::uint64_t>(70000, 0)), Error);
+  EXPECT_THROW(rtl->read(70000, 1), Error);
+  const auto before = rtl->counters();
+  EXPECT_THROW(rtl->tile_cfg(TileConfig{9, 1, 1, 0, 0, false, false}), Error);
+  EXPECT_THROW(rtl->tile_cfg(TileConfig{1, 1, 0, 0, 0, false, false}), Error);
+  const auto after = rtl->counters();
+  EXPECT_EQ(after.status, before.status);  // nothing was sent: no err_tile_cfg
+  EXPECT_EQ(after.cycles - before.cycles, hw::kCounterWords + 2);
+}
+
+// The trace option writes an FST waveform while the backend lives, a later backend can trace
+// into another file, and without the option nothing is written.
+TEST(RtlBackend, TraceOptionWritesAnFstWaveform) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("lowvolt_sim_trace_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  for (const std::string name : {"a.fst", "b.fst"}) {
+    const auto path = dir / name;
+    {
+      auto rtl = make("rtl", {{"trace", path.string()}});
+      rtl->write(0, {1, 2, 3});
+      rtl->read(0, 3);
+    }
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    EXPECT_GT(std::filesystem::file_size(path), 1000u) << path;
+  }
+  { make("rtl")->write(0, {1}); }
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir),
+                          std::filesystem::directory_iterator{}),
+            2);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace lowvolt::sim

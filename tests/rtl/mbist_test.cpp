@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <ostream>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "lowvolt/common/error.h"
@@ -73,6 +74,11 @@ TEST(Mbist, ReportsExactlyThePersistentFaultsAtEachVoltage) {
     const auto before = accel.counters();
     const auto got = accel.mbist();
     const auto expected = expected_records(ref, vdd);
+    // docs/rtl.md: busy cycles = 11 x words + 4 + records - words holding a record
+    std::set<std::uint32_t> words;
+    for (const auto& r : expected) words.insert(r.cell / hw::kSramCols);
+    EXPECT_EQ(accel.last_command_cycles(),
+              11 * hw::kBufferWords + 4 + expected.size() - words.size());
     ASSERT_EQ(got.size(), expected.size()) << "vdd " << vdd;
     for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], expected[i]) << "vdd " << vdd;
     EXPECT_GE(got.size(), previous);  // lower supply: a superset fails

@@ -98,6 +98,25 @@ TEST(ControllerErrors, BadCommandsSetStickyFlags) {
   EXPECT_EQ(hw::decode_status_word(accel.counters().status).err_opcode, 0u);
 }
 
+// Busy cycles of the simple commands equal the formulas of docs/rtl.md (no stream stalls).
+TEST(Controller, BusyCyclesMatchDocumentedFormulas) {
+  AccelDriver accel;
+  for (std::uint32_t n : {0u, 1u, 37u}) {
+    accel.write(5, std::vector<std::uint64_t>(n, 7));
+    EXPECT_EQ(accel.last_command_cycles(), n == 0 ? 2u : 1u + n) << "write " << n;
+    accel.read(5, n);
+    EXPECT_EQ(accel.last_command_cycles(), n == 0 ? 2u : 2u + n) << "read " << n;
+  }
+  accel.set_vdd(3000);
+  EXPECT_EQ(accel.last_command_cycles(), 1u + hw::kSramRows);
+  accel.tile_cfg(hw::TileCfgCmd{1, 1, 1, 0, 0, 0, 0});
+  EXPECT_EQ(accel.last_command_cycles(), 1u);
+  accel.raw_command(hw::encode(hw::NopCmd{}));
+  EXPECT_EQ(accel.last_command_cycles(), 1u);
+  accel.counters();
+  EXPECT_EQ(accel.last_command_cycles(), 1u + hw::kCounterWords);
+}
+
 // A driver given a file name writes an FST waveform of the cycles it simulates.
 TEST(ControllerTrace, WritesFstWaveform) {
   const std::string path = ::testing::TempDir() + "rtl_trace_test.fst";

@@ -82,7 +82,8 @@ Tile random_tile(std::mt19937_64& rng, std::uint32_t max_k) {
 }
 
 /// Runs `tiles` random tiles on `accel` and on the reference; compares results and counters.
-void run_random_tiles(AccelDriver& accel, RefMemory& ref, std::mt19937_64& rng, int tiles) {
+void run_random_tiles(AccelDriver& accel, RefMemory& ref, std::mt19937_64& rng, int tiles,
+                      bool check_timing = true) {
   std::uint64_t macs = accel.counters().macs;
   for (int n = 0; n < tiles; ++n) {
     // mostly short tiles, some long ones (several hundred steps)
@@ -100,7 +101,9 @@ void run_random_tiles(AccelDriver& accel, RefMemory& ref, std::mt19937_64& rng, 
     const bool short_first = 64 - t.bit_addr % 64 < t.cfg.cols * t.cfg.wbits;
     const std::uint64_t busy =
         t.act.empty() ? 1 + results : 2 + t.act.size() + results + (short_first ? 1 : 0);
-    ASSERT_EQ(accel.last_command_cycles(), busy) << "tile " << n;
+    if (check_timing) {
+      ASSERT_EQ(accel.last_command_cycles(), busy) << "tile " << n;
+    }
   }
   const auto c = accel.counters();
   EXPECT_EQ(c.bank_reads, ref.reads());
@@ -150,6 +153,24 @@ TEST(PeArray, RandomTilesThroughFaultySram) {
   accel.set_vdd(3600);
   ref.set_vdd(3600);
   run_random_tiles(accel, ref, rng, 300);
+}
+
+// With the host withholding activations and result readiness at random (back-pressure on both
+// streams), a write, 300 random tiles, a long read and an MBIST run give the reference's values.
+TEST(PeArray, RandomTilesUnderBackPressure) {
+  std::mt19937_64 rng(99);
+  AccelDriver accel;
+  RefMemory ref;
+  random_image(accel, ref, rng);
+  accel.set_stalls(0.4, 0.4, 5);
+  std::vector<std::uint64_t> patch(500);
+  for (std::uint32_t i = 0; i < 500; ++i) ref.write(4000 + i, patch[i] = rng());
+  accel.write(4000, patch);
+  run_random_tiles(accel, ref, rng, 300, false);
+  const auto words = accel.read(100, 3000);
+  for (std::uint32_t i = 0; i < 3000; ++i) ASSERT_EQ(words[i], ref.read(100 + i)) << i;
+  EXPECT_TRUE(accel.mbist().empty());
+  EXPECT_EQ(accel.read(0, 1).at(0), 0u);  // MBIST leaves zeros
 }
 
 // The longest tile at the extreme operands wraps the int32 accumulators modulo 2^32 exactly.

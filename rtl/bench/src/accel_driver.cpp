@@ -3,6 +3,8 @@
 #include <verilated.h>
 #include <verilated_fst_c.h>
 
+#include <random>
+
 #include "Vaccel_top.h"
 #include "lowvolt/common/error.h"
 
@@ -22,6 +24,10 @@ struct AccelDriver::Impl {
   std::uint64_t ticks = 0;
   std::uint64_t last_busy = 0;  // busy cycles of the last command
   hw::TileCfgCmd cfg;           // mirror of the RTL's tile configuration
+  double in_idle = 0;           // probability of withholding input data in a cycle
+  double out_idle = 0;          // probability of withholding output readiness in a cycle
+  std::mt19937_64 stall_rng;
+  std::uniform_real_distribution<double> unit{0.0, 1.0};
 
   /// Settles combinational outputs for the current inputs with clk low.
   void settle() {
@@ -62,7 +68,8 @@ struct AccelDriver::Impl {
                "accel_top stuck: command 0x" << std::hex << cmd << std::dec << " in " << in_i << "/"
                                              << n_in << " out " << out.size());
       top->cmd_valid = !cmd_done;
-      top->in_valid = in_i < n_in;
+      top->in_valid = in_i < n_in && (in_idle == 0 || unit(stall_rng) >= in_idle);
+      top->out_ready = out_idle == 0 || unit(stall_rng) >= out_idle;
       top->in_data = in_i < n_in ? in[in_i] : 0;
       settle();
       const bool cmd_x = top->cmd_valid && top->cmd_ready;
@@ -249,6 +256,15 @@ std::vector<MbistRecord> AccelDriver::mbist() {
 }
 
 void AccelDriver::raw_command(std::uint64_t word) { impl_->transact(word, nullptr, 0, 0, false); }
+
+void AccelDriver::set_stalls(double in_idle, double out_idle, std::uint64_t seed) {
+  if (!(in_idle >= 0 && in_idle < 1) || !(out_idle >= 0 && out_idle < 1)) {
+    fail("rtl: set_stalls: in_idle=", in_idle, " out_idle=", out_idle, " outside [0, 1)");
+  }
+  impl_->in_idle = in_idle;
+  impl_->out_idle = out_idle;
+  impl_->stall_rng.seed(seed);
+}
 
 std::uint64_t AccelDriver::ticks() const { return impl_->ticks; }
 

@@ -73,6 +73,10 @@ class AccelDriver {
   std::vector<MbistRecord> mbist();
   /// Sends one raw command word that takes no data and returns none (nop, unknown opcodes).
   void raw_command(std::uint64_t word);
+  /// Back-pressure for later commands: each cycle the driver withholds input data with
+  /// probability in_idle and output readiness with probability out_idle (0 = never, the
+  /// default; busy-cycle formulas hold only then), drawn from `seed`. Throws for p outside [0, 1).
+  void set_stalls(double in_idle, double out_idle, std::uint64_t seed);
   /// Clock cycles this driver has simulated since construction.
   std::uint64_t ticks() const;
   /// Busy cycles of the last command: from the cycle that accepted it to the one after which

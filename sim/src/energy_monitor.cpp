@@ -24,8 +24,8 @@ void EnergyMonitor::on_activity() {
     accesses += n;
   }
   report_.dynamic += static_cast<double>(accesses) * per_access;
-  report_.leakage += static_cast<double>(a.cycles) * accelerator::hw::kBanks *
-                     model_.leakage_per_cycle(v);
+  report_.leakage +=
+      static_cast<double>(a.cycles) * accelerator::hw::kBanks * model_.leakage_per_cycle(v);
   report_.cycles += a.cycles;
   if (accesses > 0) report_.accesses_at[a.vdd_code] += accesses;
 }

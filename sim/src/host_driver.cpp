@@ -50,9 +50,9 @@ std::vector<std::uint64_t> HostDriver::read_words(std::uint64_t addr, std::size_
 
 std::vector<std::uint64_t> HostDriver::command(std::uint64_t cmd, const std::uint64_t* in,
                                                std::size_t n_in) {
-  LV_CHECK(n_in == bus::input_words(cmd),
-           "command 0x" << std::hex << cmd << std::dec << " needs " << bus::input_words(cmd)
-                        << " input words, " << n_in << " given");
+  LV_CHECK(n_in == bus::input_words(cmd), "command 0x" << std::hex << cmd << std::dec << " needs "
+                                                       << bus::input_words(cmd) << " input words, "
+                                                       << n_in << " given");
   std::vector<std::uint64_t> stream(1 + n_in);
   stream[0] = cmd;
   std::copy(in, in + n_in, stream.begin() + 1);
@@ -72,8 +72,7 @@ void HostDriver::load_profile(const profiles::CellMap& map) {
            "profile geometry " << g.arrays << "x" << g.rows << "x" << g.cols);
   const std::uint64_t config[2] = {map.sigma_code(), map.seed()};
   write_words(bus::kProfileConfig, config, 2);
-  std::vector<std::uint64_t> rows(std::size_t{hw::kBanks} * hw::kSramRows *
-                                  bus::kProfileRowWords);
+  std::vector<std::uint64_t> rows(std::size_t{hw::kBanks} * hw::kSramRows * bus::kProfileRowWords);
   const auto& vc = map.vc();
   const auto& kind = map.kind();
   std::size_t at = 0;
@@ -88,7 +87,7 @@ void HostDriver::load_profile(const profiles::CellMap& map) {
         }
         rows[at + 1 + c / 4] |= std::uint64_t{vc[base + c]} << (16 * (c % 4));
         rows[at + 1 + bus::kProfileVcWords + c / 32] |= std::uint64_t{kind[base + c]}
-                                                         << (2 * (c % 32));
+                                                        << (2 * (c % 32));
       }
       at += bus::kProfileRowWords;
     }

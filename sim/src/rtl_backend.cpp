@@ -159,11 +159,10 @@ void RtlAccelerator::tile_cfg(const accelerator::TileConfig& cfg) {
   cfg_ = cfg;
 }
 
-void RtlAccelerator::run(std::uint32_t w_bit_addr, const std::uint64_t* activations,
-                         std::size_t k, std::int32_t* out) {
+void RtlAccelerator::run(std::uint32_t w_bit_addr, const std::uint64_t* activations, std::size_t k,
+                         std::int32_t* out) {
   if (w_bit_addr > 0xffffffu || k > kMaxCount) {
-    fail("rtl: run with w_bit_addr ", w_bit_addr, " (24 bits) and k ", k, " (≤ ", kMaxCount,
-         ")");
+    fail("rtl: run with w_bit_addr ", w_bit_addr, " (24 bits) and k ", k, " (≤ ", kMaxCount, ")");
   }
   const std::uint64_t cmd = hw::encode(hw::RunCmd{w_bit_addr, k});
   const std::size_t rows = cfg_.rows;
@@ -214,8 +213,7 @@ std::vector<accelerator::MbistRecord> RtlAccelerator::mbist() {
     }
     const auto end = hw::decode_mbist_end(words.back());
     LV_CHECK(end.last == 1 && end.count == records.size(),
-             "mbist end word counts " << end.count << " records, " << records.size()
-                                      << " came");
+             "mbist end word counts " << end.count << " records, " << records.size() << " came");
   });
   return records;
 }

@@ -54,8 +54,9 @@ std::uint64_t SimSystem::clock_cycles() const {
 
 void SimSystem::lease(const char* who) {
   if (leased_) {
-    fail(who, ": the SystemC co-simulation is in use by another rtl backend; SystemC elaborates "
-              "once per process, so only one rtl backend may live at a time");
+    fail(who,
+         ": the SystemC co-simulation is in use by another rtl backend; SystemC elaborates "
+         "once per process, so only one rtl backend may live at a time");
   }
   leased_ = true;
 }

@@ -21,8 +21,8 @@ void VoltageRegulator::set_supply(std::uint16_t code) {
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   out->b_transport(gp, delay);
-  LV_CHECK(gp.is_response_ok(), "supply b_transport of code " << code << " answered "
-                                                               << gp.get_response_string());
+  LV_CHECK(gp.is_response_ok(),
+           "supply b_transport of code " << code << " answered " << gp.get_response_string());
   ++changes_;
 }
 

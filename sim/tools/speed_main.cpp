@@ -8,10 +8,10 @@
 //   chip1     a `chip1` profile (profiles presets, seed 1) at 0.85 × Vmin.
 // Usage: lowvolt-sim-speed [--tiles N] [--k K]      (defaults: 100 tiles, K = 4096)
 #include <chrono>
-#include <ctime>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -69,19 +69,21 @@ Result measure(lowvolt::sim::RtlAccelerator& accel, int tiles, std::uint32_t k,
 }
 
 void report(const char* name, const Result& r, int tiles, std::uint32_t k) {
-  std::printf("%-8s %6d tiles  K=%-6u %10llu cycles  wall %7.3f s %7.3f M cycles/s  "
-              "CPU %7.3f s %7.3f M cycles/s  %6.1f M MACs/CPU-s\n",
-              name, tiles, k, static_cast<unsigned long long>(r.cycles), r.seconds,
-              r.cycles / r.seconds / 1e6, r.cpu_seconds, r.cycles / r.cpu_seconds / 1e6,
-              r.macs / r.cpu_seconds / 1e6);
-  std::printf("{\"bench\": \"sim_speed\", \"point\": \"%s\", \"pe_rows\": %u, \"pe_cols\": %u, "
-              "\"tiles\": %d, \"k\": %u, \"cycles\": %llu, \"rtl_cycles\": %llu, \"macs\": %llu, "
-              "\"seconds\": %.6f, \"cpu_seconds\": %.6f, \"cycles_per_s\": %.0f, "
-              "\"cycles_per_cpu_s\": %.0f, \"macs_per_cpu_s\": %.0f}\n",
-              name, hw::kPeRows, hw::kPeCols, tiles, k, static_cast<unsigned long long>(r.cycles),
-              static_cast<unsigned long long>(r.rtl_cycles),
-              static_cast<unsigned long long>(r.macs), r.seconds, r.cpu_seconds,
-              r.cycles / r.seconds, r.cycles / r.cpu_seconds, r.macs / r.cpu_seconds);
+  std::printf(
+      "%-8s %6d tiles  K=%-6u %10llu cycles  wall %7.3f s %7.3f M cycles/s  "
+      "CPU %7.3f s %7.3f M cycles/s  %6.1f M MACs/CPU-s\n",
+      name, tiles, k, static_cast<unsigned long long>(r.cycles), r.seconds,
+      r.cycles / r.seconds / 1e6, r.cpu_seconds, r.cycles / r.cpu_seconds / 1e6,
+      r.macs / r.cpu_seconds / 1e6);
+  std::printf(
+      "{\"bench\": \"sim_speed\", \"point\": \"%s\", \"pe_rows\": %u, \"pe_cols\": %u, "
+      "\"tiles\": %d, \"k\": %u, \"cycles\": %llu, \"rtl_cycles\": %llu, \"macs\": %llu, "
+      "\"seconds\": %.6f, \"cpu_seconds\": %.6f, \"cycles_per_s\": %.0f, "
+      "\"cycles_per_cpu_s\": %.0f, \"macs_per_cpu_s\": %.0f}\n",
+      name, hw::kPeRows, hw::kPeCols, tiles, k, static_cast<unsigned long long>(r.cycles),
+      static_cast<unsigned long long>(r.rtl_cycles), static_cast<unsigned long long>(r.macs),
+      r.seconds, r.cpu_seconds, r.cycles / r.seconds, r.cycles / r.cpu_seconds,
+      r.macs / r.cpu_seconds);
 }
 
 int run_main(int argc, char** argv) {

@@ -16,8 +16,11 @@ namespace hw = accelerator::hw;
 class RefBuffer {
  public:
   explicit RefBuffer(const profiles::CellMap& map)
-      : map_(map), masks_(map.faults_at(hw::kVddResetCode)), stored_(hw::kBufferWords, 0),
-        reads_(hw::kBanks, 0), writes_(hw::kBanks, 0) {}
+      : map_(map),
+        masks_(map.faults_at(hw::kVddResetCode)),
+        stored_(hw::kBufferWords, 0),
+        reads_(hw::kBanks, 0),
+        writes_(hw::kBanks, 0) {}
 
   void set_vdd(std::uint16_t code) { masks_ = map_.faults_at(code); }
   void write(std::uint32_t addr, std::uint64_t data) {

@@ -26,8 +26,8 @@ TEST(VoltageRegulator, ScheduleTakesEffectBetweenLayers) {
   auto rtl = make_rtl({{"vdd_schedule", "1.0, 0.85,0.85 ,0.8"}});
   accelerator::register_golden_backend();
   auto golden = accelerator::make_accelerator("golden");
-  const auto chip = profiles::generate_chip(profiles::preset("chip1"),
-                                            accelerator::buffer_geometry(), 21);
+  const auto chip =
+      profiles::generate_chip(profiles::preset("chip1"), accelerator::buffer_geometry(), 21);
   std::mt19937_64 rng(99);
   std::vector<std::uint64_t> weights(hw::kBufferWords);
   for (auto& w : weights) w = rng();
@@ -80,8 +80,8 @@ TEST(VoltageRegulator, ManualSupplyAlwaysSweepsAndNoScheduleDoesNothing) {
 // access counts taken from the RTL's counters command; per bank and per supply as well.
 TEST(EnergyMonitor, EqualsAccessCountsTimesSquaredSupply) {
   auto rtl = make_rtl();
-  rtl->load_profile(profiles::generate_chip(profiles::preset("chip2"),
-                                            accelerator::buffer_geometry(), 4));
+  rtl->load_profile(
+      profiles::generate_chip(profiles::preset("chip2"), accelerator::buffer_geometry(), 4));
   std::mt19937_64 rng(5);
   double want = 0;
   std::array<double, hw::kBanks> want_bank{};
@@ -138,8 +138,8 @@ TEST(EnergyMonitor, LeakageCountsEveryCycleAtItsSupply) {
   const double before_sweeps = rtl->energy().leakage;
   EXPECT_GT(before_sweeps, want);  // the two set_vdd sweeps leak as well
   // the sweeps: 1 + rows cycles each, at the supply before (reset code, then 1.0)
-  const double sweeps = (1 + hw::kSramRows) * hw::kBanks * leak *
-                        (profiles::code_volts(hw::kVddResetCode) + 1.0);
+  const double sweeps =
+      (1 + hw::kSramRows) * hw::kBanks * leak * (profiles::code_volts(hw::kVddResetCode) + 1.0);
   EXPECT_NEAR(before_sweeps, want + sweeps, 1e-9 * before_sweeps);
 }
 

@@ -69,8 +69,8 @@ TEST_P(RtlVsGolden, BitIdenticalResultsAndCounters) {
   auto rtl = make("rtl");
   auto golden = make("golden");
   expect_same_counters(*rtl, *golden, where + ", fresh");
-  const auto chip = profiles::generate_chip(profiles::preset(preset),
-                                            accelerator::buffer_geometry(), 11);
+  const auto chip =
+      profiles::generate_chip(profiles::preset(preset), accelerator::buffer_geometry(), 11);
   std::mt19937_64 rng(std::hash<std::string>{}(where));
   std::vector<std::uint64_t> weights(hw::kBufferWords);
   for (auto& w : weights) w = rng();
@@ -100,21 +100,21 @@ TEST_P(RtlVsGolden, BitIdenticalResultsAndCounters) {
   expect_same_counters(*rtl, *golden, where);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    ChipsAndSupplies, RtlVsGolden,
-    ::testing::Combine(::testing::Values("chip1", "chip2"),
-                       ::testing::Values(1.0, 0.9, 0.85, 0.8)),
-    [](const ::testing::TestParamInfo<RtlVsGolden::ParamType>& info) {
-      return std::get<0>(info.param) + "_" +
-             std::to_string(static_cast<int>(std::get<1>(info.param) * 100 + 0.5));
-    });
+INSTANTIATE_TEST_SUITE_P(ChipsAndSupplies, RtlVsGolden,
+                         ::testing::Combine(::testing::Values("chip1", "chip2"),
+                                            ::testing::Values(1.0, 0.9, 0.85, 0.8)),
+                         [](const ::testing::TestParamInfo<RtlVsGolden::ParamType>& info) {
+                           return std::get<0>(info.param) + "_" +
+                                  std::to_string(
+                                      static_cast<int>(std::get<1>(info.param) * 100 + 0.5));
+                         });
 
 // MBIST on both backends at a low supply: the same failing cells and directions, same counters.
 TEST(RtlBackend, MbistMatchesGolden) {
   auto rtl = make("rtl");
   auto golden = make("golden");
-  const auto chip = profiles::generate_chip(profiles::preset("chip2"),
-                                            accelerator::buffer_geometry(), 5);
+  const auto chip =
+      profiles::generate_chip(profiles::preset("chip2"), accelerator::buffer_geometry(), 5);
   for (Accelerator* a : {rtl.get(), golden.get()}) {
     a->load_profile(chip);
     a->set_vdd(0.85);
@@ -130,8 +130,8 @@ TEST(RtlBackend, MbistMatchesGolden) {
 TEST(RtlBackend, EachBackendStartsFromThePromisedState) {
   {
     auto rtl = make("rtl");
-    rtl->load_profile(profiles::generate_chip(profiles::preset("chip1"),
-                                              accelerator::buffer_geometry(), 3));
+    rtl->load_profile(
+        profiles::generate_chip(profiles::preset("chip1"), accelerator::buffer_geometry(), 3));
     rtl->set_vdd(0.7);
     rtl->write(100, std::vector<std::uint64_t>(50, ~std::uint64_t{0}));
     rtl->tile_cfg(TileConfig{2, 3, 4, 0, 0, false, false});
@@ -173,8 +173,8 @@ TEST(RtlBackendErrors, UserMistakesAreErrors) {
 // The trace option writes an FST waveform while the backend lives, a later backend can trace
 // into another file, and without the option nothing is written.
 TEST(RtlBackend, TraceOptionWritesAnFstWaveform) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("lowvolt_sim_trace_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("lowvolt_sim_trace_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   for (const std::string name : {"a.fst", "b.fst"}) {
     const auto path = dir / name;

@@ -38,8 +38,8 @@ class SimTlm : public ::testing::Test {
   std::vector<std::uint64_t> counters() { return command(hw::encode(hw::CountersCmd{})); }
 
   /// Sends a raw payload on the bus socket and returns its response status.
-  tlm::tlm_response_status raw(tlm::tlm_command c, std::uint64_t addr, std::vector<std::uint64_t>& data,
-                               unsigned length) {
+  tlm::tlm_response_status raw(tlm::tlm_command c, std::uint64_t addr,
+                               std::vector<std::uint64_t>& data, unsigned length) {
     tlm::tlm_generic_payload gp;
     gp.set_command(c);
     gp.set_address(addr);
@@ -84,8 +84,8 @@ TEST_F(SimTlm, WriteThenReadRoundTripsWordsAcrossTheWrap) {
 // equals the memory model's read (persistent, intermittent and stuck cells, write-side stuck
 // values) at each supply.
 TEST_F(SimTlm, ReadsGoThroughTheFaultOverlayAtTheCommandedSupply) {
-  const auto chip = profiles::generate_chip(profiles::preset("chip1"),
-                                            accelerator::buffer_geometry(), 7);
+  const auto chip =
+      profiles::generate_chip(profiles::preset("chip1"), accelerator::buffer_geometry(), 7);
   run([&](SimSystem& s) { s.host.load_profile(chip); });
   RefBuffer ref(chip);
   for (const double v : {1.0, 0.85, 0.75}) {
@@ -115,7 +115,8 @@ TEST_F(SimTlm, TileCfgAndRunComputeTheDocumentedSum) {
   const auto weights = random_words(rng_, hw::kBufferWords);
   command(hw::encode(hw::WriteCmd{0, weights.size()}), weights);
   RefBuffer ref(good_);
-  for (std::size_t i = 0; i < weights.size(); ++i) ref.write(static_cast<std::uint32_t>(i), weights[i]);
+  for (std::size_t i = 0; i < weights.size(); ++i)
+    ref.write(static_cast<std::uint32_t>(i), weights[i]);
   std::uint64_t macs = 0;
   for (int t = 0; t < 40; ++t) {
     accelerator::TileConfig c;
@@ -194,9 +195,13 @@ TEST_F(SimTlm, CountersCyclesFollowTheSimulatedClock) {
 // their kind produces: a flip both ways, stuck-at-0 1→0 only, stuck-at-1 0→1 only.
 TEST_F(SimTlm, MbistReportsTheFailingCellsAndDirections) {
   profiles::CellMap map(accelerator::buffer_geometry());
-  struct Cell { std::uint32_t index; std::uint8_t kind; bool s01, s10; };
-  const std::vector<Cell> cells = {{3, 0, true, true}, {4100, 1, false, true},
-                                   {77777, 2, true, false}, {524287, 0, true, true}};
+  struct Cell {
+    std::uint32_t index;
+    std::uint8_t kind;
+    bool s01, s10;
+  };
+  const std::vector<Cell> cells = {
+      {3, 0, true, true}, {4100, 1, false, true}, {77777, 2, true, false}, {524287, 0, true, true}};
   for (const auto& c : cells) {
     map.vc()[c.index] = 5000;  // fails below 1.22 × Vmin
     map.kind()[c.index] = c.kind;

@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "lowvolt/accelerator/hw_spec.h"
 
@@ -111,8 +111,7 @@ class AccelModule : public sc_core::sc_module, public AccessTap {
   sc_core::sc_signal<bool> rst_{"rst"}, cmd_valid_{"cmd_valid"}, cmd_ready_{"cmd_ready"},
       in_valid_{"in_valid"}, in_ready_{"in_ready"}, out_valid_{"out_valid"},
       out_ready_{"out_ready"}, bd_we_{"bd_we"};
-  sc_core::sc_signal<std::uint32_t> bd_bank_{"bd_bank"}, bd_row_{"bd_row"},
-      cfg_sigma_{"cfg_sigma"};
+  sc_core::sc_signal<std::uint32_t> bd_bank_{"bd_bank"}, bd_row_{"bd_row"}, cfg_sigma_{"cfg_sigma"};
   sc_core::sc_signal<std::uint64_t> cmd_data_{"cmd_data"}, in_data_{"in_data"},
       out_data_{"out_data"}, cfg_seed_{"cfg_seed"};
   sc_core::sc_signal<sc_dt::sc_bv<accelerator::hw::kSramCols * 16>> bd_vc_{"bd_vc"};
@@ -134,9 +133,9 @@ class AccelModule : public sc_core::sc_module, public AccessTap {
   const std::uint64_t* rows_ = nullptr;
   std::size_t n_rows_ = 0, row_i_ = 0;
   bool cmd_done_ = false, job_error_ = false;
-  std::uint64_t job_cycles_ = 0;     // clock edges the job has waited for (stuck detection)
-  std::uint64_t start_edges_ = 0;    // rising_edges() when the job started
-  std::uint64_t period_ps_ = 0;      // the clock period, in the kernel's time resolution
+  std::uint64_t job_cycles_ = 0;   // clock edges the job has waited for (stuck detection)
+  std::uint64_t start_edges_ = 0;  // rising_edges() when the job started
+  std::uint64_t period_ps_ = 0;    // the clock period, in the kernel's time resolution
   Activity before_;
 
   std::deque<std::uint64_t> response_;

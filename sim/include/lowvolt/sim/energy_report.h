@@ -11,8 +11,8 @@ namespace lowvolt::sim {
 
 /// Energy of the weight memory since the monitor was last cleared.
 struct EnergyReport {
-  double dynamic = 0.0;  ///< access energy, in units of one access at Vmin
-  double leakage = 0.0;  ///< leakage energy of all banks, in units of one access at Vmin
+  double dynamic = 0.0;      ///< access energy, in units of one access at Vmin
+  double leakage = 0.0;      ///< leakage energy of all banks, in units of one access at Vmin
   std::uint64_t reads = 0;   ///< bank reads counted
   std::uint64_t writes = 0;  ///< bank writes counted
   std::uint64_t cycles = 0;  ///< clock cycles of the counted accesses

@@ -38,13 +38,23 @@ void SimSystem::driver_thread() {
 
 void SimSystem::call(const std::function<void(SimSystem&)>& job) {
   LV_CHECK(!in_call_, "SimSystem::call is not re-entrant");
+  // Clears the call state however sc_start() returns (a SystemC error report is an exception).
+  struct Done {
+    SimSystem& s;
+    ~Done() {
+      s.in_call_ = false;
+      s.job_ = nullptr;
+    }
+  };
   in_call_ = true;
   job_ = &job;
   error_ = nullptr;
-  job_event_.notify(sc_core::SC_ZERO_TIME);
-  sc_core::sc_start();
-  in_call_ = false;
-  LV_CHECK(job_ == nullptr, "the simulation stopped before the job returned");
+  {
+    Done done{*this};
+    job_event_.notify(sc_core::SC_ZERO_TIME);
+    sc_core::sc_start();
+    LV_CHECK(job_ == nullptr, "the simulation stopped before the job returned");
+  }
   if (error_) std::rethrow_exception(error_);
 }
 

@@ -193,11 +193,18 @@ void GoldenAccelerator::run(std::uint32_t w_bit_addr, const std::uint64_t* activ
   // activations minus zero point, row-major
   x_.resize(std::size_t{c.rows} * k);
   const std::int32_t xz = byte_value(c.act_zero, c.act_signed);
-  for (std::size_t s = 0; s < k; ++s) {
-    const std::uint64_t word = activations[s];
-    for (std::uint32_t i = 0; i < c.rows; ++i) {
-      const auto b = static_cast<std::uint8_t>(word >> (8 * i));
-      x_[std::size_t{i} * k + s] = static_cast<std::int16_t>(byte_value(b, c.act_signed) - xz);
+  for (std::uint32_t i = 0; i < c.rows; ++i) {  // row-outer so that the step loop vectorises
+    std::int16_t* xi = x_.data() + std::size_t{i} * k;
+    const unsigned shift = 8 * i;
+    if (c.act_signed) {
+      for (std::size_t s = 0; s < k; ++s) {
+        const std::int32_t b = static_cast<std::uint8_t>(activations[s] >> shift);
+        xi[s] = static_cast<std::int16_t>(((b ^ 0x80) - 0x80) - xz);  // int8 value of the byte
+      }
+    } else {
+      for (std::size_t s = 0; s < k; ++s) {
+        xi[s] = static_cast<std::int16_t>(static_cast<std::uint8_t>(activations[s] >> shift) - xz);
+      }
     }
   }
   for (std::uint32_t i = 0; i < c.rows; ++i) {

@@ -118,6 +118,25 @@ void check_in(const Geometry& g, std::uint32_t a, std::uint32_t r, std::uint32_t
   }
 }
 
+// Rate text of a cell at a supply: the exact per-read failure probability, which depends only
+// on vc − vdd for a chip, so it is computed once per distinct difference.
+class RateText {
+ public:
+  explicit RateText(std::uint16_t sigma_code) : sigma_code_(sigma_code) {}
+  const std::string& operator()(std::uint16_t vc, std::uint16_t vdd) {
+    const int diff = static_cast<int>(vc) - static_cast<int>(vdd);
+    auto it = cache_.find(diff);
+    if (it == cache_.end()) {
+      it = cache_.emplace(diff, format_number(fail_probability(vc, vdd, sigma_code_))).first;
+    }
+    return it->second;
+  }
+
+ private:
+  std::uint16_t sigma_code_;
+  std::unordered_map<int, std::string> cache_;
+};
+
 }  // namespace
 
 std::vector<FailingCell> read_failing_list(const std::string& path) {
@@ -299,13 +318,14 @@ void export_failing_list(const Profile& p, const std::vector<double>& vdds,
   for (const double v : vdds) {
     const std::uint16_t vdd = vdd_code(v);
     const std::string vtext = format_number(v);
+    RateText rate_text(p.map.sigma_code());
     std::uint64_t cell = 0;
     for (std::uint32_t a = 0; a < g.arrays; ++a) {
       for (std::uint32_t r = 0; r < g.rows; ++r) {
         for (std::uint32_t c = 0; c < g.cols; ++c, ++cell) {
           const std::uint16_t vc = p.map.vc()[cell];
           if (vc <= vdd) continue;
-          const std::string rate = format_number(fail_probability(vc, vdd, p.map.sigma_code()));
+          const std::string& rate = rate_text(vc, vdd);
           const std::string prefix = vtext + "," + std::to_string(a) + "," + std::to_string(r) +
                                      "," + std::to_string(c) + ",";
           const auto k = static_cast<FailureKind>(p.map.kind()[cell]);
@@ -330,6 +350,7 @@ std::vector<std::string> export_matrices(const Profile& p, const std::vector<dou
                                                        {"flip", FailureKind::kFlip}};
   for (const double v : vdds) {
     const std::uint16_t vdd = vdd_code(v);
+    RateText rate_text(p.map.sigma_code());
     for (const auto& [tag, kind] : forms) {
       std::string out;
       out.reserve(2 * g.cells());
@@ -339,7 +360,7 @@ std::vector<std::string> export_matrices(const Profile& p, const std::vector<dou
           if (c) out += ',';
           const std::uint16_t vc = p.map.vc()[cell];
           if (vc > vdd && static_cast<FailureKind>(p.map.kind()[cell]) == kind) {
-            out += format_number(fail_probability(vc, vdd, p.map.sigma_code()));
+            out += rate_text(vc, vdd);
           } else {
             out += '0';
           }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "lowvolt/common/atomic_file.h"
 #include "lowvolt/profiles/profile.h"
 
 namespace fs = std::filesystem;
@@ -77,6 +78,13 @@ TEST_F(ProfileCli, GenerateValidateFitExportImport) {
   const auto fit = nlohmann::json::parse(f.output);
   EXPECT_GT(fit["params"]["f_col"].get<double>(), 0.0);
   EXPECT_NEAR(fit["params"]["sigma_n"].get<double>(), 0.01, 1.0 / 4096);
+  // The fit's JSON is a preset: generate makes a chip with exactly those parameters.
+  lowvolt::write_file_atomic(path("fit.json"), f.output);
+  ASSERT_EQ(run("profile generate --preset " + path("fit.json") + " --arrays 1 --rows 64 -o " +
+                path("like.lvp")).status, 0);
+  const auto like = lp::read_profile(path("like.lvp"));
+  EXPECT_EQ(like.params.f_col, fit["params"]["f_col"].get<double>());
+  EXPECT_EQ(like.params.b, fit["params"]["b"].get<double>());
 
   const auto s = run("profile show " + chip + " --vdd 0.9,0.8 --json", false);
   ASSERT_EQ(s.status, 0) << s.output;
@@ -122,6 +130,11 @@ TEST_F(ProfileCli, ProfileCliErrors) {
   const auto set = run("profile generate --set f_col=2 -o " + path("x.lvp"));
   EXPECT_EQ(set.status, 1);
   EXPECT_NE(set.output.find("f_col"), std::string::npos) << set.output;
+  lowvolt::write_file_atomic(path("bad.json"), "{\"mu\": 0.7, \"bogus\": 1}");
+  const auto json_key = run("profile generate --preset " + path("bad.json") + " -o " + path("x.lvp"));
+  EXPECT_EQ(json_key.status, 1);
+  EXPECT_NE(json_key.output.find("bad.json: unknown chip parameter 'bogus'"), std::string::npos)
+      << json_key.output;
   EXPECT_EQ(run("profile frobnicate").status, 2);
   EXPECT_EQ(run("profile validate --bogus x").status, 2);
   EXPECT_EQ(run("profile generate").status, 2);

@@ -29,6 +29,7 @@ struct Geometry {
   std::uint32_t words_per_row() const { return (cols + 63) / 64; }
   /// Total number of 64-bit words.
   std::uint64_t words() const { return std::uint64_t{arrays} * rows * words_per_row(); }
+  /// Same arrays, rows and cols.
   bool operator==(const Geometry& o) const {
     return arrays == o.arrays && rows == o.rows && cols == o.cols;
   }
@@ -55,14 +56,18 @@ class CellMap {
   std::uint16_t sigma_code() const { return sigma_code_; }
   /// Chip-wide seed of the intermittent hash.
   std::uint64_t seed() const { return seed_; }
+  /// Sets the per-read noise code (1/4096 × Vmin).
   void set_sigma_code(std::uint16_t s) { sigma_code_ = s; }
+  /// Sets the intermittent hash seed.
   void set_seed(std::uint64_t s) { seed_ = s; }
 
   /// Critical voltage codes in cell_index order (1/4096 × Vmin).
   const std::vector<std::uint16_t>& vc() const { return vc_; }
+  /// Mutable codes (1/4096 × Vmin), e.g. for importers.
   std::vector<std::uint16_t>& vc() { return vc_; }
   /// Failure kinds (FailureKind values) in cell_index order.
   const std::vector<std::uint8_t>& kind() const { return kind_; }
+  /// Mutable kinds.
   std::vector<std::uint8_t>& kind() { return kind_; }
 
   /// Number of cells with vc > vdd (faulty in the persistent view) at supply code `vdd`.
@@ -70,6 +75,7 @@ class CellMap {
   /// Every word's masks at supply code `vdd` (done once per supply).
   FaultMasks faults_at(std::uint16_t vdd) const;
 
+  /// Same geometry, sigma_code, seed, codes and kinds.
   bool operator==(const CellMap& o) const {
     return geometry_ == o.geometry_ && sigma_code_ == o.sigma_code_ && seed_ == o.seed_ &&
            vc_ == o.vc_ && kind_ == o.kind_;
@@ -87,6 +93,7 @@ class CellMap {
 /// Holds a reference to the CellMap's vc codes (for candidate cells): keep the map alive.
 class FaultMasks {
  public:
+  /// Masks `words` of `map` at supply code `vdd` (use CellMap::faults_at to build them).
   FaultMasks(const CellMap& map, std::uint16_t vdd, std::vector<WordFaults> words);
 
   /// Supply code these masks are for (1/4096 × Vmin).

@@ -30,6 +30,7 @@ struct ChipParams {
   double b = 0.5;             ///< share of stuck cells stuck at 1, i.e. 0→1 errors (0…1)
   double sigma_n = 0.0;       ///< per-read noise on V_c (× Vmin); 0 = persistent faults
 
+  /// Every field equal.
   bool operator==(const ChipParams& o) const;
 };
 
@@ -55,6 +56,7 @@ CellMap generate_chip(const ChipParams& p, const Geometry& g, std::uint64_t seed
 /// Portable random numbers from one 64-bit seed (splitmix64 stream; Box–Muller normals).
 class SplitMix64 {
  public:
+  /// A stream starting from `seed`.
   explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
   /// Next raw 64-bit draw.
   std::uint64_t next() {

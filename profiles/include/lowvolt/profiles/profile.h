@@ -36,6 +36,7 @@ struct Profile {
   std::string provenance;                 ///< free text: command, preset, seed, source files
   std::vector<Observation> observations;  ///< imports only: per observed voltage, descending
 
+  /// Every part equal (cells, parameters, energy, provenance, observations).
   bool operator==(const Profile& o) const;
 };
 
@@ -43,6 +44,11 @@ struct Profile {
 /// equivalent `lowvolt profile generate` command, so the bytes depend on the inputs only.
 Profile generate_profile(const std::string& preset, const std::vector<std::string>& overrides,
                          const Geometry& g, std::uint64_t seed);
+/// A new chip from explicit parameters (e.g. a fit); `label` names their source in the
+/// provenance ("--preset <label>").
+Profile generate_profile(const ChipParams& params, const std::string& label,
+                         const std::vector<std::string>& overrides, const Geometry& g,
+                         std::uint64_t seed);
 
 /// Current .lvp format version.
 inline constexpr std::uint32_t kFormatVersion = 1;
@@ -71,6 +77,7 @@ std::vector<FailingCell> read_failing_list(const std::string& path);
 
 /// One per-voltage matrix: one array row per line, entries 0/1 or rates, arrays stacked.
 struct MatrixMap {
+  /// What the matrix marks: stuck-at-0 (1→0), stuck-at-1 (0→1) or direction unknown.
   enum class Direction { kStuck0, kStuck1, kFlip };
   double vdd = 0;                   ///< supply (× Vmin)
   Direction direction = Direction::kFlip;  ///< sa0 map, sa1 map, or direction unknown

@@ -62,7 +62,8 @@ void per_bit_draw(benchmark::State& state, double p) {
       torch::ones({kBits}, torch::kUInt8).bitwise_left_shift(torch::arange(kBits, torch::kUInt8));
   for (auto _ : state) {
     const torch::Tensor hits = at::rand({kWeights, kBits}, gen) < p;
-    const torch::Tensor mask = (hits.to(torch::kUInt8) * weights_of_bits).sum(1, false, torch::kUInt8);
+    const torch::Tensor mask =
+        (hits.to(torch::kUInt8) * weights_of_bits).sum(1, false, torch::kUInt8);
     torch::Tensor out = c.bitwise_xor(mask);
     benchmark::DoNotOptimize(out.data_ptr());
   }

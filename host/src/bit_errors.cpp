@@ -272,8 +272,7 @@ torch::Tensor RandomBitErrors::apply(const torch::Tensor& codes, double p) const
   return apply(codes, rates);
 }
 
-torch::Tensor RandomBitErrors::apply(const torch::Tensor& codes,
-                                     const BitErrorRates& rates) const {
+torch::Tensor RandomBitErrors::apply(const torch::Tensor& codes, const BitErrorRates& rates) const {
   check_target(codes, bits_, numel_, "bit errors");
   torch::Tensor out = codes.clone(torch::MemoryFormat::Contiguous);
   apply_(out, rates);
@@ -346,7 +345,8 @@ torch::Tensor inject_random(const torch::Tensor& codes, int bits, const BitError
   check_codes(codes, bits, "inject_random");
   rates.validate();
   torch::Tensor out = codes.clone(torch::MemoryFormat::Contiguous);
-  on_cpu_contiguous(out, [&](torch::Tensor& target) { inject_in_place(target, bits, rates, seed); });
+  on_cpu_contiguous(out,
+                    [&](torch::Tensor& target) { inject_in_place(target, bits, rates, seed); });
   return out;
 }
 
@@ -465,8 +465,8 @@ FixedPattern FixedPattern::load(const std::string& path) {
   std::vector<torch::Tensor> masks;
   std::size_t at = kPatternHeaderBytes;
   for (int m = 0; m < 3; ++m) {
-    torch::Tensor mask = torch::empty({static_cast<std::int64_t>(n)},
-                                      torch::TensorOptions().dtype(dtype));
+    torch::Tensor mask =
+        torch::empty({static_cast<std::int64_t>(n)}, torch::TensorOptions().dtype(dtype));
     with_unsigned(dtype, [&](auto zero) {
       using U = decltype(zero);
       U* data = static_cast<U*>(mask.data_ptr());

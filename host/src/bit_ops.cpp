@@ -80,13 +80,14 @@ std::uint64_t low_mask(int bits) {
 torch::Tensor cast_bits(const torch::Tensor& codes, torch::ScalarType dtype) {
   check_codes(codes, 1, "cast_bits");
   const int width = dtype_bits(dtype);
-  return from_unsigned64(as_unsigned64(codes).bitwise_and(static_cast<std::int64_t>(low_mask(width))),
-                         dtype);
+  return from_unsigned64(
+      as_unsigned64(codes).bitwise_and(static_cast<std::int64_t>(low_mask(width))), dtype);
 }
 
 torch::Tensor view_bits(const torch::Tensor& codes, int bits) {
   check_codes(codes, bits, "view_bits");
-  const auto shifts = torch::arange(bits, torch::TensorOptions().dtype(torch::kInt64).device(codes.device()));
+  const auto shifts =
+      torch::arange(bits, torch::TensorOptions().dtype(torch::kInt64).device(codes.device()));
   return as_unsigned64(codes).unsqueeze(-1).bitwise_right_shift(shifts).bitwise_and(1).to(
       torch::kBool);
 }
@@ -97,8 +98,8 @@ torch::Tensor pack_bits(const torch::Tensor& bits, torch::ScalarType dtype) {
     fail("pack_bits: last dimension must hold 1..", width, " bits for dtype ", dtype);
   }
   const auto opts = torch::TensorOptions().dtype(torch::kInt64).device(bits.device());
-  const auto weights = torch::ones({bits.size(-1)}, opts).bitwise_left_shift(
-      torch::arange(bits.size(-1), opts));
+  const auto weights =
+      torch::ones({bits.size(-1)}, opts).bitwise_left_shift(torch::arange(bits.size(-1), opts));
   const torch::Tensor value = (bits.to(torch::kInt64).bitwise_and(1) * weights).sum(-1);
   return from_unsigned64(value, dtype);
 }
@@ -140,7 +141,8 @@ torch::Tensor popcount(const torch::Tensor& codes, int bits) {
   // SWAR population count on the (at most 32-bit) pattern held in int64: no overflow.
   torch::Tensor x = as_unsigned64(codes).bitwise_and(static_cast<std::int64_t>(low_mask(bits)));
   x = x - x.bitwise_right_shift(1).bitwise_and(std::int64_t{0x55555555});
-  x = x.bitwise_and(std::int64_t{0x33333333}) + x.bitwise_right_shift(2).bitwise_and(std::int64_t{0x33333333});
+  x = x.bitwise_and(std::int64_t{0x33333333}) +
+      x.bitwise_right_shift(2).bitwise_and(std::int64_t{0x33333333});
   x = (x + x.bitwise_right_shift(4)).bitwise_and(std::int64_t{0x0F0F0F0F});
   return (x * std::int64_t{0x01010101}).bitwise_right_shift(24).bitwise_and(0xFF);
 }

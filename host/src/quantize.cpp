@@ -294,7 +294,8 @@ torch::Tensor Quantizer::quantize_checked(const torch::Tensor& weights,
     return quantize_with_torch_ops(weights, params, scheme_.wmax);
   }
   // Fused CPU loop: the same double arithmetic as quantize_with_torch_ops, in one pass.
-  torch::Tensor codes = torch::empty(weights.sizes(), torch::TensorOptions().dtype(params.code_dtype()));
+  torch::Tensor codes =
+      torch::empty(weights.sizes(), torch::TensorOptions().dtype(params.code_dtype()));
   const double wmax = scheme_.wmax;
   const double center = params.center();
   const double scale = params.scale();
@@ -341,8 +342,8 @@ std::vector<QuantizedTensor> Quantizer::quantize_all(
   if (scheme_.per_layer) {
     for (std::size_t i = 0; i < tensors.size(); ++i) {
       const QuantParams params = make_params(
-          scheme_,
-          checked_range(tensors[i], detail::cat("tensor ", i, " of ", tensors.size()), scheme_.wmax));
+          scheme_, checked_range(tensors[i], detail::cat("tensor ", i, " of ", tensors.size()),
+                                 scheme_.wmax));
       out.push_back({quantize_checked(tensors[i], params), params});
     }
   } else {
@@ -373,7 +374,8 @@ torch::Tensor Quantizer::dequantize(const torch::Tensor& codes, const QuantParam
   const float* lut = table.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   const auto run = [&](const auto* src) {
-    using Unsigned = std::make_unsigned_t<std::remove_const_t<std::remove_pointer_t<decltype(src)>>>;
+    using Unsigned =
+        std::make_unsigned_t<std::remove_const_t<std::remove_pointer_t<decltype(src)>>>;
     at::parallel_for(0, c.numel(), kGrain, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
         dst[i] = lut[static_cast<Unsigned>(src[i]) & mask];

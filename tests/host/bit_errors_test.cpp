@@ -300,10 +300,10 @@ TEST(BitErrors, FixedPatternFileRoundTrip) {
   BitErrorRates stuck = BitErrorRates::uniform(0.05);
   stuck.stuck_at = true;
   for (int bits : {4, 8, 12, 32}) {
-    const FixedPattern pattern(bits, FixedPattern::random(3000, bits, BitErrorRates::uniform(0.05), 1)
-                                         .flip_mask(),
-                               FixedPattern::random(3000, bits, stuck, 2).set_mask(),
-                               FixedPattern::random(3000, bits, stuck, 2).clear_mask());
+    const FixedPattern pattern(
+        bits, FixedPattern::random(3000, bits, BitErrorRates::uniform(0.05), 1).flip_mask(),
+        FixedPattern::random(3000, bits, stuck, 2).set_mask(),
+        FixedPattern::random(3000, bits, stuck, 2).clear_mask());
     const std::string path = temp_path("pattern_" + std::to_string(bits));
     pattern.save(path);
     const FixedPattern loaded = FixedPattern::load(path);
@@ -351,9 +351,9 @@ TEST(BitErrorsErrors, NestedMemoryMisuse) {
 // Codes that are not a code dtype, or narrower than m bits, are rejected.
 TEST(BitErrorsErrors, BadCodes) {
   EXPECT_THROW(inject_random(torch::zeros({4}), 8, 0.1, 1), Error);
-  EXPECT_NE(error_of([] { inject_random(torch::zeros({4}, torch::kUInt8), 9, 0.1, 1); })
-                .find("bits=9"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([] { inject_random(torch::zeros({4}, torch::kUInt8), 9, 0.1, 1); }).find("bits=9"),
+      std::string::npos);
   const FixedPattern pattern = FixedPattern::random(4, 16, BitErrorRates::uniform(0.1), 1);
   EXPECT_THROW(pattern.apply(torch::zeros({4}, torch::kUInt8)), Error);
   EXPECT_THROW(pattern.apply(torch::zeros({5}, torch::kInt16)), Error);

@@ -23,8 +23,8 @@ torch::Tensor random_codes(torch::ScalarType dtype, std::int64_t n, std::uint64_
   auto gen = at::detail::createCPUGenerator(seed);
   const int width = dtype_bits(dtype);
   // Draw the unsigned pattern in int64 and wrap it into the dtype's two's complement.
-  const torch::Tensor pattern =
-      at::randint(0, std::int64_t{1} << width, {n}, gen, torch::TensorOptions().dtype(torch::kInt64));
+  const torch::Tensor pattern = at::randint(0, std::int64_t{1} << width, {n}, gen,
+                                            torch::TensorOptions().dtype(torch::kInt64));
   if (!torch::isSignedType(dtype)) return pattern.to(dtype);
   return (pattern - pattern.bitwise_and(std::int64_t{1} << (width - 1)) * 2).to(dtype);
 }

@@ -53,7 +53,8 @@ TEST(Quantize, EveryCodeRoundTripsForEverySchemeAndWidth) {
       const torch::Tensor codes = all_codes(params);
       const torch::Tensor w = q.dequantize(codes, params);
       ASSERT_TRUE(torch::isfinite(w).all().item<bool>()) << label(scheme);
-      EXPECT_TRUE(torch::equal(q.quantize(w, params), codes)) << label(scheme) << " shift " << shift;
+      EXPECT_TRUE(torch::equal(q.quantize(w, params), codes))
+          << label(scheme) << " shift " << shift;
     }
   }
 }
@@ -311,12 +312,13 @@ TEST(Quantize, CpuLoopsEqualOperatorImplementation) {
       const torch::Tensor codes = q.quantize(x, params);
       EXPECT_TRUE(torch::equal(codes, quantize_with_torch_ops(x, params, scheme.wmax)))
           << label(scheme) << " " << dtype;
-      EXPECT_TRUE(torch::equal(q.dequantize(codes, params), dequantize_with_torch_ops(codes, params)))
+      EXPECT_TRUE(
+          torch::equal(q.dequantize(codes, params), dequantize_with_torch_ops(codes, params)))
           << label(scheme);
       if (scheme.bits <= 8) {
         const torch::Tensor as_int8 = codes.to(torch::kInt16).sub(128).to(torch::kInt8);
-        EXPECT_TRUE(torch::equal(q.dequantize(as_int8, params),
-                                 dequantize_with_torch_ops(as_int8, params)))
+        EXPECT_TRUE(
+            torch::equal(q.dequantize(as_int8, params), dequantize_with_torch_ops(as_int8, params)))
             << label(scheme);
       }
     }

@@ -72,8 +72,7 @@ class RandomBitErrors {
   /// Uniform flip model up to rate p_max over numel elements of `bits` stored bits each.
   RandomBitErrors(std::int64_t numel, int bits, double p_max, std::uint64_t seed);
   /// General model up to `max_rates` (apply() must use the same stuck_at and rates <= these).
-  RandomBitErrors(std::int64_t numel, int bits, const BitErrorRates& max_rates,
-                  std::uint64_t seed);
+  RandomBitErrors(std::int64_t numel, int bits, const BitErrorRates& max_rates, std::uint64_t seed);
 
   /// New tensor: codes with the errors at uniform rate p (p <= p_max; the model's stuck_at).
   torch::Tensor apply(const torch::Tensor& codes, double p) const;

@@ -285,7 +285,8 @@ json report_json(const lp::ValidationReport& r) {
                        {"rejected", t.rejected}, {"note", t.note}});
     }
     json arrays = json::array();
-    for (const auto& a : v.arrays) arrays.push_back({{"array", a.array}, {"failing", a.failing}, {"ber", a.ber}});
+    for (const auto& a : v.arrays) arrays.push_back({{"array", a.array}, {"failing", a.failing}, {"ber", a.ber},
+                                                 {"ber_ci95", {a.ber_lo, a.ber_hi}}});
     volts.push_back({{"vdd", v.vdd}, {"code", v.code}, {"cells", v.cells}, {"failing", v.failing},
                      {"ber", v.ber}, {"ber_ci95", {v.ber_lo, v.ber_hi}}, {"flips", v.flips},
                      {"stuck0", v.stuck0}, {"stuck1", v.stuck1}, {"p01", v.p01}, {"p10", v.p10},
@@ -345,7 +346,7 @@ int run_validate(const Args& args) {
                   t.p_adjusted, t.note.c_str());
     }
     if (opt.per_array) {
-      for (const auto& a : v.arrays) std::printf("            array %u: BER %.4g %%\n", a.array, 100 * a.ber);
+      for (const auto& a : v.arrays) std::printf("            array %u: BER %.4g %% [%.4g, %.4g]\n", a.array, 100 * a.ber, 100 * a.ber_lo, 100 * a.ber_hi);
     }
   }
   if (r.fit.ok) {

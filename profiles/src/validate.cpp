@@ -279,7 +279,9 @@ ValidationReport validate(const Profile& p, const ValidationOptions& options) {
       vr.always_failing += c.always;
       vr.ever_failing += c.ever;
       if (options.per_array) {
-        vr.arrays.push_back({a, c.failing, static_cast<double>(c.failing) / array_cells});
+        const auto ci_a = stats::clopper_pearson(static_cast<double>(c.failing), array_cells, 0.05);
+        vr.arrays.push_back(
+            {a, c.failing, static_cast<double>(c.failing) / array_cells, ci_a[0], ci_a[1]});
       }
       col_tests.push_back(dispersion("column_dispersion", a, c.col, g.rows, options.min_expected,
                                      "columns"));

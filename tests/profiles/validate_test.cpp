@@ -88,7 +88,11 @@ TEST(Validate, ReportsRatesAndProbitFit) {
     EXPECT_GE(v.ber_hi, v.ber);
     EXPECT_EQ(v.flips, v.failing);
     EXPECT_DOUBLE_EQ(v.p01 + v.p10, v.ber);
-    EXPECT_EQ(v.arrays.size(), 16u);
+    ASSERT_EQ(v.arrays.size(), 16u);
+    for (const auto& a : v.arrays) {
+      EXPECT_LE(a.ber_lo, a.ber);
+      EXPECT_GE(a.ber_hi, a.ber);
+    }
     EXPECT_EQ(v.nested_fraction, 1.0);
   }
   ASSERT_TRUE(r.fit.ok);

@@ -116,8 +116,9 @@ class FaultMasks {
   std::uint64_t read(std::uint64_t word, std::uint64_t stored, std::uint32_t r) const {
     return apply_faults(stored, faulty(word, r), words_[word]);
   }
-  /// What a write of `data` leaves stored when it is the r-th access (stuck cells keep their
-  /// value; flips affect reads only).
+  /// What a write of `data` leaves stored: cells stuck at that moment keep their stuck value
+  /// (flips affect reads only). r = the array's current read count (reads before the write;
+  /// writes do not advance it), which decides intermittent stuck cells.
   std::uint64_t write(std::uint64_t word, std::uint64_t data, std::uint32_t r) const;
 
  private:

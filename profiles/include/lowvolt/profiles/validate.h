@@ -54,6 +54,8 @@ struct ArrayRate {
   std::uint32_t array = 0;   ///< array index
   std::uint64_t failing = 0; ///< failing cells
   double ber = 0;            ///< failing / cells in the array
+  double ber_lo = 0;         ///< Clopper–Pearson 95 % interval, lower end
+  double ber_hi = 0;         ///< Clopper–Pearson 95 % interval, upper end
 };
 
 /// Everything reported at one supply voltage.

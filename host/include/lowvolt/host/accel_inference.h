@@ -1,0 +1,100 @@
+#pragma once
+// Inference of a host Net with its conv2d/linear layers on an accelerator backend ("golden" or
+// "rtl", accelerator.h) and everything else (normalization, activations, pooling, flatten) in
+// LibTorch on the host. Contract (docs/accelerator.md, "Host inference"):
+//  - Weights: the Net's memory parameters are quantized once with the QuantScheme (m ≤ 8 bits;
+//    host::WeightMemory) and laid out by accelerator::WeightImage at `offset`; the net itself is
+//    not modified. Signed codes run with w_signed = 1, w_zero = 0; unsigned codes with
+//    w_signed = 0, w_zero = z = 2^(m−1) − 1. Biases are read back through the SRAM.
+//  - Activations (the input of every conv/linear layer), per layer and per image: symmetric,
+//    zero point 0, scale S_x = max|x| / 127 (int8, range [−127, 127]) — or S_x = max x / 255
+//    (uint8, [0, 255]) when the layer's input comes from a ReLU through shape/pooling layers
+//    only, or is the network input and options.nonnegative_input holds (images in [0, 1]: 8-bit
+//    pixels are then exact); q = round-half-even(x / S_x) clamped; S_x = 1 for an all-zero
+//    input; a negative value in a uint8 layer is a lowvolt::Error. Per image, so an image's
+//    result does not depend on the other images of its batch.
+//  - Output of a layer, in float: y = S_w·S_x·acc + C_w·S_x·Σ_k q_k + bias, acc the int32
+//    result of the accelerator, S_w / C_w the weight scale and centre (w = S_w·v + C_w).
+//  - Command stream: images are cut into batches of `batch` in order; batch j runs on instance
+//    j mod `instances` (each its own backend object, in its own thread); every instance keeps its
+//    state (read counters, hence intermittent faults) across forward() calls. Results depend on
+//    batch and instances only through intermittent faults (σ > 0); never on thread timing.
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/accelerator/tiler.h"
+#include "lowvolt/accelerator/weight_image.h"
+#include "lowvolt/host/models.h"
+#include "lowvolt/host/quantize.h"
+#include "lowvolt/profiles/cell_map.h"
+
+namespace lowvolt::host {
+
+/// Options of AccelInference.
+struct AccelInferenceOptions {
+  std::string backend = "golden";                 ///< registry name of the backend
+  accelerator::AcceleratorConfig backend_config;  ///< the backend's own options
+  std::uint64_t offset = 0;   ///< weight image offset, in cells (mod 2^19)
+  std::int64_t batch = 8;     ///< images per command sequence (rows of linear tiles)
+  int instances = 1;          ///< backend objects working in parallel threads (≥ 1)
+  double vdd = 0.0;           ///< supply in × Vmin; 0 = the reset supply (no faults)
+  bool nonnegative_input = true;  ///< network inputs are ≥ 0 (uint8 first layer), else int8
+
+  /// Throws lowvolt::Error naming the option when a value is out of range.
+  void validate() const;
+};
+
+/// One conv/linear layer's accelerator output for one batch (for co-simulation checks).
+struct LayerTrace {
+  std::size_t layer = 0;               ///< matrix layer index (forward order)
+  int instance = 0;                    ///< accelerator instance that ran it
+  accelerator::LayerResult result;     ///< int32 results, Σx, bias codes read
+};
+
+/// A Net running on accelerator backends (see the contract above). Not thread-safe itself.
+class AccelInference {
+ public:
+  /// Quantizes `net`'s memory parameters with `quant`, builds the weight image, creates the
+  /// backends (lowvolt::Error if `options.backend` is not registered), loads `profile` into each
+  /// (nullptr: fault-free) and sets the supply. `net` must outlive this object.
+  AccelInference(Net net, const QuantScheme& quant, const AccelInferenceOptions& options,
+                 const profiles::CellMap* profile = nullptr);
+  ~AccelInference();
+
+  /// Logits (N × classes, float32) of images (N × C × H × W, float32).
+  torch::Tensor forward(const torch::Tensor& images);
+  /// Sets the supply (× Vmin) of every instance; holds for the following forward() calls.
+  void set_vdd(double v_over_vmin);
+  /// Counters of every instance (reading them costs each RTL instance the counters command).
+  std::vector<accelerator::Counters> counters();
+  /// The weight image in use.
+  const accelerator::WeightImage& image() const { return *image_; }
+  /// Called after every matrix layer of every batch, from the instance's thread (serialise
+  /// inside if it shares state); empty = none.
+  std::function<void(const LayerTrace&)> on_layer;
+
+ private:
+  struct MatrixLayer;
+  torch::Tensor run_batch(int instance, torch::Tensor x);
+
+  Net net_;
+  Quantizer quantizer_;
+  AccelInferenceOptions options_;
+  std::vector<MatrixLayer> layers_;
+  std::unique_ptr<accelerator::WeightImage> image_;
+  std::vector<std::unique_ptr<accelerator::Accelerator>> accels_;
+  std::vector<std::unique_ptr<accelerator::Tiler>> tilers_;
+};
+
+/// Quantizes activations per image as in the contract: returns the raw bytes (N × rest) and
+/// fills `scales` (N) with S_x; `is_unsigned` selects uint8 [0, 255] over int8 [−127, 127].
+std::vector<std::uint8_t> quantize_activations(const torch::Tensor& x, bool is_unsigned,
+                                               std::vector<double>& scales);
+
+}  // namespace lowvolt::host

@@ -8,6 +8,10 @@
 //  inject/nested_draw/p:0.01   constructing that RandomBitErrors (draw + sort by threshold)
 //  quantize/<preset>           Quantizer::quantize of 5.5 M float32 weights (8 bits)
 //  dequantize/rquant           Quantizer::dequantize of 5.5 M 8-bit codes
+//  pipeline/rquant_inject_dequantize/p:0.01
+//                              one bit error sample of a SimpleNet-like network (26 weight and
+//                              bias tensors, 5.3 M values): quantize_all, concatenate the codes
+//                              into one flat memory, inject_random, split, dequantize each
 //
 // After the run it prints, to stderr, the speed-up of each injection method over the per-bit
 // draw at the same p (medians when --benchmark_repetitions > 1), with the targets
@@ -118,6 +122,50 @@ void dequantize(benchmark::State& state, const std::string& preset) {
   }
 }
 
+/// Weight and bias tensors shaped like a SimpleNet (13 layers, 5.3 M values), seeded.
+const std::vector<torch::Tensor>& layers() {
+  static const std::vector<torch::Tensor> kLayers = [] {
+    const std::vector<std::vector<std::int64_t>> shapes = {
+        {64, 3, 3, 3},     {128, 64, 3, 3},  {128, 128, 3, 3}, {128, 128, 3, 3}, {128, 128, 3, 3},
+        {256, 128, 3, 3},  {256, 256, 3, 3}, {256, 256, 3, 3}, {512, 256, 3, 3}, {2048, 512, 1, 1},
+        {256, 2048, 1, 1}, {256, 256, 3, 3}, {10, 256}};
+    auto gen = at::detail::createCPUGenerator(5);
+    std::vector<torch::Tensor> out;
+    for (const auto& shape : shapes) {
+      out.push_back(at::randn(shape, gen, torch::TensorOptions().dtype(torch::kFloat32)) * 0.05);
+      out.push_back(at::randn({shape[0]}, gen, torch::TensorOptions().dtype(torch::kFloat32)) *
+                    0.01);
+    }
+    return out;
+  }();
+  return kLayers;
+}
+
+void pipeline(benchmark::State& state, double p) {
+  const lowvolt::host::Quantizer q(lowvolt::host::QuantScheme::preset("rquant", kBits));
+  const auto& tensors = layers();
+  std::uint64_t seed = 200;
+  for (auto _ : state) {
+    const auto quantized = q.quantize_all(tensors);
+    std::vector<torch::Tensor> flat;
+    flat.reserve(quantized.size());
+    for (const auto& t : quantized) flat.push_back(t.codes.reshape({-1}));
+    const torch::Tensor memory = torch::cat(flat);
+    const torch::Tensor faulty = lowvolt::host::inject_random(memory, kBits, p, ++seed);
+    std::int64_t offset = 0;
+    for (std::size_t k = 0; k < quantized.size(); ++k) {
+      const std::int64_t n = quantized[k].codes.numel();
+      const torch::Tensor codes = faulty.narrow(0, offset, n).view(quantized[k].codes.sizes());
+      torch::Tensor weights = q.dequantize(codes, quantized[k].params);
+      benchmark::DoNotOptimize(weights.data_ptr());
+      offset += n;
+    }
+  }
+  std::int64_t total = 0;
+  for (const auto& t : tensors) total += t.numel();
+  state.counters["weights"] = static_cast<double>(total);
+}
+
 std::string rate_name(double p) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%g", p);
@@ -139,6 +187,7 @@ void register_all() {
   add("inject/nested_draw/p:" + rate_name(kNestedMax), nested_draw, kNestedMax);
   for (const std::string preset : {"rquant", "normal"}) add("quantize/" + preset, quantize, preset);
   add("dequantize/rquant", dequantize, std::string("rquant"));
+  add("pipeline/rquant_inject_dequantize/p:0.01", pipeline, 0.01);
 }
 
 /// Forwards to the display reporter chosen by the flags and keeps each benchmark's real times.

@@ -6,10 +6,16 @@ namespace lowvolt::cli {
 
 void register_info_command(Registry& registry);
 void register_profile_command(Registry& registry);
+void register_train_command(Registry& registry);
+void register_eval_command(Registry& registry);
+void register_curve_command(Registry& registry);
 
 void register_commands(Registry& registry) {
   register_info_command(registry);
   register_profile_command(registry);
+  register_train_command(registry);
+  register_eval_command(registry);
+  register_curve_command(registry);
 }
 
 }  // namespace lowvolt::cli

@@ -1,0 +1,194 @@
+// `lowvolt eval`: clean test error (TE) and robust test error (RTE) of a model file under random
+// bit errors, its own PattBET pattern, or a pattern file. Output keys: docs/cli.md.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "lowvolt/common/error.h"
+#include "lowvolt/host/bit_errors.h"
+#include "lowvolt/host/data.h"
+#include "lowvolt/host/evaluate.h"
+#include "lowvolt/host/model_file.h"
+#include "lowvolt/host/models.h"
+#include "lowvolt/host/runtime.h"
+#include "lowvolt/host/train.h"
+
+namespace lowvolt::cli {
+namespace {
+
+std::string training_value(const host::ModelFile& file, const std::string& key,
+                           const std::string& path) {
+  const auto it = file.training.find(key);
+  if (it == file.training.end()) fail(path, ": model file has no training option \"", key, "\"");
+  return it->second;
+}
+
+int run_eval(const Args& args) {
+  po::options_description options("eval options");
+  options.add_options()
+      ("model,m", po::value<std::string>()->required(), "model file (*.lvm)")
+      ("dataset", po::value<std::string>()->default_value(""),
+       "data set (default: the one the model was trained on)")
+      ("data", po::value<std::string>()->default_value(""),
+       "data folder (default: /usr/share/datasets/<dataset>)")
+      ("test-subset", po::value<std::int64_t>()->default_value(0),
+       "evaluate on the first N test images only (0: all)")
+      ("p", po::value<std::string>()->default_value("0.1%,0.5%,1%"),
+       "bit error rates, e.g. 0.001,0.01 or 0.1%,1%")
+      ("samples", po::value<int>()->default_value(50), "bit error samples per rate")
+      ("seed", po::value<std::uint64_t>()->default_value(0), "seed of the bit error samples")
+      ("own-pattern", po::bool_switch(),
+       "PattBET model: its own training pattern at the given rates (≤ its training rate)")
+      ("pattern", po::value<std::string>()->default_value(""),
+       "evaluate under the fixed pattern in this file instead of random errors")
+      ("batch-size", po::value<std::int64_t>()->default_value(1000), "images per forward pass")
+      ("delta", po::value<double>()->default_value(0.01),
+       "the bound holds with probability 1 - delta")
+      ("threads", po::value<int>()->default_value(2),
+       "LibTorch intra-op threads (≤ 0: all hardware threads)")
+      ("json", po::bool_switch(), "print one JSON object (keys in docs/cli.md)");
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  const auto parsed = parse("lowvolt eval", "MODEL.lvm [options]", options, args, &positional);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
+  const bool json = vm["json"].as<bool>();
+  const int threads = host::configure_threads(vm["threads"].as<int>());
+  const std::string path = vm["model"].as<std::string>();
+  const auto file = host::load_model_file(path);
+  std::string dataset = vm["dataset"].as<std::string>();
+  if (dataset.empty()) {
+    const auto it = file.training.find("dataset");
+    dataset = it == file.training.end() ? "fashion-mnist" : it->second;
+  }
+  const auto test_set = host::load_dataset(dataset, vm["data"].as<std::string>(), false)
+                            .head(vm["test-subset"].as<std::int64_t>());
+  host::Net net = host::instantiate(file);
+
+  host::EvalOptions o;
+  o.samples = vm["samples"].as<int>();
+  o.seed = vm["seed"].as<std::uint64_t>();
+  o.batch_size = vm["batch-size"].as<std::int64_t>();
+  o.delta = vm["delta"].as<double>();
+  o.quiet = json;
+  const std::string pattern_file = vm["pattern"].as<std::string>();
+  const bool own = vm["own-pattern"].as<bool>();
+  if (own && !pattern_file.empty()) {
+    throw UsageError("lowvolt eval: '--own-pattern' and '--pattern' exclude each other");
+  }
+  std::string mode = "random";
+  host::EvalResult result;
+  if (!pattern_file.empty()) {
+    mode = "pattern-file";
+    const auto pattern = host::FixedPattern::load(pattern_file);
+    const std::int64_t words = host::memory_numel(net);
+    if (pattern.numel() != words || pattern.bits() != file.quant.bits) {
+      fail(pattern_file, ": pattern covers ", pattern.numel(), " words of ", pattern.bits(),
+           " bits, the model's memory is ", words, " words of ", file.quant.bits, " bits");
+    }
+    o.samples = 1;
+    o.rates = {static_cast<double>(pattern.faulty_cells()) /
+               (static_cast<double>(words) * file.quant.bits)};
+    result = host::evaluate_with(net, file.quant, test_set, o,
+                                 [&](const torch::Tensor& codes, int, std::size_t) {
+                                   return pattern.apply(codes);
+                                 });
+  } else if (own) {
+    mode = "own-pattern";
+    if (training_value(file, "method", path) != "pattbet") {
+      fail(path, ": '--own-pattern' needs a PattBET model, this one was trained with ",
+           training_value(file, "method", path));
+    }
+    const double trained_p = std::stod(training_value(file, "p", path));
+    const auto seed = std::stoull(training_value(file, "pattern_seed", path));
+    o.rates = parse_rates("p", vm["p"].as<std::string>());
+    for (const double p : o.rates) {
+      if (p > trained_p) {
+        fail("option '--p': rate ", p, " exceeds the model's pattern rate ", trained_p,
+             " (its own pattern has no errors beyond it)");
+      }
+    }
+    o.samples = 1;
+    const host::RandomBitErrors pattern(host::memory_numel(net), file.quant.bits, trained_p, seed);
+    result = host::evaluate_with(net, file.quant, test_set, o,
+                                 [&](const torch::Tensor& codes, int, std::size_t r) {
+                                   return pattern.apply(codes, o.rates[r]);
+                                 });
+  } else {
+    o.rates = parse_rates("p", vm["p"].as<std::string>());
+    result = host::evaluate(net, file.quant, test_set, o);
+  }
+
+  const double images_per_s = static_cast<double>(result.forward_images) / result.seconds;
+  const double outside = 1.0 - result.forward_seconds / result.seconds;
+  if (json) {
+    nlohmann::json j;
+    j["model"] = path;
+    j["arch"] = file.model.arch;
+    j["quant"] = file.quant.name();
+    j["bits"] = result.bits;
+    j["memory_words"] = result.memory_words;
+    j["dataset"] = dataset;
+    j["images"] = result.images;
+    j["errors"] = mode;
+    j["seed"] = o.seed;
+    j["delta"] = o.delta;
+    j["threads"] = threads;
+    j["clean_error"] = result.clean.error;
+    j["clean_confidence"] = result.clean.confidence;
+    j["rte"] = nlohmann::json::array();
+    for (const auto& r : result.rte) {
+      j["rte"].push_back({{"p", r.p},
+                          {"mean", r.mean},
+                          {"std", r.std},
+                          {"min", r.min},
+                          {"max", r.max},
+                          {"samples", r.samples},
+                          {"confidence", r.confidence},
+                          {"bound", r.bound},
+                          {"errors", r.errors}});
+    }
+    j["seconds"] = result.seconds;
+    j["forward_seconds"] = result.forward_seconds;
+    j["images_per_s"] = images_per_s;
+    j["outside_forward_fraction"] = outside;
+    std::cout << j.dump(2) << '\n';
+    return 0;
+  }
+  std::printf("model %s: %s, %s, %lld weights in memory; %s, %lld test images\n", path.c_str(),
+              file.model.arch.c_str(), file.quant.name().c_str(),
+              static_cast<long long>(result.memory_words), dataset.c_str(),
+              static_cast<long long>(result.images));
+  std::printf("clean test error (TE): %.2f %%, mean confidence %.3f\n", 100.0 * result.clean.error,
+              result.clean.confidence);
+  if (!result.rte.empty()) {
+    std::printf("\nerrors: %s%s\n", mode.c_str(),
+                mode == "random" ? (", " + std::to_string(o.samples) + " samples, seed " +
+                                    std::to_string(o.seed)).c_str()
+                                 : "");
+    std::printf("%10s  %9s  %7s  %7s  %7s  %10s  %9s\n", "p [%]", "RTE [%]", "std", "min", "max",
+                "confidence", "bound [%]");
+    for (const auto& r : result.rte) {
+      std::printf("%10.4g  %9.2f  %7.2f  %7.2f  %7.2f  %10.3f  %9.2f\n", 100.0 * r.p,
+                  100.0 * r.mean, 100.0 * r.std, 100.0 * r.min, 100.0 * r.max, r.confidence,
+                  100.0 * r.bound);
+    }
+  }
+  std::printf("\n%.0f images/s over %lld forward images (%d threads); %.1f %% of %.2f s outside "
+              "forward passes\n",
+              images_per_s, static_cast<long long>(result.forward_images), threads,
+              100.0 * outside, result.seconds);
+  return 0;
+}
+
+}  // namespace
+
+void register_eval_command(Registry& registry) {
+  registry.add({"eval", "test error and robust test error of a model under bit errors", run_eval});
+}
+
+}  // namespace lowvolt::cli

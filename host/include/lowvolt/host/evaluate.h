@@ -1,0 +1,89 @@
+#pragma once
+// Evaluation: clean test error (TE) and robust test error (RTE) of a quantized network under bit
+// errors in its weight memory. Contract:
+//  - The network's memory parameters are quantized once (WeightMemory); every evaluation writes
+//    dequantized codes into the parameters, so `net` holds quantized weights afterwards (reload
+//    the model to get the float weights back).
+//  - RTE at rate p: the test error over `samples` independent bit error samples. Sample s draws
+//    its errors once from derive_seed(seed, s) for the largest rate and applies them at every
+//    rate, so within a sample the errors at p' ≤ p are a subset of those at p (nested, as in a
+//    memory whose voltage is lowered). Same seed → same numbers bit for bit.
+//  - Errors are fractions (0.091 = 9.1 %), confidences mean max-softmax probabilities.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lowvolt/host/data.h"
+#include "lowvolt/host/models.h"
+#include "lowvolt/host/quantize.h"
+
+namespace lowvolt::host {
+
+/// Error and confidence of one pass over a test set.
+struct ErrorStats {
+  double error = 0.0;       ///< fraction of misclassified images
+  double confidence = 0.0;  ///< mean max-softmax probability
+};
+
+/// RTE at one bit error rate.
+struct RateResult {
+  double p = 0.0;               ///< bit error rate (probability per bit)
+  int samples = 0;              ///< number of bit error samples
+  double mean = 0.0;            ///< mean test error over samples (the RTE)
+  double std = 0.0;             ///< standard deviation over samples (n − 1 denominator; 0 for 1)
+  double min = 0.0;             ///< smallest test error of a sample
+  double max = 0.0;             ///< largest test error of a sample
+  double confidence = 0.0;      ///< mean confidence over samples
+  double bound = 0.0;           ///< the paper's upper bound on the expected robust error
+  std::vector<double> errors;   ///< test error of every sample, in sample order
+};
+
+/// Result of evaluate().
+struct EvalResult {
+  std::int64_t images = 0;        ///< test images per pass
+  std::int64_t memory_words = 0;  ///< weights in memory (words of `bits` bits)
+  int bits = 0;                   ///< bits per weight
+  ErrorStats clean;               ///< quantized network without bit errors (TE)
+  std::vector<RateResult> rte;    ///< one entry per rate, in the order given
+  double seconds = 0.0;           ///< wall time of evaluate(), in seconds
+  double forward_seconds = 0.0;   ///< time spent in forward passes, in seconds
+  std::int64_t forward_images = 0;  ///< images pushed through the network in total
+};
+
+/// Options of evaluate().
+struct EvalOptions {
+  std::vector<double> rates;      ///< bit error rates; empty = clean error only
+  int samples = 50;               ///< bit error samples per rate
+  std::uint64_t seed = 0;         ///< seed of the bit error samples
+  std::int64_t batch_size = 1000; ///< images per forward pass
+  double delta = 0.01;            ///< the bound holds with probability 1 − delta
+  bool quiet = false;             ///< no progress output
+
+  /// Throws lowvolt::Error naming the option when a value is out of range.
+  void validate() const;
+};
+
+/// Bit errors for one evaluation: returns the codes of sample `sample` at rate index `rate`
+/// (flat, layout of WeightMemory::codes()). Called with increasing samples, all rates of a sample
+/// before the next.
+using ErrorSource = std::function<torch::Tensor(const torch::Tensor& clean_codes, int sample,
+                                                std::size_t rate)>;
+
+/// Test error and mean confidence of `net` with its current weights.
+ErrorStats test_error(Net& net, const Dataset& data, std::int64_t batch_size = 1000);
+
+/// TE and RTE with random bit errors (see the contract above).
+EvalResult evaluate(Net& net, const QuantScheme& quant, const Dataset& data,
+                    const EvalOptions& options);
+
+/// TE and the error under errors from `source` (samples × rates passes); `options.rates` only
+/// labels the results. Used for fixed patterns and chip profiles.
+EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data,
+                         const EvalOptions& options, const ErrorSource& source);
+
+/// The paper's bound (appendix, Proposition 1): with probability 1 − delta the expected robust
+/// error is below rte + sqrt(log((n + 1)/delta)/n)·(√l + √n)/√l, n test images, l samples.
+double robust_error_bound(double rte, std::int64_t n, int l, double delta);
+
+}  // namespace lowvolt::host

@@ -1,0 +1,178 @@
+#include "lowvolt/host/evaluate.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+
+#include "lowvolt/common/error.h"
+#include "lowvolt/common/progress.h"
+#include "lowvolt/host/bit_errors.h"
+#include "lowvolt/host/train.h"
+#include "lowvolt/host/weight_memory.h"
+
+namespace lowvolt::host {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// The test set cut into contiguous batches once, so that every pass only runs the network.
+struct Batches {
+  std::vector<torch::Tensor> images;
+  std::vector<torch::Tensor> labels;
+  std::int64_t total = 0;
+};
+
+Batches split(const Dataset& data, std::int64_t batch_size) {
+  Batches out;
+  out.total = data.size();
+  for (std::int64_t begin = 0; begin < data.size(); begin += batch_size) {
+    const std::int64_t count = std::min(batch_size, data.size() - begin);
+    out.images.push_back(data.images.narrow(0, begin, count).contiguous());
+    out.labels.push_back(data.labels.narrow(0, begin, count).contiguous());
+  }
+  return out;
+}
+
+ErrorStats run_pass(Net& net, const Batches& batches) {
+  torch::NoGradGuard no_grad;
+  std::int64_t wrong = 0;
+  double confidence = 0.0;
+  for (std::size_t b = 0; b < batches.images.size(); ++b) {
+    const auto logits = net->forward(batches.images[b]);
+    const auto [top, index] = torch::softmax(logits, 1).max(1);
+    wrong += index.ne(batches.labels[b]).sum().item<std::int64_t>();
+    confidence += top.sum().item<double>();
+  }
+  const auto n = static_cast<double>(batches.total);
+  return {static_cast<double>(wrong) / n, confidence / n};
+}
+
+void check_shape(const Net& net, const Dataset& data) {
+  if (data.size() == 0) fail("test set is empty");
+  if (data.images.size(1) != net->config.channels || data.images.size(2) != net->config.height ||
+      data.images.size(3) != net->config.width_px) {
+    fail("test images are ", data.images.sizes().slice(1), ", the model expects ",
+         net->config.channels, "×", net->config.height, "×", net->config.width_px);
+  }
+}
+
+}  // namespace
+
+void EvalOptions::validate() const {
+  for (const double p : rates) {
+    if (!(p >= 0.0 && p <= 1.0)) fail("option '--p': rate ", p, " is outside [0, 1]");
+  }
+  if (samples < 1) fail("option '--samples': ", samples, " is not positive");
+  if (batch_size < 1) fail("option '--batch-size': ", batch_size, " is not positive");
+  if (!(delta > 0.0 && delta < 1.0)) fail("option '--delta': ", delta, " is not in (0, 1)");
+}
+
+ErrorStats test_error(Net& net, const Dataset& data, std::int64_t batch_size) {
+  check_shape(net, data);
+  net->eval();
+  return run_pass(net, split(data, batch_size));
+}
+
+double robust_error_bound(double rte, std::int64_t n, int l, double delta) {
+  LV_CHECK(n > 0 && l > 0 && delta > 0 && delta < 1, "n=" << n << " l=" << l << " delta=" << delta);
+  const double nn = static_cast<double>(n);
+  const double ll = static_cast<double>(l);
+  return rte + std::sqrt(std::log((nn + 1.0) / delta) / nn) * (std::sqrt(ll) + std::sqrt(nn)) /
+                   std::sqrt(ll);
+}
+
+EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data,
+                         const EvalOptions& options, const ErrorSource& source) {
+  options.validate();
+  check_shape(net, data);
+  const auto start = Clock::now();
+  net->eval();
+  const auto memory = net->memory_parameters();
+  const WeightMemory weights(quant, memory);
+  const Batches batches = split(data, options.batch_size);
+
+  EvalResult result;
+  result.images = data.size();
+  result.memory_words = weights.numel();
+  result.bits = weights.bits();
+  double forward = 0.0;
+  const auto timed_pass = [&]() {
+    const auto t0 = Clock::now();
+    const ErrorStats stats = run_pass(net, batches);
+    forward += std::chrono::duration<double>(Clock::now() - t0).count();
+    result.forward_images += data.size();
+    return stats;
+  };
+
+  weights.load(weights.codes(), memory);
+  result.clean = timed_pass();
+
+  const std::size_t rates = options.rates.size();
+  result.rte.resize(rates);
+  for (std::size_t r = 0; r < rates; ++r) {
+    result.rte[r].p = options.rates[r];
+    result.rte[r].samples = options.samples;
+  }
+  if (rates > 0) {
+    Progress progress("bit error samples", static_cast<std::int64_t>(options.samples) *
+                                               static_cast<std::int64_t>(rates),
+                      options.quiet);
+    for (int s = 0; s < options.samples; ++s) {
+      for (std::size_t r = 0; r < rates; ++r) {
+        weights.load(source(weights.codes(), s, r), memory);
+        const ErrorStats stats = timed_pass();
+        result.rte[r].errors.push_back(stats.error);
+        result.rte[r].confidence += stats.confidence / options.samples;
+        char status[64];
+        std::snprintf(status, sizeof status, "p=%g err %.2f%%", options.rates[r],
+                      100.0 * stats.error);
+        progress.update(static_cast<std::int64_t>(s) * static_cast<std::int64_t>(rates) +
+                            static_cast<std::int64_t>(r) + 1,
+                        status);
+      }
+    }
+    progress.finish();
+  }
+  for (auto& rate : result.rte) {
+    const auto& e = rate.errors;
+    double sum = 0.0;
+    for (const double x : e) sum += x;
+    rate.mean = sum / static_cast<double>(e.size());
+    double squares = 0.0;
+    for (const double x : e) squares += (x - rate.mean) * (x - rate.mean);
+    rate.std = e.size() > 1 ? std::sqrt(squares / static_cast<double>(e.size() - 1)) : 0.0;
+    rate.min = *std::min_element(e.begin(), e.end());
+    rate.max = *std::max_element(e.begin(), e.end());
+    rate.bound = robust_error_bound(rate.mean, data.size(), rate.samples, options.delta);
+  }
+  // Leave the clean quantized weights in the network.
+  weights.load(weights.codes(), memory);
+  result.forward_seconds = forward;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+EvalResult evaluate(Net& net, const QuantScheme& quant, const Dataset& data,
+                    const EvalOptions& options) {
+  options.validate();
+  const double p_max =
+      options.rates.empty() ? 0.0 : *std::max_element(options.rates.begin(), options.rates.end());
+  std::int64_t numel = 0;
+  for (const auto& p : net->memory_parameters()) numel += p.numel();
+  std::optional<RandomBitErrors> errors;
+  int current = -1;
+  const ErrorSource source = [&](const torch::Tensor& codes, int sample, std::size_t rate) {
+    if (sample != current) {
+      errors.emplace(numel, quant.bits, p_max,
+                     derive_seed(options.seed, 0x52544500ULL, static_cast<std::uint64_t>(sample)));
+      current = sample;
+    }
+    return errors->apply(codes, options.rates[rate]);
+  };
+  return evaluate_with(net, quant, data, options, source);
+}
+
+}  // namespace lowvolt::host

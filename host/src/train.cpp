@@ -1,0 +1,308 @@
+#include "lowvolt/host/train.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+
+#include "lowvolt/common/atomic_file.h"
+#include "lowvolt/common/error.h"
+#include "lowvolt/common/progress.h"
+#include "lowvolt/host/bit_errors.h"
+#include "lowvolt/host/weight_memory.h"
+
+namespace lowvolt::host {
+namespace {
+
+std::uint64_t mix64(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out.precision(17);
+  out << value;
+  return out.str();
+}
+
+nlohmann::json to_json(const EpochStats& s) {
+  return {{"epoch", s.epoch},   {"lr", s.lr},         {"loss", s.loss},
+          {"error", s.error},   {"perturbed_loss", s.perturbed_loss},
+          {"injected_steps", s.injected_steps}, {"seconds", s.seconds},
+          {"images_per_s", s.images_per_s}};
+}
+
+EpochStats from_json(const nlohmann::json& j) {
+  EpochStats s;
+  s.epoch = j.at("epoch").get<int>();
+  s.lr = j.at("lr").get<double>();
+  s.loss = j.at("loss").get<double>();
+  s.error = j.at("error").get<double>();
+  s.perturbed_loss = j.at("perturbed_loss").get<double>();
+  s.injected_steps = j.at("injected_steps").get<std::int64_t>();
+  s.seconds = j.at("seconds").get<double>();
+  s.images_per_s = j.at("images_per_s").get<double>();
+  return s;
+}
+
+/// The options that must match for a checkpoint to be resumed (everything that changes weights).
+std::string fingerprint(const TrainOptions& o, const Net& net, std::int64_t train_size) {
+  auto d = o.describe();
+  d.erase("checkpoint");
+  d.erase("resume");
+  d.erase("quiet");
+  nlohmann::json j = d;
+  j["arch"] = net->config.arch;
+  j["norm"] = net->config.norm;
+  j["model_width"] = net->config.width;
+  j["train_size"] = train_size;
+  return j.dump();
+}
+
+torch::Tensor loss_of(const torch::Tensor& logits, const torch::Tensor& labels, double smoothing) {
+  return torch::nn::functional::cross_entropy(
+      logits, labels, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(smoothing));
+}
+
+struct Checkpoint {
+  int next_epoch = 0;
+  bool injecting = false;
+  std::vector<EpochStats> history;
+};
+
+void save_checkpoint(const std::string& path, Net& net, torch::optim::SGD& optimizer,
+                     const Checkpoint& state, const std::string& print) {
+  torch::serialize::OutputArchive archive;
+  net->save(archive);
+  torch::serialize::OutputArchive optimizer_archive;
+  optimizer.save(optimizer_archive);
+  archive.write("optimizer", optimizer_archive);
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& s : state.history) history.push_back(to_json(s));
+  const nlohmann::json meta = {{"next_epoch", state.next_epoch},
+                               {"injecting", state.injecting},
+                               {"history", history},
+                               {"fingerprint", print}};
+  archive.write("lowvolt_state", c10::IValue(meta.dump()));
+  write_file_atomic(path, [&](std::ostream& out) { archive.save_to(out); });
+}
+
+Checkpoint load_checkpoint(const std::string& path, Net& net, torch::optim::SGD& optimizer,
+                           const std::string& print) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    fail(path, ": not a LowVolt checkpoint (LibTorch cannot read it)");
+  }
+  c10::IValue state_value;
+  if (!archive.try_read("lowvolt_state", state_value) || !state_value.isString()) {
+    fail(path, ": not a LowVolt checkpoint (no training state)");
+  }
+  const auto meta = nlohmann::json::parse(state_value.toStringRef());
+  if (meta.at("fingerprint").get<std::string>() != print) {
+    fail(path, ": checkpoint was written with other training options or data; remove it or "
+               "use the same options to resume");
+  }
+  net->load(archive);
+  torch::serialize::InputArchive optimizer_archive;
+  archive.read("optimizer", optimizer_archive);
+  optimizer.load(optimizer_archive);
+  Checkpoint state;
+  state.next_epoch = meta.at("next_epoch").get<int>();
+  state.injecting = meta.at("injecting").get<bool>();
+  for (const auto& s : meta.at("history")) state.history.push_back(from_json(s));
+  return state;
+}
+
+}  // namespace
+
+void TrainOptions::validate() const {
+  if (method != "normal" && method != "randbet" && method != "pattbet") {
+    fail("option '--method': unknown method '", method, "' (known: normal, randbet, pattbet)");
+  }
+  quant.validate();
+  if (quant.bits > 8) fail("option '--bits': training supports 2..8 bits, got ", quant.bits);
+  if (!(wmax >= 0.0 && std::isfinite(wmax))) fail("option '--wmax': ", wmax, " is not ≥ 0");
+  if (!(p >= 0.0 && p <= 1.0)) fail("option '--p': rate ", p, " is outside [0, 1]");
+  if (epochs < 1 || epochs > 10000) fail("option '--epochs': ", epochs, " is not in 1..10000");
+  if (batch_size < 1) fail("option '--batch-size': ", batch_size, " is not positive");
+  if (!(lr > 0.0 && std::isfinite(lr))) fail("option '--lr': ", lr, " is not positive");
+  if (!(momentum >= 0.0 && momentum < 1.0)) fail("option '--momentum': ", momentum, " not in [0, 1)");
+  if (!(weight_decay >= 0.0)) fail("option '--weight-decay': ", weight_decay, " is negative");
+  if (!(label_smoothing >= 0.0 && label_smoothing < 1.0)) {
+    fail("option '--label-smoothing': ", label_smoothing, " is not in [0, 1)");
+  }
+  if (resume && checkpoint.empty()) fail("option '--resume' needs '--checkpoint PATH'");
+}
+
+std::map<std::string, std::string> TrainOptions::describe() const {
+  return {{"method", method},
+          {"quant", quant.name()},
+          {"bits", std::to_string(quant.bits)},
+          {"wmax", format_number(wmax)},
+          {"p", format_number(p)},
+          {"start_loss", format_number(start_loss)},
+          {"epochs", std::to_string(epochs)},
+          {"batch_size", std::to_string(batch_size)},
+          {"lr", format_number(lr)},
+          {"momentum", format_number(momentum)},
+          {"weight_decay", format_number(weight_decay)},
+          {"label_smoothing", format_number(label_smoothing)},
+          {"augment", augment ? "true" : "false"},
+          {"seed", std::to_string(seed)},
+          {"checkpoint", checkpoint},
+          {"resume", resume ? "true" : "false"},
+          {"quiet", quiet ? "true" : "false"}};
+}
+
+double learning_rate(const TrainOptions& options, int epoch) {
+  double lr = options.lr;
+  for (int j = 2; j <= 4; ++j) {
+    if (5 * epoch >= j * options.epochs) lr *= 0.1;
+  }
+  return lr;
+}
+
+std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
+  return mix64(mix64(mix64(seed) ^ a) ^ b);
+}
+
+std::uint64_t pattern_seed(const TrainOptions& options) {
+  return derive_seed(options.seed, 0x5041545442455400ULL);  // "PATTBET"
+}
+
+std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions& options,
+                              const std::function<void(const EpochStats&)>& on_epoch) {
+  options.validate();
+  if (data.size() == 0) fail("training set is empty");
+  if (data.images.size(1) != net->config.channels || data.images.size(2) != net->config.height ||
+      data.images.size(3) != net->config.width_px) {
+    fail("training images are ", data.images.sizes().slice(1), ", the model expects ",
+         net->config.channels, "×", net->config.height, "×", net->config.width_px);
+  }
+  const auto memory = net->memory_parameters();
+  const auto all_params = net->parameters();
+  torch::optim::SGD optimizer(all_params, torch::optim::SGDOptions(options.lr)
+                                              .momentum(options.momentum)
+                                              .weight_decay(options.weight_decay));
+  const std::string print = fingerprint(options, net, data.size());
+
+  Checkpoint state;
+  if (options.resume && std::filesystem::exists(options.checkpoint)) {
+    state = load_checkpoint(options.checkpoint, net, optimizer, print);
+    for (const auto& s : state.history) {
+      if (on_epoch) on_epoch(s);
+    }
+  }
+
+  const bool robust = options.method != "normal";
+  const int bits = options.quant.bits;
+  std::optional<RandomBitErrors> pattern;
+  if (options.method == "pattbet") {
+    std::int64_t numel = 0;
+    for (const auto& m : memory) numel += m.numel();
+    pattern.emplace(numel, bits, options.p, pattern_seed(options));
+  }
+
+  const std::int64_t n = data.size();
+  const std::int64_t steps = (n + options.batch_size - 1) / options.batch_size;
+  for (int epoch = state.next_epoch; epoch < options.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const double lr = learning_rate(options, epoch);
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    }
+    net->train();
+    std::mt19937_64 rng(derive_seed(options.seed, 1, static_cast<std::uint64_t>(epoch)));
+    const auto order = shuffled_indices(n, rng);
+    const auto order_tensor = torch::from_blob(const_cast<std::int64_t*>(order.data()),
+                                               {n}, torch::kInt64);
+    Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options.epochs),
+                      steps, options.quiet);
+    double loss_sum = 0.0;
+    double perturbed_sum = 0.0;
+    std::int64_t wrong = 0;
+    std::int64_t injected = 0;
+    for (std::int64_t step = 0; step < steps; ++step) {
+      const std::int64_t begin = step * options.batch_size;
+      const std::int64_t count = std::min(options.batch_size, n - begin);
+      const auto index = order_tensor.narrow(0, begin, count);
+      auto images = data.images.index_select(0, index);
+      const auto labels = data.labels.index_select(0, index);
+      if (options.augment) images = augment_crop_flip(images, 4, rng);
+
+      if (options.wmax > 0) clip_parameters(all_params, options.wmax);
+      const FloatBackup backup(memory);
+      const WeightMemory weights(options.quant, memory);
+      weights.load(weights.codes(), memory);
+      optimizer.zero_grad();
+      const bool inject = robust && state.injecting;
+      const double share = inject ? 0.5 : 1.0;
+      const auto logits = net->forward(images);
+      const auto loss = loss_of(logits, labels, options.label_smoothing);
+      (loss * share).backward();
+      const double clean_loss = loss.item<double>();
+      loss_sum += clean_loss * static_cast<double>(count);
+      wrong += logits.argmax(1).ne(labels).sum().item<std::int64_t>();
+      if (inject) {
+        const auto codes =
+            pattern ? pattern->apply(weights.codes(), options.p)
+                    : inject_random(weights.codes(), bits, options.p,
+                                    derive_seed(options.seed, 2 + static_cast<std::uint64_t>(epoch),
+                                                static_cast<std::uint64_t>(step)));
+        weights.load(codes, memory);
+        const auto perturbed = loss_of(net->forward(images), labels, options.label_smoothing);
+        (perturbed * share).backward();
+        perturbed_sum += perturbed.item<double>() * static_cast<double>(count);
+        ++injected;
+      }
+      backup.restore(memory);
+      optimizer.step();
+      if (options.wmax > 0) clip_parameters(all_params, options.wmax);
+      if (robust && !state.injecting && clean_loss < options.start_loss) state.injecting = true;
+
+      const double seen = static_cast<double>(begin + count);
+      char status[96];
+      std::snprintf(status, sizeof status, "loss %.4f err %.2f%%%s", loss_sum / seen,
+                    100.0 * static_cast<double>(wrong) / seen, inject ? " +bit errors" : "");
+      progress.update(step + 1, status);
+    }
+    EpochStats stats;
+    stats.epoch = epoch;
+    stats.lr = lr;
+    stats.loss = loss_sum / static_cast<double>(n);
+    stats.error = static_cast<double>(wrong) / static_cast<double>(n);
+    stats.injected_steps = injected;
+    if (injected > 0) {
+      // Mean over the images of the injected steps (the steps share a batch size but the last).
+      std::int64_t injected_images = 0;
+      for (std::int64_t s = steps - injected; s < steps; ++s) {
+        injected_images += std::min(options.batch_size, n - s * options.batch_size);
+      }
+      stats.perturbed_loss = perturbed_sum / static_cast<double>(injected_images);
+    }
+    stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stats.images_per_s = static_cast<double>(n) / stats.seconds;
+    char status[96];
+    std::snprintf(status, sizeof status, "loss %.4f err %.2f%%", stats.loss, 100.0 * stats.error);
+    progress.finish(status);
+    state.history.push_back(stats);
+    state.next_epoch = epoch + 1;
+    if (!options.checkpoint.empty()) {
+      save_checkpoint(options.checkpoint, net, optimizer, state, print);
+    }
+    if (on_epoch) on_epoch(stats);
+  }
+  net->eval();
+  return state.history;
+}
+
+}  // namespace lowvolt::host

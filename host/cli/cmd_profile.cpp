@@ -425,6 +425,8 @@ int run_import(const Args& args) {
       "cols", po::value<std::uint32_t>()->default_value(0), "columns (0: inferred)")(
       "min-rate", po::value<double>()->default_value(0.0), "a cell fails where its rate is > this")(
       "sigma-n", po::value<double>()->default_value(0.0), "per-read noise to record (× Vmin)")(
+      "estimate-sigma-n", po::bool_switch(),
+      "estimate the per-read noise from cells with fractional rates at two voltages")(
       "seed", po::value<std::uint64_t>()->default_value(0), "read-noise seed to record")(
       "output,o", po::value<std::string>(), "output profile (.lvp)");
   const auto vm = parse("lowvolt profile import",
@@ -439,6 +441,7 @@ int run_import(const Args& args) {
   if (!(opt.min_rate >= 0 && opt.min_rate < 1)) throw UsageError("option '--min-rate': must lie in [0, 1)");
   opt.sigma_n = (*vm)["sigma-n"].as<double>();
   opt.seed = (*vm)["seed"].as<std::uint64_t>();
+  opt.estimate_sigma_n = (*vm)["estimate-sigma-n"].as<bool>();
   std::vector<lp::MatrixMap> maps;
   if (vm->count("matrix-dir")) maps = lp::find_matrices((*vm)["matrix-dir"].as<std::string>());
   for (const auto& [key, d] : {std::pair{"sa0", lp::MatrixMap::Direction::kStuck0},
@@ -455,7 +458,9 @@ int run_import(const Args& args) {
   const std::string out = (*vm)["output"].as<std::string>();
   lp::write_profile(out, p);
   std::cout << "wrote " << out << ": " << geometry_text(p.map.geometry()) << " cells from "
-            << p.observations.size() << " voltages\n";
+            << p.observations.size() << " voltages, sigma_n "
+            << fmt("%.4g", lp::code_volts(p.map.sigma_code())) << " × Vmin"
+            << (opt.estimate_sigma_n ? " (estimated)" : "") << "\n";
   for (const auto& obs : p.observations) {
     std::printf("  %.4f × Vmin: %llu failing, %llu not failing at the next lower voltage\n",
                 lp::code_volts(obs.vdd), static_cast<unsigned long long>(obs.failing),

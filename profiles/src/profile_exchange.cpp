@@ -13,6 +13,7 @@
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/profiles/profile.h"
+#include "stats.h"
 
 namespace lowvolt::profiles {
 namespace {
@@ -21,9 +22,41 @@ constexpr std::uint8_t kSeen01 = 1;       // seen failing 0→1
 constexpr std::uint8_t kSeen10 = 2;       // seen failing 1→0
 constexpr std::uint8_t kSeenUnknown = 4;  // seen failing, direction unknown
 
-// Per supply code (descending), the cells seen failing there with their direction evidence.
-using Sightings = std::map<std::uint16_t, std::unordered_map<std::uint64_t, std::uint8_t>,
-                           std::greater<>>;
+// What was seen of one cell at one supply: direction evidence and the largest failure rate.
+struct Seen {
+  std::uint8_t dir = 0;
+  double rate = 0;
+  void add(std::uint8_t d, double r) {
+    dir |= d;
+    rate = std::max(rate, r);
+  }
+};
+
+// Per supply code (descending), the cells seen failing there.
+using Sightings = std::map<std::uint16_t, std::unordered_map<std::uint64_t, Seen>, std::greater<>>;
+
+// σ_n (× Vmin) from cells with fractional rates at two consecutive voltages: under the model
+// r ≈ Φ((V_c − V)/σ_n), so σ_n = (V_hi − V_lo) / (Φ⁻¹(r_lo) − Φ⁻¹(r_hi)); the median over
+// cells. Returns the number of cells used (0: no estimate).
+std::size_t estimate_sigma_n(const Sightings& seen, double& sigma_n) {
+  std::vector<double> estimates;
+  for (auto it = seen.begin(); it != seen.end(); ++it) {
+    const auto lower = std::next(it);
+    if (lower == seen.end()) break;
+    const double dv = code_volts(it->first) - code_volts(lower->first);
+    for (const auto& [cell, hi] : it->second) {
+      if (!(hi.rate > 0 && hi.rate < 1)) continue;
+      const auto lo = lower->second.find(cell);
+      if (lo == lower->second.end() || !(lo->second.rate > hi.rate && lo->second.rate < 1)) continue;
+      estimates.push_back(dv / (stats::phi_inv(lo->second.rate) - stats::phi_inv(hi.rate)));
+    }
+  }
+  if (estimates.empty()) return 0;
+  const auto mid = estimates.begin() + static_cast<std::ptrdiff_t>(estimates.size() / 2);
+  std::nth_element(estimates.begin(), mid, estimates.end());
+  sigma_n = *mid;
+  return estimates.size();
+}
 
 std::string format_number(double v) {
   char buf[32];
@@ -78,16 +111,27 @@ std::vector<std::string> split_fields(const std::string& line) {
 Profile build_profile(const Sightings& seen, const Geometry& g, const ImportOptions& options,
                       const std::string& provenance) {
   Profile p;
-  p.map = CellMap(g, sigma_code(options.sigma_n), options.seed);
-  set_param(p.params, "sigma_n", options.sigma_n);
-  p.provenance = provenance;
+  double sigma_n = options.sigma_n;
+  std::string note;
+  if (options.estimate_sigma_n) {
+    const std::size_t cells = estimate_sigma_n(seen, sigma_n);
+    if (cells == 0) {
+      fail("import: cannot estimate sigma_n: no cell has fractional failure rates at two "
+           "consecutive voltages");
+    }
+    sigma_n = std::min(sigma_n, 1.0);
+    note = "; sigma_n estimated from " + std::to_string(cells) + " cells";
+  }
+  p.map = CellMap(g, sigma_code(sigma_n), options.seed);
+  set_param(p.params, "sigma_n", code_volts(p.map.sigma_code()));
+  p.provenance = provenance + note;
   std::unordered_map<std::uint64_t, std::uint8_t> evidence;
   auto& vc = p.map.vc();
   // Descending voltages: the first sighting of a cell is its highest failing voltage.
   for (const auto& [vdd, cells] : seen) {
-    for (const auto& [cell, dir] : cells) {
+    for (const auto& [cell, s] : cells) {
       if (vc[cell] == 0) vc[cell] = static_cast<std::uint16_t>(std::min(vdd + 1, 65535));
-      evidence[cell] |= dir;
+      evidence[cell] |= s.dir;
     }
   }
   for (const auto& [cell, dir] : evidence) {
@@ -103,7 +147,7 @@ Profile build_profile(const Sightings& seen, const Geometry& g, const ImportOpti
     o.failing = it->second.size();
     const auto lower = std::next(it);
     if (lower != seen.end()) {
-      for (const auto& [cell, dir] : it->second) o.violations += !lower->second.count(cell);
+      for (const auto& [cell, s] : it->second) o.violations += !lower->second.count(cell);
     }
     p.observations.push_back(o);
   }
@@ -195,13 +239,13 @@ std::vector<FailingCell> read_failing_list(const std::string& path) {
   return cells;
 }
 
-Profile import_failing_lists(const std::vector<std::string>& paths, ImportOptions options) {
-  if (paths.empty()) fail("import: no failing-cell list given");
-  std::vector<std::pair<std::string, std::vector<FailingCell>>> lists;
+namespace {
+
+Profile import_lists(const std::vector<std::pair<std::string, std::vector<FailingCell>>>& lists,
+                     const ImportOptions& options, const std::string& provenance) {
   Geometry inferred{0, 0, 0};
-  for (const auto& path : paths) {
-    lists.emplace_back(path, read_failing_list(path));
-    for (const auto& c : lists.back().second) {
+  for (const auto& [source, cells] : lists) {
+    for (const auto& c : cells) {
       inferred.arrays = std::max(inferred.arrays, c.array + 1);
       inferred.rows = std::max(inferred.rows, c.row + 1);
       inferred.cols = std::max(inferred.cols, c.col + 1);
@@ -211,19 +255,40 @@ Profile import_failing_lists(const std::vector<std::string>& paths, ImportOption
   if (g.arrays == 0) g.arrays = inferred.arrays;
   if (g.rows == 0) g.rows = inferred.rows;
   if (g.cols == 0) g.cols = inferred.cols;
-  check_geometry(g, paths.front());
+  check_geometry(g, lists.front().first);
   Sightings seen;
-  std::string provenance = "imported from failing-cell list(s):";
-  for (const auto& [path, cells] : lists) {
-    provenance += " " + path;
+  for (const auto& [source, cells] : lists) {
     for (const auto& c : cells) {
-      check_in(g, c.array, c.row, c.col, path);
+      check_in(g, c.array, c.row, c.col, source);
       if (!(c.rate > options.min_rate)) continue;
-      seen[vdd_code(c.vdd)][cell_index(c.array, c.row, c.col, g.rows, g.cols)] |=
-          c.zero_to_one ? kSeen01 : kSeen10;
+      seen[vdd_code(c.vdd)][cell_index(c.array, c.row, c.col, g.rows, g.cols)].add(
+          c.zero_to_one ? kSeen01 : kSeen10, c.rate);
     }
   }
   return build_profile(seen, g, options, provenance);
+}
+
+}  // namespace
+
+Profile import_failing_cells(const std::vector<FailingCell>& cells, ImportOptions options,
+                             const std::string& provenance) {
+  for (const auto& c : cells) {
+    if (!(c.vdd > 0)) fail(provenance, ": voltage ", c.vdd, " must be positive");
+    vdd_code(c.vdd);  // range check
+    if (!(c.rate >= 0 && c.rate <= 1)) fail(provenance, ": rate ", c.rate, " is outside [0, 1]");
+  }
+  return import_lists({{provenance, cells}}, options, provenance);
+}
+
+Profile import_failing_lists(const std::vector<std::string>& paths, ImportOptions options) {
+  if (paths.empty()) fail("import: no failing-cell list given");
+  std::vector<std::pair<std::string, std::vector<FailingCell>>> lists;
+  std::string provenance = "imported from failing-cell list(s):";
+  for (const auto& path : paths) {
+    lists.emplace_back(path, read_failing_list(path));
+    provenance += " " + path;
+  }
+  return import_lists(lists, options, provenance);
 }
 
 std::vector<MatrixMap> find_matrices(const std::string& folder) {
@@ -266,7 +331,7 @@ Profile import_matrices(const std::vector<MatrixMap>& maps, ImportOptions option
     const std::uint8_t dir = m.direction == MatrixMap::Direction::kStuck1   ? kSeen01
                              : m.direction == MatrixMap::Direction::kStuck0 ? kSeen10
                                                                             : kSeenUnknown;
-    std::vector<std::pair<std::uint64_t, std::uint8_t>> hits;
+    std::vector<std::pair<std::uint64_t, double>> hits;
     std::string line;
     std::uint64_t row = 0;
     std::size_t line_no = 0;
@@ -284,7 +349,7 @@ Profile import_matrices(const std::vector<MatrixMap>& maps, ImportOptions option
       for (std::uint32_t c = 0; c < cols; ++c) {
         const double rate = parse_double(fields[c], where, "entry");
         if (!(rate >= 0 && rate <= 1)) fail(where, ": entry ", fields[c], " is outside [0, 1]");
-        if (rate > options.min_rate) hits.emplace_back(row * cols + c, dir);
+        if (rate > options.min_rate) hits.emplace_back(row * cols + c, rate);
       }
       ++row;
     }
@@ -302,7 +367,7 @@ Profile import_matrices(const std::vector<MatrixMap>& maps, ImportOptions option
            lines_expected, " × ", g.cols);
     }
     auto& at = seen[vdd];
-    for (const auto& [cell, d] : hits) at[cell] |= d;
+    for (const auto& [cell, rate] : hits) at[cell].add(dir, rate);
   }
   if (options.geometry.cols != 0 && options.geometry.cols != g.cols) {
     fail(maps.front().path, ": ", g.cols, " columns, but --cols says ", options.geometry.cols);

@@ -150,6 +150,43 @@ TEST(ProfileIo, ImportCountsNestingViolations) {
   fs::remove_all(dir);
 }
 
+// In-memory import follows the list rules and records the given provenance.
+TEST(ProfileIo, ImportFailingCellsInMemory) {
+  lp::FailingCell a;
+  a.vdd = 0.9;
+  a.array = 1;
+  a.row = 2;
+  a.col = 3;
+  a.zero_to_one = true;
+  lp::FailingCell b = a;
+  b.vdd = 0.8;
+  lp::ImportOptions o;
+  o.geometry = {2, 4, 8};
+  const auto p = lp::import_failing_cells({a, b}, o, "MBIST run");
+  EXPECT_EQ(p.provenance, "MBIST run");
+  const auto cell = lp::cell_index(1, 2, 3, 4, 8);
+  EXPECT_EQ(p.map.vc()[cell], lp::vdd_code(0.9) + 1);
+  EXPECT_EQ(p.map.kind()[cell], static_cast<std::uint8_t>(lp::FailureKind::kStuck1));
+  ASSERT_EQ(p.observations.size(), 2u);
+  b.rate = 2;
+  EXPECT_THROW(lp::import_failing_cells({b}, o, "MBIST run"), lowvolt::Error);
+}
+
+// σ_n is recovered (within 10 %) from the per-read rates an export writes at close voltages.
+TEST(ProfileIo, ImportEstimatesSigmaN) {
+  const auto dir = temp_dir("sigma");
+  const auto p = lp::generate_profile("chip1", {}, {8, 128, 128}, 6);
+  const std::string path = (dir / "l.csv").string();
+  lp::export_failing_list(p, {0.85, 0.845, 0.84, 0.835, 0.83}, path);
+  lp::ImportOptions o;
+  o.estimate_sigma_n = true;
+  const auto q = lp::import_failing_lists({path}, o);
+  EXPECT_NEAR(q.params.sigma_n, p.params.sigma_n, 0.1 * p.params.sigma_n);
+  EXPECT_EQ(q.map.sigma_code(), lp::sigma_code(q.params.sigma_n));
+  EXPECT_NE(q.provenance.find("sigma_n estimated from"), std::string::npos);
+  fs::remove_all(dir);
+}
+
 // The bundled chips equal what the documented generate command makes, byte for byte.
 TEST(ProfileIo, BundledChipsRegenerate) {
   const std::vector<std::pair<std::string, std::uint64_t>> chips = {{"chip1", 1}, {"chip2", 2}};
@@ -224,6 +261,12 @@ TEST(ProfileIoErrors, RejectsBadCsv) {
   EXPECT_NE(msg([&] {
               lp::import_failing_lists({write("d.csv", "vdd,array,row,col,flip\n0.9,0,9,1,0to1\n")}, small);
             }).find("outside the geometry"),
+            std::string::npos);
+  lp::ImportOptions estimate;
+  estimate.estimate_sigma_n = true;  // every rate is 1: nothing to estimate from
+  EXPECT_NE(msg([&] {
+              lp::import_failing_lists({write("e.csv", "vdd,array,row,col,flip\n0.9,0,0,1,0to1\n0.8,0,0,1,0to1\n")}, estimate);
+            }).find("cannot estimate sigma_n"),
             std::string::npos);
   lp::MatrixMap m;
   m.vdd = 0.9;

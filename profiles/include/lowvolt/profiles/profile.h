@@ -10,6 +10,8 @@
 //    vc_code 0 (unknown, below every observed voltage). Kind: seen 0→1 only → stuck-at-1,
 //    1→0 only → stuck-at-0, both or direction unknown → flip. Cells failing at V but not at a
 //    lower observed V' are kept and counted as nesting violations of V.
+//  - With estimate_sigma_n, σ_n is the median over cells with fractional rates r_hi < r_lo
+//    at consecutive voltages V_hi > V_lo of (V_hi − V_lo) / (Φ⁻¹(r_lo) − Φ⁻¹(r_hi)).
 //  - Export lists the cells faulty at each voltage (vc > vdd) with their exact per-read failure
 //    probability as the rate; export → import gives the same faulty cells and kinds there.
 #include <cstdint>
@@ -89,9 +91,14 @@ struct ImportOptions {
   Geometry geometry{0, 0, 0}; ///< chip size; zero fields are inferred from the data
   double min_rate = 0.0;      ///< a cell counts as failing where its rate is > min_rate
   double sigma_n = 0.0;       ///< per-read noise to record in the profile (× Vmin)
+  bool estimate_sigma_n = false;  ///< estimate σ_n from fractional rates instead (see below)
   std::uint64_t seed = 0;     ///< intermittent hash seed to record
 };
 
+/// Builds a profile from failing cells already in memory (e.g. an MBIST run); `provenance`
+/// names their source. Same rules as the list import.
+Profile import_failing_cells(const std::vector<FailingCell>& cells, ImportOptions options,
+                             const std::string& provenance);
 /// Builds a profile from failing-cell lists.
 Profile import_failing_lists(const std::vector<std::string>& paths, ImportOptions options);
 /// Builds a profile from per-voltage matrices (rows per array from options.geometry.rows,

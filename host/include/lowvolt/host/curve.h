@@ -1,0 +1,87 @@
+#pragma once
+// Energy/error curves: sweep the supply voltage of a chip's weight SRAM and measure, per voltage,
+// the chip's bit error rate, the weight memory's energy per inference and the robust test error
+// of one or more quantized models whose weights sit in that memory. Contract:
+//  - Voltages are × Vmin (1.0 = Vmin, the nominal lowest safe supply; energy is normalised to
+//    one inference at 1.0). Error rates and test errors are fractions (0.01 = 1 %).
+//  - Samples at a voltage are chips × mappings: mapping k of a chip places the model's flat code
+//    stream at bit offset k·⌊cells/K⌋ (profiles::LinearMapping), so K mappings spread the weights
+//    over the whole chip. The same (chip, mapping) is used at every voltage, so the errors of a
+//    sample are nested across voltages (a superset at a lower supply) for persistent cells.
+//  - A sample whose mapped cells hold no fault at a voltage has exactly the clean test error and
+//    is not re-run. The clean error TE is the quantized model's error without bit errors.
+//  - The operating point of a model is the lowest voltage v of the grid such that at v and at
+//    every higher grid voltage the mean RTE is within `budget` of TE; energy saved = 1 − E(v)/E(1).
+//  - Same inputs → same numbers bit for bit (no random draws: errors come from the profiles).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace lowvolt::host {
+
+/// Statistics of the test error over the samples (chips × mappings) at one voltage.
+struct CurvePoint {
+  double vdd = 0.0;     ///< supply, × Vmin
+  double mean = 0.0;    ///< mean test error over samples (the RTE)
+  double std = 0.0;     ///< standard deviation over samples (n − 1 denominator; 0 for n = 1)
+  double min = 0.0;     ///< lowest test error of a sample
+  double max = 0.0;     ///< highest test error of a sample
+  int samples = 0;      ///< chips × mappings
+  std::vector<double> errors;  ///< test error per sample, chip-major
+};
+
+/// One model's curve.
+struct ModelCurve {
+  std::string name;               ///< model file name
+  std::string quant;              ///< quantization scheme name and bits ("rquant/8")
+  double clean_error = 0.0;       ///< TE of the quantized model, no bit errors
+  std::vector<CurvePoint> points; ///< one per voltage, grid order
+  bool has_operating_point = false;  ///< whether some grid voltage meets the budget
+  double operating_vdd = 0.0;     ///< lowest voltage meeting the budget (see contract), × Vmin
+  double operating_rte = 0.0;     ///< mean RTE there
+  double energy_saved = 0.0;      ///< 1 − E(v)/E(1.0) at the operating point
+};
+
+/// One chip's bit error rate along the grid.
+struct ChipCurve {
+  std::string name;         ///< profile file name
+  std::vector<double> ber;  ///< fraction of faulty cells (persistent view) per voltage
+};
+
+/// The result of sweep_curve().
+struct CurveResult {
+  std::string backend;              ///< "torch" or "golden"
+  std::vector<double> vdds;         ///< the grid, × Vmin
+  std::vector<double> energy;       ///< weight-memory energy per inference, × E at 1.0 × Vmin
+  std::vector<ChipCurve> chips;     ///< one per profile
+  std::vector<ModelCurve> models;   ///< one per model
+  double budget = 0.0;              ///< allowed RTE − TE, fraction
+  int mappings = 0;                 ///< K
+  std::int64_t test_images = 0;     ///< images per test pass
+  std::uint64_t weight_reads = 0;   ///< 64-bit weight-SRAM reads per inference (0: not counted)
+  double seconds = 0.0;             ///< wall time, in seconds
+};
+
+/// Options of sweep_curve().
+struct CurveOptions {
+  std::vector<std::string> models;    ///< model files (.lvm)
+  std::vector<std::string> profiles;  ///< chip profiles (.lvp)
+  std::vector<double> vdds;           ///< voltage grid, × Vmin, in (0, 2]
+  std::string backend = "torch";      ///< "torch" (fake quantization) or "golden" (accelerator)
+  int mappings = 3;                   ///< K ≥ 1 mapping offsets per chip
+  double budget = 0.01;               ///< allowed RTE − TE (0.01 = 1 point)
+  std::string data_dir;               ///< MNIST-format folder; "" = the model's default data set
+  std::int64_t test_subset = 0;       ///< first N test images (0 = all)
+  std::int64_t batch_size = 1000;     ///< images per forward pass
+  bool quiet = false;                 ///< no progress output
+
+  /// Throws lowvolt::Error naming the option when a value is out of range.
+  void validate() const;
+};
+
+/// Runs the sweep (see the contract above). Throws lowvolt::Error on unreadable files, a model
+/// with more than 8 bits per weight, or a model larger than a chip.
+CurveResult sweep_curve(const CurveOptions& options);
+
+}  // namespace lowvolt::host

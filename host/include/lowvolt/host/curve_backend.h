@@ -1,0 +1,40 @@
+#pragma once
+// How sweep_curve() runs one model under a chip's faults. Contract: a CurveBackend is made for
+// one model and one test set; clean_error() is the test error without faults; error(masks,
+// offset) is the test error with the model's flat code stream placed at bit `offset` of the
+// chip whose faults at one supply are `masks` — or std::nullopt when no mapped cell is faulty
+// (then the caller uses the clean error). Backends other than the built-in "torch" are made by
+// name through make_curve_backend(); an unknown name is a lowvolt::Error listing the known ones.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lowvolt/host/data.h"
+#include "lowvolt/host/model_file.h"
+#include "lowvolt/profiles/cell_map.h"
+
+namespace lowvolt::host {
+
+/// One model evaluated under chip faults.
+class CurveBackend {
+ public:
+  virtual ~CurveBackend() = default;
+  /// Test error without bit errors (fraction).
+  virtual double clean_error() = 0;
+  /// Test error with the weights read through `masks` at mapping `offset` (bits); nullopt when
+  /// no mapped cell is faulty.
+  virtual std::optional<double> error(const profiles::FaultMasks& masks, std::uint64_t offset) = 0;
+  /// 64-bit weight-SRAM reads per inference, when the backend counts them (else 0).
+  virtual std::uint64_t weight_reads() const = 0;
+};
+
+/// Whether `name` is a curve backend ("torch" or a registered one).
+bool curve_backend_known(const std::string& name);
+/// The known backend names, comma-separated.
+std::string curve_backend_names();
+/// A backend other than "torch" by name; throws lowvolt::Error for an unknown name.
+std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const ModelFile& file,
+                                                 const Dataset& test, std::int64_t batch_size);
+
+}  // namespace lowvolt::host

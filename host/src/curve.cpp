@@ -1,0 +1,225 @@
+#include "lowvolt/host/curve.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "lowvolt/common/error.h"
+#include "lowvolt/common/progress.h"
+#include "lowvolt/host/curve_backend.h"
+#include "lowvolt/host/data.h"
+#include "lowvolt/host/evaluate.h"
+#include "lowvolt/host/model_file.h"
+#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/profiles/mapping.h"
+#include "lowvolt/profiles/profile.h"
+#include "lowvolt/profiles/read_model.h"
+
+namespace lowvolt::host {
+namespace {
+
+namespace lp = lowvolt::profiles;
+
+std::string base_name(const std::string& path) {
+  return std::filesystem::path(path).filename().string();
+}
+
+CurvePoint summarize(double vdd, std::vector<double> errors) {
+  CurvePoint point;
+  point.vdd = vdd;
+  point.samples = static_cast<int>(errors.size());
+  double sum = 0.0;
+  for (const double e : errors) sum += e;
+  point.mean = sum / static_cast<double>(errors.size());
+  double squares = 0.0;
+  for (const double e : errors) squares += (e - point.mean) * (e - point.mean);
+  point.std = errors.size() > 1 ? std::sqrt(squares / static_cast<double>(errors.size() - 1)) : 0.0;
+  point.min = *std::min_element(errors.begin(), errors.end());
+  point.max = *std::max_element(errors.begin(), errors.end());
+  point.errors = std::move(errors);
+  return point;
+}
+
+/// Fake-quantized LibTorch inference with the codes read through the chip's fault masks.
+class TorchCurveBackend : public CurveBackend {
+ public:
+  TorchCurveBackend(const ModelFile& file, const Dataset& test, std::int64_t batch_size)
+      : net_(instantiate(file)),
+        memory_(file.quant, net_->memory_parameters()),
+        test_(test),
+        batch_size_(batch_size) {
+    net_->eval();
+    const auto codes = memory_.codes().contiguous();
+    clean_codes_.assign(codes.data_ptr<std::uint8_t>(), codes.data_ptr<std::uint8_t>() + codes.numel());
+  }
+
+  double clean_error() override { return run(clean_codes_); }
+
+  std::optional<double> error(const lp::FaultMasks& masks, std::uint64_t offset) override {
+    lp::LinearMapping mapping;
+    mapping.bits = static_cast<std::uint32_t>(memory_.bits());
+    mapping.offset = offset;
+    const lp::CodeFaults faults = lp::code_faults(masks, mapping, clean_codes_.size());
+    std::vector<std::uint8_t> codes = clean_codes_;
+    if (lp::apply_code_faults(faults, codes) == 0) return std::nullopt;
+    return run(codes);
+  }
+
+  std::uint64_t weight_reads() const override { return 0; }
+
+ private:
+  double run(const std::vector<std::uint8_t>& codes) {
+    torch::NoGradGuard no_grad;
+    const auto tensor = torch::from_blob(const_cast<std::uint8_t*>(codes.data()),
+                                         {static_cast<std::int64_t>(codes.size())}, torch::kUInt8);
+    memory_.load(tensor, net_->memory_parameters());
+    return test_error(net_, test_, batch_size_).error;
+  }
+
+  Net net_;
+  WeightMemory memory_;
+  const Dataset& test_;
+  std::int64_t batch_size_;
+  std::vector<std::uint8_t> clean_codes_;
+};
+
+}  // namespace
+
+void CurveOptions::validate() const {
+  if (models.empty()) fail("--model: at least one model file is required");
+  if (profiles.empty()) fail("--profile: at least one chip profile is required");
+  if (vdds.empty()) fail("--vdd: the voltage grid is empty");
+  for (const double v : vdds) {
+    if (!(v > 0.0 && v <= 2.0)) fail("--vdd: voltage ", v, " × Vmin is outside (0, 2]");
+  }
+  if (mappings < 1 || mappings > 4096) fail("--mappings: ", mappings, " is outside 1…4096");
+  if (!(budget >= 0.0 && budget <= 1.0)) fail("--budget: ", budget, " is outside [0, 1]");
+  if (test_subset < 0) fail("--test-subset: ", test_subset, " is negative");
+  if (batch_size < 1) fail("--batch-size: ", batch_size, " must be at least 1");
+  if (!curve_backend_known(backend)) {
+    fail("--backend: unknown backend '", backend, "' (known: ", curve_backend_names(), ")");
+  }
+}
+
+CurveResult sweep_curve(const CurveOptions& options) {
+  options.validate();
+  const auto start = std::chrono::steady_clock::now();
+  CurveResult result;
+  result.backend = options.backend;
+  result.vdds = options.vdds;
+  result.budget = options.budget;
+  result.mappings = options.mappings;
+
+  std::vector<lp::Profile> chips;
+  for (const auto& path : options.profiles) chips.push_back(lp::read_profile(path));
+  std::vector<ModelFile> files;
+  for (const auto& path : options.models) {
+    files.push_back(load_model_file(path));
+    if (files.back().quant.bits > 8) {
+      fail(path, ": curves need weights of at most 8 bits, the model has ", files.back().quant.bits);
+    }
+  }
+
+  // Energy per inference ∝ accesses × energy per access; the access count does not depend on the
+  // supply, so it cancels in the normalisation to 1.0 × Vmin (leakage, when modelled, does not).
+  const lp::EnergyModel& energy = chips.front().energy;
+  for (const double v : options.vdds) result.energy.push_back(energy.access(v) / energy.access(1.0));
+
+  for (std::size_t c = 0; c < chips.size(); ++c) {
+    ChipCurve chip;
+    chip.name = base_name(options.profiles[c]);
+    const double cells = static_cast<double>(chips[c].map.geometry().cells());
+    for (const double v : options.vdds) {
+      chip.ber.push_back(static_cast<double>(chips[c].map.count_faulty(lp::vdd_code(v))) / cells);
+    }
+    result.chips.push_back(std::move(chip));
+  }
+
+  // Test sets are shared by models trained on the same data set.
+  std::map<std::string, Dataset> test_sets;
+  const auto test_set_for = [&](const ModelFile& file) -> const Dataset& {
+    const auto it = file.training.find("dataset");
+    const std::string name = it == file.training.end() ? "fashion-mnist" : it->second;
+    const std::string key = name + "|" + options.data_dir;
+    if (!test_sets.count(key)) {
+      Dataset test = load_dataset(name, options.data_dir, false);
+      if (options.test_subset > 0) test = test.head(options.test_subset);
+      test_sets.emplace(key, std::move(test));
+    }
+    return test_sets.at(key);
+  };
+
+  const std::int64_t total = static_cast<std::int64_t>(files.size() * chips.size()) *
+                             options.mappings * static_cast<std::int64_t>(options.vdds.size());
+  Progress progress("curve", total, options.quiet);
+  std::int64_t done = 0;
+  for (std::size_t m = 0; m < files.size(); ++m) {
+    const Dataset& test = test_set_for(files[m]);
+    result.test_images = test.size();
+    std::unique_ptr<CurveBackend> backend =
+        options.backend == "torch"
+            ? std::make_unique<TorchCurveBackend>(files[m], test, options.batch_size)
+            : make_curve_backend(options.backend, files[m], test, options.batch_size);
+    ModelCurve curve;
+    curve.name = base_name(options.models[m]);
+    curve.quant = files[m].quant.name() + "/" + std::to_string(files[m].quant.bits);
+    curve.clean_error = backend->clean_error();
+    result.weight_reads = std::max(result.weight_reads, backend->weight_reads());
+    // errors[v] collects one test error per (chip, mapping), chip-major.
+    std::vector<std::vector<double>> errors(options.vdds.size());
+    for (std::size_t c = 0; c < chips.size(); ++c) {
+      const std::uint64_t cells = chips[c].map.geometry().cells();
+      for (std::size_t v = 0; v < options.vdds.size(); ++v) {
+        const lp::FaultMasks masks = chips[c].map.faults_at(lp::vdd_code(options.vdds[v]));
+        for (int k = 0; k < options.mappings; ++k) {
+          const std::uint64_t offset = cells / static_cast<std::uint64_t>(options.mappings) *
+                                       static_cast<std::uint64_t>(k);
+          const auto e = backend->error(masks, offset);
+          errors[v].push_back(e ? *e : curve.clean_error);
+          progress.update(++done, curve.name + " on " + result.chips[c].name + " at " +
+                                      std::to_string(options.vdds[v]).substr(0, 5));
+        }
+      }
+    }
+    for (std::size_t v = 0; v < options.vdds.size(); ++v) {
+      curve.points.push_back(summarize(options.vdds[v], std::move(errors[v])));
+    }
+    // Walk down from the highest voltage; stop at the first that breaks the budget.
+    std::vector<std::size_t> order(options.vdds.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return options.vdds[a] > options.vdds[b]; });
+    for (const std::size_t i : order) {
+      if (curve.points[i].mean > curve.clean_error + options.budget + 1e-12) break;
+      curve.has_operating_point = true;
+      curve.operating_vdd = options.vdds[i];
+      curve.operating_rte = curve.points[i].mean;
+      curve.energy_saved = 1.0 - result.energy[i];
+    }
+    result.models.push_back(std::move(curve));
+  }
+  progress.finish();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace lowvolt::host
+
+namespace lowvolt::host {
+
+bool curve_backend_known(const std::string& name) { return name == "torch"; }
+
+std::string curve_backend_names() { return "torch"; }
+
+std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const ModelFile& file,
+                                                 const Dataset& test, std::int64_t batch_size) {
+  fail("--backend: unknown backend '", name, "' (known: ", curve_backend_names(), ")");
+}
+
+}  // namespace lowvolt::host

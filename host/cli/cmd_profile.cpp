@@ -496,6 +496,14 @@ int run_export(const Args& args) {
   return 0;
 }
 
+}  // namespace
+
+// cmd_profile_hw.cpp: characterisation through the accelerator's MBIST, and profile comparison.
+int run_profile_measure(const Args& args);
+int run_profile_compare(const Args& args);
+
+namespace {
+
 int run_profile(const Args& args) {
   Registry sub;
   sub.add({"generate", "make a chip profile from a preset (uniform, chip1, chip2)", run_generate});
@@ -504,6 +512,10 @@ int run_profile(const Args& args) {
   sub.add({"fit", "fit chip-model parameters to a profile", run_fit});
   sub.add({"import", "build a profile from failing-cell lists or fault-map matrices", run_import});
   sub.add({"export", "write a profile's failing cells as a list CSV or matrices", run_export});
+  sub.add({"measure", "profile a chip through the accelerator's March-test MBIST at each voltage",
+           run_profile_measure});
+  sub.add({"compare", "agreement of two profiles: cells, directions, per-voltage rates",
+           run_profile_compare});
   return dispatch("lowvolt profile", "SRAM chip profiles: generate, show, validate, fit, import, export.",
                   sub, args);
 }
@@ -511,7 +523,8 @@ int run_profile(const Args& args) {
 }  // namespace
 
 void register_profile_command(Registry& registry) {
-  registry.add({"profile", "SRAM chip profiles: generate, show, validate, fit, import, export",
+  registry.add({"profile",
+                "SRAM chip profiles: generate, show, validate, fit, import, export, measure, compare",
                 run_profile});
 }
 

@@ -11,7 +11,9 @@
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
+#include "lowvolt/host/accel_inference.h"
 #include "lowvolt/host/curve_backend.h"
+#include "lowvolt/accelerator/accelerator.h"
 #include "lowvolt/host/data.h"
 #include "lowvolt/host/evaluate.h"
 #include "lowvolt/host/model_file.h"
@@ -60,7 +62,8 @@ class TorchCurveBackend : public CurveBackend {
 
   double clean_error() override { return run(clean_codes_); }
 
-  std::optional<double> error(const lp::FaultMasks& masks, std::uint64_t offset) override {
+  std::optional<double> error(const lp::CellMap& /*map*/, const lp::FaultMasks& masks,
+                              std::uint64_t offset) override {
     lp::LinearMapping mapping;
     mapping.bits = static_cast<std::uint32_t>(memory_.bits());
     mapping.offset = offset;
@@ -86,6 +89,73 @@ class TorchCurveBackend : public CurveBackend {
   const Dataset& test_;
   std::int64_t batch_size_;
   std::vector<std::uint8_t> clean_codes_;
+};
+
+/// Whether any cell of the chip can be faulty at the masks' supply.
+bool any_fault(const lp::FaultMasks& masks) {
+  for (const auto& w : masks.words()) {
+    if ((w.flip | w.stuck | w.candidate) != 0) return true;
+  }
+  return false;
+}
+
+/// The accelerator's integer datapath (accelerator::Accelerator "golden", the C++ model that is
+/// bit-exact with the RTL) with the chip's fault overlay at the supply; host::AccelInference
+/// runs conv/linear layers on it and the rest in LibTorch.
+class GoldenCurveBackend : public CurveBackend {
+ public:
+  GoldenCurveBackend(const ModelFile& file, const Dataset& test, std::int64_t batch_size)
+      : net_(instantiate(file)), quant_(file.quant), test_(test), batch_size_(batch_size) {
+    net_->eval();
+    accelerator::register_golden_backend();
+  }
+
+  double clean_error() override {
+    AccelInference inference(net_, quant_, options(0, 0.0), nullptr);
+    const double e = run(inference);
+    std::uint64_t reads = 0;
+    for (const auto& c : inference.counters()) {
+      for (const auto r : c.bank_reads) reads += r;
+    }
+    weight_reads_ = reads / static_cast<std::uint64_t>(std::max<std::int64_t>(1, test_.size()));
+    return e;
+  }
+
+  std::optional<double> error(const lp::CellMap& map, const lp::FaultMasks& masks,
+                              std::uint64_t offset) override {
+    if (!any_fault(masks)) return std::nullopt;
+    AccelInference inference(net_, quant_, options(offset, lp::code_volts(masks.vdd())), &map);
+    return run(inference);
+  }
+
+  std::uint64_t weight_reads() const override { return weight_reads_; }
+
+ private:
+  static AccelInferenceOptions options(std::uint64_t offset, double vdd) {
+    AccelInferenceOptions o;
+    o.backend = "golden";
+    o.offset = offset;
+    o.vdd = vdd;
+    o.instances = std::max(1, torch::get_num_threads());
+    return o;
+  }
+
+  double run(AccelInference& inference) {
+    torch::NoGradGuard no_grad;
+    std::int64_t wrong = 0;
+    for (std::int64_t i = 0; i < test_.size(); i += batch_size_) {
+      const std::int64_t n = std::min(batch_size_, test_.size() - i);
+      const auto logits = inference.forward(test_.images.narrow(0, i, n));
+      wrong += logits.argmax(1).ne(test_.labels.narrow(0, i, n)).sum().item<std::int64_t>();
+    }
+    return static_cast<double>(wrong) / static_cast<double>(test_.size());
+  }
+
+  Net net_;
+  QuantScheme quant_;
+  const Dataset& test_;
+  std::int64_t batch_size_;
+  std::uint64_t weight_reads_ = 0;
 };
 
 }  // namespace
@@ -162,9 +232,7 @@ CurveResult sweep_curve(const CurveOptions& options) {
     const Dataset& test = test_set_for(files[m]);
     result.test_images = test.size();
     std::unique_ptr<CurveBackend> backend =
-        options.backend == "torch"
-            ? std::make_unique<TorchCurveBackend>(files[m], test, options.batch_size)
-            : make_curve_backend(options.backend, files[m], test, options.batch_size);
+        make_curve_backend(options.backend, files[m], test, options.batch_size);
     ModelCurve curve;
     curve.name = base_name(options.models[m]);
     curve.quant = files[m].quant.name() + "/" + std::to_string(files[m].quant.bits);
@@ -179,7 +247,7 @@ CurveResult sweep_curve(const CurveOptions& options) {
         for (int k = 0; k < options.mappings; ++k) {
           const std::uint64_t offset = cells / static_cast<std::uint64_t>(options.mappings) *
                                        static_cast<std::uint64_t>(k);
-          const auto e = backend->error(masks, offset);
+          const auto e = backend->error(chips[c].map, masks, offset);
           errors[v].push_back(e ? *e : curve.clean_error);
           progress.update(++done, curve.name + " on " + result.chips[c].name + " at " +
                                       std::to_string(options.vdds[v]).substr(0, 5));
@@ -213,12 +281,14 @@ CurveResult sweep_curve(const CurveOptions& options) {
 
 namespace lowvolt::host {
 
-bool curve_backend_known(const std::string& name) { return name == "torch"; }
+bool curve_backend_known(const std::string& name) { return name == "torch" || name == "golden"; }
 
-std::string curve_backend_names() { return "torch"; }
+std::string curve_backend_names() { return "torch, golden"; }
 
 std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const ModelFile& file,
                                                  const Dataset& test, std::int64_t batch_size) {
+  if (name == "torch") return std::make_unique<TorchCurveBackend>(file, test, batch_size);
+  if (name == "golden") return std::make_unique<GoldenCurveBackend>(file, test, batch_size);
   fail("--backend: unknown backend '", name, "' (known: ", curve_backend_names(), ")");
 }
 

@@ -22,9 +22,10 @@ class CurveBackend {
   virtual ~CurveBackend() = default;
   /// Test error without bit errors (fraction).
   virtual double clean_error() = 0;
-  /// Test error with the weights read through `masks` at mapping `offset` (bits); nullopt when
-  /// no mapped cell is faulty.
-  virtual std::optional<double> error(const profiles::FaultMasks& masks, std::uint64_t offset) = 0;
+  /// Test error with the weights held by chip `map` at mapping `offset` (bits), read through
+  /// `masks` (the map's faults at one supply); nullopt when no mapped cell can be faulty.
+  virtual std::optional<double> error(const profiles::CellMap& map,
+                                      const profiles::FaultMasks& masks, std::uint64_t offset) = 0;
   /// 64-bit weight-SRAM reads per inference, when the backend counts them (else 0).
   virtual std::uint64_t weight_reads() const = 0;
 };

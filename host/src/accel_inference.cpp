@@ -34,20 +34,17 @@ void AccelInferenceOptions::validate() const {
   if (!(vdd >= 0.0 && vdd < 16.0)) fail("accel inference: vdd = ", vdd, " × Vmin outside [0, 16)");
 }
 
-std::vector<std::uint8_t> quantize_activations(const torch::Tensor& x, bool is_unsigned,
+std::vector<std::uint8_t> quantize_activations(const float* x, std::int64_t images,
+                                               std::int64_t per_image, bool is_unsigned,
                                                std::vector<double>& scales) {
-  const auto xc = x.to(torch::kFloat32).contiguous();
-  const std::int64_t n = xc.size(0);
-  const std::int64_t per = n == 0 ? 0 : xc.numel() / n;
-  const float* p = xc.data_ptr<float>();
   const double qmax = is_unsigned ? 255.0 : 127.0;
   const double qmin = is_unsigned ? 0.0 : -127.0;
-  std::vector<std::uint8_t> out(static_cast<std::size_t>(xc.numel()));
-  scales.assign(static_cast<std::size_t>(n), 1.0);
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float* xi = p + i * per;
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(images * per_image));
+  scales.assign(static_cast<std::size_t>(images), 1.0);
+  for (std::int64_t i = 0; i < images; ++i) {
+    const float* xi = x + i * per_image;
     double mx = 0.0;
-    for (std::int64_t j = 0; j < per; ++j) {
+    for (std::int64_t j = 0; j < per_image; ++j) {
       if (!std::isfinite(xi[j])) fail("accel inference: a layer input is ", xi[j]);
       if (is_unsigned && xi[j] < 0.0f) {
         fail("accel inference: negative value ", xi[j], " in the input of a uint8 layer (image ",
@@ -57,13 +54,21 @@ std::vector<std::uint8_t> quantize_activations(const torch::Tensor& x, bool is_u
     }
     const double s = mx > 0.0 ? mx / qmax : 1.0;
     scales[static_cast<std::size_t>(i)] = s;
-    for (std::int64_t j = 0; j < per; ++j) {
+    for (std::int64_t j = 0; j < per_image; ++j) {
       const double q = std::clamp(std::nearbyint(static_cast<double>(xi[j]) / s), qmin, qmax);
       const auto qi = static_cast<std::int32_t>(q);
-      out[static_cast<std::size_t>(i * per + j)] = static_cast<std::uint8_t>(qi & 0xff);
+      out[static_cast<std::size_t>(i * per_image + j)] = static_cast<std::uint8_t>(qi & 0xff);
     }
   }
   return out;
+}
+
+std::vector<std::uint8_t> quantize_activations(const torch::Tensor& x, bool is_unsigned,
+                                               std::vector<double>& scales) {
+  const auto xc = x.to(torch::kFloat32).contiguous();
+  const std::int64_t n = xc.size(0);
+  const std::int64_t per = n == 0 ? 0 : xc.numel() / n;
+  return quantize_activations(xc.data_ptr<float>(), n, per, is_unsigned, scales);
 }
 
 AccelInference::AccelInference(Net net, const QuantScheme& quant,
@@ -173,97 +178,123 @@ std::vector<acc::Counters> AccelInference::counters() {
   return out;
 }
 
-torch::Tensor AccelInference::run_batch(int instance, torch::Tensor x) {
-  torch::NoGradGuard no_grad;
-  acc::Tiler& tiler = *tilers_[static_cast<std::size_t>(instance)];
-  std::size_t next = 0;  // next matrix layer
-  std::size_t position = 0;
-  for (auto& any : *net_->body) {
-    if (next < layers_.size() && layers_[next].module == position) {
-      const MatrixLayer& ml = layers_[next];
-      const std::int64_t batch = x.size(0);
-      std::vector<double> sx;
-      const auto q = quantize_activations(x, ml.unsigned_input, sx);
-      const acc::ActEncoding act{!ml.unsigned_input, 0};
-      acc::LayerResult res;
-      std::int64_t oh = 1, ow = 1;
-      if (ml.conv) {
-        if (x.dim() != 4) fail("accel inference: conv2d at body.", position, " got a ", x.dim(), "-d input");
-        acc::Conv2dShape sh = ml.shape;
-        sh.batch = static_cast<std::uint32_t>(batch);
-        sh.in_channels = static_cast<std::uint32_t>(x.size(1));
-        sh.height = static_cast<std::uint32_t>(x.size(2));
-        sh.width = static_cast<std::uint32_t>(x.size(3));
-        oh = sh.out_h();
-        ow = sh.out_w();
-        res = tiler.conv2d(next, q.data(), sh, act);
-      } else {
-        res = tiler.linear(next, q.data(), static_cast<std::uint32_t>(batch), act);
-      }
-      // y = S_w·S_x·acc + C_w·S_x·Σq + bias
-      std::vector<double> bias(ml.out_features, 0.0);
-      if (ml.has_bias) {
-        const auto codes = torch::from_blob(res.bias.data(), {static_cast<std::int64_t>(res.bias.size())},
-                                            torch::kUInt8);
-        const auto b = quantizer_.dequantize(codes, ml.bias).to(torch::kFloat64).contiguous();
-        std::copy(b.data_ptr<double>(), b.data_ptr<double>() + b.numel(), bias.begin());
-      }
-      const double sw = ml.weight.scale(), cw = ml.weight.center();
-      const std::int64_t rows_per_image = oh * ow;
-      const std::int64_t n = ml.out_features;
-      auto y = torch::empty({static_cast<std::int64_t>(res.rows), n}, torch::kFloat32);
-      float* yp = y.data_ptr<float>();
-      for (std::int64_t r = 0; r < static_cast<std::int64_t>(res.rows); ++r) {
-        const double s = sx[static_cast<std::size_t>(r / rows_per_image)];
-        const double c_term = cw * s * static_cast<double>(res.act_sum[static_cast<std::size_t>(r)]);
-        for (std::int64_t j = 0; j < n; ++j) {
-          yp[r * n + j] = static_cast<float>(
-              sw * s * static_cast<double>(res.acc[static_cast<std::size_t>(r * n + j)]) + c_term +
-              bias[static_cast<std::size_t>(j)]);
-        }
-      }
-      x = ml.conv ? y.view({batch, oh, ow, n}).permute({0, 3, 1, 2}).contiguous() : y;
-      if (on_layer) on_layer(LayerTrace{next, instance, std::move(res)});
-      ++next;
-    } else {
-      x = any.forward(x);
-    }
-    ++position;
+namespace {
+/// Runs f(i) for i in [0, n) on n threads (inline when n == 1); rethrows the first error.
+template <typename F>
+void parallel_instances(int n, const F& f) {
+  if (n == 1) {
+    f(0);
+    return;
   }
-  return x;
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(n));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        f(i);
+      } catch (...) {
+        errors[static_cast<std::size_t>(i)] = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+}  // namespace
+
+torch::Tensor AccelInference::run_layer(std::size_t index, const torch::Tensor& input,
+                                        std::int64_t batch, int active) {
+  const MatrixLayer& ml = layers_[index];
+  const auto x = input.to(torch::kFloat32).contiguous();
+  const std::int64_t images = x.size(0);
+  const std::int64_t per = x.numel() / std::max<std::int64_t>(images, 1);
+  std::int64_t oh = 1, ow = 1;
+  acc::Conv2dShape shape = ml.shape;
+  if (ml.conv) {
+    if (x.dim() != 4) fail("accel inference: conv2d at body.", ml.module, " got a ", x.dim(), "-d input");
+    shape.in_channels = static_cast<std::uint32_t>(x.size(1));
+    shape.height = static_cast<std::uint32_t>(x.size(2));
+    shape.width = static_cast<std::uint32_t>(x.size(3));
+    oh = shape.out_h();
+    ow = shape.out_w();
+  }
+  // the accelerator part, one batch per instance in parallel: plain C++, no LibTorch
+  std::vector<acc::LayerResult> results(static_cast<std::size_t>(active));
+  std::vector<std::vector<double>> scales(static_cast<std::size_t>(active));
+  const float* data = x.data_ptr<float>();
+  parallel_instances(active, [&](int i) {
+    const std::int64_t lo = i * batch, count = std::min(images, lo + batch) - lo;
+    const auto q = quantize_activations(data + lo * per, count, per, ml.unsigned_input,
+                                        scales[static_cast<std::size_t>(i)]);
+    const acc::ActEncoding act{!ml.unsigned_input, 0};
+    acc::Tiler& tiler = *tilers_[static_cast<std::size_t>(i)];
+    if (ml.conv) {
+      acc::Conv2dShape sh = shape;
+      sh.batch = static_cast<std::uint32_t>(count);
+      results[static_cast<std::size_t>(i)] = tiler.conv2d(index, q.data(), sh, act);
+    } else {
+      results[static_cast<std::size_t>(i)] =
+          tiler.linear(index, q.data(), static_cast<std::uint32_t>(count), act);
+    }
+  });
+  // y = S_w·S_x·acc + C_w·S_x·Σq + bias, in the caller's thread
+  const std::int64_t n = ml.out_features;
+  const std::int64_t rows_per_image = oh * ow;
+  auto y = torch::empty({images * rows_per_image, n}, torch::kFloat32);
+  float* yp = y.data_ptr<float>();
+  const double sw = ml.weight.scale(), cw = ml.weight.center();
+  for (int i = 0; i < active; ++i) {
+    const auto& res = results[static_cast<std::size_t>(i)];
+    std::vector<double> bias(static_cast<std::size_t>(n), 0.0);
+    if (ml.has_bias) {
+      auto codes = torch::from_blob(const_cast<std::uint8_t*>(res.bias.data()),
+                                    {static_cast<std::int64_t>(res.bias.size())}, torch::kUInt8);
+      const auto b = quantizer_.dequantize(codes, ml.bias).to(torch::kFloat64).contiguous();
+      std::copy(b.data_ptr<double>(), b.data_ptr<double>() + b.numel(), bias.begin());
+    }
+    float* out = yp + i * batch * rows_per_image * n;
+    for (std::int64_t r = 0; r < static_cast<std::int64_t>(res.rows); ++r) {
+      const double sx = scales[static_cast<std::size_t>(i)][static_cast<std::size_t>(r / rows_per_image)];
+      const double c_term = cw * sx * static_cast<double>(res.act_sum[static_cast<std::size_t>(r)]);
+      for (std::int64_t j = 0; j < n; ++j) {
+        out[r * n + j] = static_cast<float>(
+            sw * sx * static_cast<double>(res.acc[static_cast<std::size_t>(r * n + j)]) + c_term +
+            bias[static_cast<std::size_t>(j)]);
+      }
+    }
+    if (on_layer) on_layer(LayerTrace{index, i, res});
+  }
+  return ml.conv ? y.view({images, oh, ow, n}).permute({0, 3, 1, 2}).contiguous() : y;
 }
 
 torch::Tensor AccelInference::forward(const torch::Tensor& images) {
+  torch::NoGradGuard no_grad;
   const std::int64_t n = images.size(0);
   const std::int64_t b = options_.batch;
-  const std::int64_t batches = (n + b - 1) / b;
-  std::vector<torch::Tensor> outputs(static_cast<std::size_t>(batches));
-  auto work = [&](int instance) {
-    for (std::int64_t j = instance; j < batches; j += options_.instances) {
-      const std::int64_t lo = j * b, hi = std::min(n, lo + b);
-      outputs[static_cast<std::size_t>(j)] = run_batch(instance, images.slice(0, lo, hi));
+  const std::int64_t round = b * options_.instances;
+  std::vector<torch::Tensor> outputs;
+  // a round gives batch i of it to instance i: batch j of the call runs on instance j mod
+  // instances, and every instance sees its batches in order, layer by layer
+  for (std::int64_t lo = 0; lo < n; lo += round) {
+    const std::int64_t hi = std::min(n, lo + round);
+    const int active = static_cast<int>((hi - lo + b - 1) / b);
+    torch::Tensor x = images.slice(0, lo, hi);
+    std::size_t next = 0;
+    std::size_t position = 0;
+    for (auto& any : *net_->body) {
+      if (next < layers_.size() && layers_[next].module == position) {
+        x = run_layer(next, x, b, active);
+        ++next;
+      } else {
+        x = any.forward(x);
+      }
+      ++position;
     }
-  };
-  if (options_.instances == 1 || batches <= 1) {
-    work(0);
-  } else {
-    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(options_.instances));
-    std::vector<std::thread> threads;
-    for (int i = 0; i < options_.instances; ++i) {
-      threads.emplace_back([&, i] {
-        try {
-          work(i);
-        } catch (...) {
-          errors[static_cast<std::size_t>(i)] = std::current_exception();
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    for (auto& e : errors) {
-      if (e) std::rethrow_exception(e);
-    }
+    outputs.push_back(x);
   }
-  if (batches == 0) return torch::empty({0}, torch::kFloat32);
+  if (outputs.empty()) return torch::empty({0}, torch::kFloat32);
   return torch::cat(outputs, 0);
 }
 

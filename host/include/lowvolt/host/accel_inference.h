@@ -16,9 +16,13 @@
 //  - Output of a layer, in float: y = S_w·S_x·acc + C_w·S_x·Σ_k q_k + bias, acc the int32
 //    result of the accelerator, S_w / C_w the weight scale and centre (w = S_w·v + C_w).
 //  - Command stream: images are cut into batches of `batch` in order; batch j runs on instance
-//    j mod `instances` (each its own backend object, in its own thread); every instance keeps its
+//    j mod `instances` (each its own backend object), layer by layer; every instance keeps its
 //    state (read counters, hence intermittent faults) across forward() calls. Results depend on
 //    batch and instances only through intermittent faults (σ > 0); never on thread timing.
+//  - Threads: `instances` consecutive batches form a round; per matrix layer the instances work
+//    on their batch of the round in parallel threads (plain C++: activation quantization, tiler,
+//    backend), the LibTorch layers run on the whole round in the calling thread (with LibTorch's
+//    own intra-op threads), so no LibTorch call runs on the instance threads.
 #include <torch/types.h>
 
 #include <cstdint>
@@ -75,13 +79,14 @@ class AccelInference {
   std::vector<accelerator::Counters> counters();
   /// The weight image in use.
   const accelerator::WeightImage& image() const { return *image_; }
-  /// Called after every matrix layer of every batch, from the instance's thread (serialise
-  /// inside if it shares state); empty = none.
+  /// Called after every matrix layer of every batch, in the calling thread, in instance order
+  /// within a round; empty = none.
   std::function<void(const LayerTrace&)> on_layer;
 
  private:
   struct MatrixLayer;
-  torch::Tensor run_batch(int instance, torch::Tensor x);
+  torch::Tensor run_layer(std::size_t index, const torch::Tensor& input, std::int64_t batch,
+                          int active);
 
   Net net_;
   Quantizer quantizer_;
@@ -95,6 +100,10 @@ class AccelInference {
 /// Quantizes activations per image as in the contract: returns the raw bytes (N × rest) and
 /// fills `scales` (N) with S_x; `is_unsigned` selects uint8 [0, 255] over int8 [−127, 127].
 std::vector<std::uint8_t> quantize_activations(const torch::Tensor& x, bool is_unsigned,
+                                               std::vector<double>& scales);
+/// The same on `images` × `per_image` floats (no LibTorch call; safe on any thread).
+std::vector<std::uint8_t> quantize_activations(const float* x, std::int64_t images,
+                                               std::int64_t per_image, bool is_unsigned,
                                                std::vector<double>& scales);
 
 }  // namespace lowvolt::host

@@ -27,7 +27,7 @@ nlohmann::json to_json(const host::CurveResult& r) {
   j["backend"] = r.backend;
   j["vdds"] = r.vdds;
   j["energy"] = r.energy;
-  j["budget"] = r.budget;
+  j["budgets"] = r.budgets;
   j["mappings"] = r.mappings;
   j["test_images"] = r.test_images;
   j["weight_reads_per_inference"] = r.weight_reads;
@@ -42,11 +42,15 @@ nlohmann::json to_json(const host::CurveResult& r) {
       model["points"].push_back({{"vdd", p.vdd}, {"mean", p.mean}, {"std", p.std}, {"min", p.min},
                                  {"max", p.max}, {"samples", p.samples}, {"errors", p.errors}});
     }
-    if (m.has_operating_point) {
-      model["operating_point"] = {{"vdd", m.operating_vdd}, {"rte", m.operating_rte},
-                                  {"energy_saved", m.energy_saved}};
-    } else {
-      model["operating_point"] = nullptr;
+    model["operating_points"] = nlohmann::json::array();
+    for (const auto& op : m.operating) {
+      nlohmann::json point = {{"budget", op.budget}, {"found", op.found}};
+      if (op.found) {
+        point["vdd"] = op.vdd;
+        point["rte"] = op.rte;
+        point["energy_saved"] = op.energy_saved;
+      }
+      model["operating_points"].push_back(std::move(point));
     }
     j["models"].push_back(std::move(model));
   }
@@ -72,9 +76,8 @@ std::string to_csv(const host::CurveResult& r) {
 }
 
 void print_table(const host::CurveResult& r) {
-  std::printf("backend %s, %d mapping(s) × %zu chip(s), %lld test images, budget %.2f points\n",
-              r.backend.c_str(), r.mappings, r.chips.size(), static_cast<long long>(r.test_images),
-              100.0 * r.budget);
+  std::printf("backend %s, %d mapping(s) × %zu chip(s), %lld test images\n", r.backend.c_str(),
+              r.mappings, r.chips.size(), static_cast<long long>(r.test_images));
   std::printf("\n%8s %9s", "V/Vmin", "energy");
   for (const auto& c : r.chips) std::printf(" %14.14s", ("BER " + c.name).c_str());
   for (const auto& m : r.models) std::printf(" %22.22s", ("RTE % " + m.name).c_str());
@@ -90,14 +93,15 @@ void print_table(const host::CurveResult& r) {
   }
   std::printf("\n");
   for (const auto& m : r.models) {
-    std::printf("%s (%s): clean TE %.2f %%; ", m.name.c_str(), m.quant.c_str(),
+    std::printf("%s (%s): clean TE %.2f %%\n", m.name.c_str(), m.quant.c_str(),
                 100.0 * m.clean_error);
-    if (m.has_operating_point) {
-      std::printf("lowest voltage within %.2f points: %.3f × Vmin (RTE %.2f %%), energy saved %.1f %%\n",
-                  100.0 * r.budget, m.operating_vdd, 100.0 * m.operating_rte,
-                  100.0 * m.energy_saved);
-    } else {
-      std::printf("no grid voltage keeps RTE within %.2f points\n", 100.0 * r.budget);
+    for (const auto& op : m.operating) {
+      if (op.found) {
+        std::printf("  within %.2f points: lowest voltage %.3f × Vmin (RTE %.2f %%), energy saved %.1f %%\n",
+                    100.0 * op.budget, op.vdd, 100.0 * op.rte, 100.0 * op.energy_saved);
+      } else {
+        std::printf("  within %.2f points: no grid voltage qualifies\n", 100.0 * op.budget);
+      }
     }
   }
   std::printf("(%.1f s)\n", r.seconds);
@@ -135,7 +139,7 @@ void plot_curve(const host::CurveResult& r, const std::string& output) {
     for (const auto& p : r.models[m].points) {
       rows << fmt("%.6g", p.vdd) << ' ' << fmt("%.6g", 100.0 * p.mean) << ' '
            << fmt("%.6g", 100.0 * (p.mean - p.std)) << ' ' << fmt("%.6g", 100.0 * (p.mean + p.std))
-           << ' ' << fmt("%.6g", 100.0 * (r.models[m].clean_error + r.budget)) << '\n';
+           << ' ' << fmt("%.6g", 100.0 * (r.models[m].clean_error + r.budgets.front())) << '\n';
     }
     const std::string file = "model" + std::to_string(m) + ".dat";
     data[file] = rows.str();
@@ -159,7 +163,8 @@ int run_curve(const Args& args) {
        "voltage grid × Vmin: start:stop:step or a list")
       ("backend", po::value<std::string>()->default_value("torch"), "torch or golden")
       ("mappings", po::value<int>()->default_value(3), "weight-to-memory mapping offsets per chip (K)")
-      ("budget", po::value<double>()->default_value(1.0), "allowed RTE above clean TE, in points (%)")
+      ("budget", po::value<std::string>()->default_value("1"),
+       "allowed RTE above clean TE, in points (%); a list gives one operating point each")
       ("data", po::value<std::string>()->default_value(""), "MNIST-format test data folder (default: the model's data set)")
       ("test-subset", po::value<std::int64_t>()->default_value(0), "first N test images (0 = all)")
       ("batch-size", po::value<std::int64_t>()->default_value(1000), "images per forward pass")
@@ -179,12 +184,10 @@ int run_curve(const Args& args) {
   options.vdds = parse_voltages("vdd", (*vm)["vdd"].as<std::string>());
   options.backend = (*vm)["backend"].as<std::string>();
   options.mappings = (*vm)["mappings"].as<int>();
-  const double budget_points = (*vm)["budget"].as<double>();
-  if (!(budget_points >= 0 && budget_points <= 100)) {
-    throw UsageError("lowvolt curve: option '--budget': " + fmt("%g", budget_points) +
-                     " is outside [0, 100] points");
-  }
-  options.budget = budget_points / 100.0;
+  // Points are percentages of test error: "1,2.5" → 0.01, 0.025 (parse_rates checks [0, 1]).
+  std::string budgets;
+  for (const char c : (*vm)["budget"].as<std::string>()) budgets += c == ',' ? std::string("%,") : std::string(1, c);
+  options.budgets = parse_rates("budget", budgets + "%");
   options.data_dir = (*vm)["data"].as<std::string>();
   options.test_subset = (*vm)["test-subset"].as<std::int64_t>();
   options.batch_size = (*vm)["batch-size"].as<std::int64_t>();

@@ -168,7 +168,10 @@ void CurveOptions::validate() const {
     if (!(v > 0.0 && v <= 2.0)) fail("--vdd: voltage ", v, " × Vmin is outside (0, 2]");
   }
   if (mappings < 1 || mappings > 4096) fail("--mappings: ", mappings, " is outside 1…4096");
-  if (!(budget >= 0.0 && budget <= 1.0)) fail("--budget: ", budget, " is outside [0, 1]");
+  if (budgets.empty()) fail("--budget: no budget given");
+  for (const double b : budgets) {
+    if (!(b >= 0.0 && b <= 1.0)) fail("--budget: ", 100.0 * b, " points is outside [0, 100]");
+  }
   if (test_subset < 0) fail("--test-subset: ", test_subset, " is negative");
   if (batch_size < 1) fail("--batch-size: ", batch_size, " must be at least 1");
   if (!curve_backend_known(backend)) {
@@ -182,7 +185,7 @@ CurveResult sweep_curve(const CurveOptions& options) {
   CurveResult result;
   result.backend = options.backend;
   result.vdds = options.vdds;
-  result.budget = options.budget;
+  result.budgets = options.budgets;
   result.mappings = options.mappings;
 
   std::vector<lp::Profile> chips;
@@ -262,12 +265,17 @@ CurveResult sweep_curve(const CurveOptions& options) {
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(),
               [&](std::size_t a, std::size_t b) { return options.vdds[a] > options.vdds[b]; });
-    for (const std::size_t i : order) {
-      if (curve.points[i].mean > curve.clean_error + options.budget + 1e-12) break;
-      curve.has_operating_point = true;
-      curve.operating_vdd = options.vdds[i];
-      curve.operating_rte = curve.points[i].mean;
-      curve.energy_saved = 1.0 - result.energy[i];
+    for (const double budget : options.budgets) {
+      OperatingPoint op;
+      op.budget = budget;
+      for (const std::size_t i : order) {
+        if (curve.points[i].mean > curve.clean_error + budget + 1e-12) break;
+        op.found = true;
+        op.vdd = options.vdds[i];
+        op.rte = curve.points[i].mean;
+        op.energy_saved = 1.0 - result.energy[i];
+      }
+      curve.operating.push_back(op);
     }
     result.models.push_back(std::move(curve));
   }

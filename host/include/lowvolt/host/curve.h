@@ -10,8 +10,9 @@
 //    sample are nested across voltages (a superset at a lower supply) for persistent cells.
 //  - A sample whose mapped cells hold no fault at a voltage has exactly the clean test error and
 //    is not re-run. The clean error TE is the quantized model's error without bit errors.
-//  - The operating point of a model is the lowest voltage v of the grid such that at v and at
-//    every higher grid voltage the mean RTE is within `budget` of TE; energy saved = 1 − E(v)/E(1).
+//  - The operating point of a model for a budget b is the lowest voltage v of the grid such that
+//    at v and at every higher grid voltage the mean RTE is within b of TE; energy saved there is
+//    1 − E(v)/E(1.0). One operating point per budget.
 //  - Same inputs → same numbers bit for bit (no random draws: errors come from the profiles).
 #include <cstdint>
 #include <functional>
@@ -31,16 +32,22 @@ struct CurvePoint {
   std::vector<double> errors;  ///< test error per sample, chip-major
 };
 
+/// The lowest voltage that keeps a model's RTE within a budget.
+struct OperatingPoint {
+  double budget = 0.0;        ///< allowed RTE − TE, fraction
+  bool found = false;         ///< whether some grid voltage meets the budget
+  double vdd = 0.0;           ///< lowest voltage meeting it (see contract), × Vmin
+  double rte = 0.0;           ///< mean RTE there, fraction
+  double energy_saved = 0.0;  ///< 1 − E(v)/E(1.0) there, fraction
+};
+
 /// One model's curve.
 struct ModelCurve {
   std::string name;               ///< model file name
   std::string quant;              ///< quantization scheme name and bits ("rquant/8")
   double clean_error = 0.0;       ///< TE of the quantized model, no bit errors
   std::vector<CurvePoint> points; ///< one per voltage, grid order
-  bool has_operating_point = false;  ///< whether some grid voltage meets the budget
-  double operating_vdd = 0.0;     ///< lowest voltage meeting the budget (see contract), × Vmin
-  double operating_rte = 0.0;     ///< mean RTE there
-  double energy_saved = 0.0;      ///< 1 − E(v)/E(1.0) at the operating point
+  std::vector<OperatingPoint> operating;  ///< one per budget, in the order given
 };
 
 /// One chip's bit error rate along the grid.
@@ -56,7 +63,7 @@ struct CurveResult {
   std::vector<double> energy;       ///< weight-memory energy per inference, × E at 1.0 × Vmin
   std::vector<ChipCurve> chips;     ///< one per profile
   std::vector<ModelCurve> models;   ///< one per model
-  double budget = 0.0;              ///< allowed RTE − TE, fraction
+  std::vector<double> budgets;      ///< allowed RTE − TE, fractions
   int mappings = 0;                 ///< K
   std::int64_t test_images = 0;     ///< images per test pass
   std::uint64_t weight_reads = 0;   ///< 64-bit weight-SRAM reads per inference (0: not counted)
@@ -70,7 +77,7 @@ struct CurveOptions {
   std::vector<double> vdds;           ///< voltage grid, × Vmin, in (0, 2]
   std::string backend = "torch";      ///< "torch" (fake quantization) or "golden" (accelerator)
   int mappings = 3;                   ///< K ≥ 1 mapping offsets per chip
-  double budget = 0.01;               ///< allowed RTE − TE (0.01 = 1 point)
+  std::vector<double> budgets{0.01};  ///< allowed RTE − TE values (0.01 = 1 point)
   std::string data_dir;               ///< MNIST-format folder; "" = the model's default data set
   std::int64_t test_subset = 0;       ///< first N test images (0 = all)
   std::int64_t batch_size = 1000;     ///< images per forward pass

@@ -1,0 +1,144 @@
+// Proves lowvolt curve's sweep (host/curve.h): BER and energy follow the chip and the energy
+// model, fault-free voltages give exactly the clean error, operating points follow their
+// definition, both backends run, results are reproducible, and bad options are refused.
+#include "lowvolt/host/curve.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+
+#include "lowvolt/common/error.h"
+#include "lowvolt/profiles/profile.h"
+#include "lowvolt/profiles/read_model.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace lh = lowvolt::host;
+namespace lp = lowvolt::profiles;
+
+const std::string kModel = std::string(LOWVOLT_SOURCE_DIR) + "/models/cnn_normal_8bit.lvm";
+
+std::string make_chip(const std::string& preset, std::uint64_t seed) {
+  const fs::path path = fs::temp_directory_path() /
+                        ("lowvolt_curve_" + preset + "_" + std::to_string(::getpid()) + ".lvp");
+  lp::write_profile(path.string(), lp::generate_profile(preset, {}, lp::Geometry{16, 512, 64}, seed));
+  return path.string();
+}
+
+lh::CurveOptions small_options(const std::string& chip) {
+  lh::CurveOptions o;
+  o.models = {kModel};
+  o.profiles = {chip};
+  o.vdds = {1.05, 0.86, 0.82};
+  o.mappings = 2;
+  o.budgets = {0.01, 0.025};
+  o.test_subset = 200;
+  o.batch_size = 100;
+  o.quiet = true;
+  return o;
+}
+
+// The torch sweep: BER from the chip, energy (V/Vmin)^2, clean error where no cell fails,
+// statistics over chips × mappings, operating points by their definition.
+TEST(Curve, TorchSweepFollowsDefinitions) {
+  torch::set_num_threads(2);
+  const std::string chip = make_chip("uniform", 3);
+  const lh::CurveOptions options = small_options(chip);
+  const lh::CurveResult r = lh::sweep_curve(options);
+  const lp::Profile p = lp::read_profile(chip);
+  ASSERT_EQ(r.vdds, options.vdds);
+  ASSERT_EQ(r.chips.size(), 1u);
+  ASSERT_EQ(r.models.size(), 1u);
+  EXPECT_EQ(r.test_images, 200);
+  for (std::size_t v = 0; v < r.vdds.size(); ++v) {
+    EXPECT_DOUBLE_EQ(r.energy[v], r.vdds[v] * r.vdds[v]);
+    EXPECT_DOUBLE_EQ(r.chips[0].ber[v],
+                     static_cast<double>(p.map.count_faulty(lp::vdd_code(r.vdds[v]))) /
+                         static_cast<double>(p.map.geometry().cells()));
+  }
+  EXPECT_EQ(r.chips[0].ber[0], 0.0);  // uniform chips have no cell failing above 1.0 × Vmin
+  EXPECT_GT(r.chips[0].ber[2], r.chips[0].ber[1]);
+  const lh::ModelCurve& m = r.models[0];
+  for (const double e : m.points[0].errors) EXPECT_EQ(e, m.clean_error);
+  EXPECT_EQ(m.points[0].std, 0.0);
+  for (const auto& point : m.points) {
+    ASSERT_EQ(point.samples, options.mappings);
+    EXPECT_LE(point.min, point.mean);
+    EXPECT_GE(point.max, point.mean);
+  }
+  // At 0.82 × Vmin about 2 % of the bits fail: the Normal model must lose accuracy.
+  EXPECT_GT(m.points[2].mean, m.clean_error);
+  ASSERT_EQ(m.operating.size(), 2u);
+  for (const auto& op : m.operating) {
+    // Expected: walk down from the highest voltage while the mean stays within the budget.
+    double expected_vdd = 0;
+    bool found = false;
+    for (const auto& point : m.points) {  // the grid is given in descending order
+      if (point.mean > m.clean_error + op.budget + 1e-12) break;
+      found = true;
+      expected_vdd = point.vdd;
+    }
+    EXPECT_EQ(op.found, found);
+    if (found) {
+      EXPECT_EQ(op.vdd, expected_vdd);
+      EXPECT_NEAR(op.energy_saved, 1.0 - expected_vdd * expected_vdd, 1e-12);
+    }
+  }
+  fs::remove(chip);
+}
+
+// The same inputs give the same numbers bit for bit; the golden backend runs the same sweep.
+TEST(Curve, ReproducibleAndGoldenBackendRuns) {
+  torch::set_num_threads(2);
+  const std::string chip = make_chip("chip2", 5);
+  lh::CurveOptions options = small_options(chip);
+  options.vdds = {1.05, 0.84};
+  options.mappings = 1;
+  options.test_subset = 64;
+  const lh::CurveResult a = lh::sweep_curve(options);
+  const lh::CurveResult b = lh::sweep_curve(options);
+  EXPECT_EQ(a.models[0].points[1].errors, b.models[0].points[1].errors);
+  options.backend = "golden";
+  const lh::CurveResult g = lh::sweep_curve(options);
+  EXPECT_EQ(g.backend, "golden");
+  EXPECT_GT(g.weight_reads, 0u);
+  // Fault-free voltage: the golden datapath agrees with fake quantization on almost every image.
+  EXPECT_NEAR(g.models[0].clean_error, a.models[0].clean_error, 3.0 / 64);
+  EXPECT_EQ(g.models[0].points[0].errors[0], g.models[0].clean_error);
+  fs::remove(chip);
+}
+
+TEST(CurveErrors, BadOptionsAreRefused) {
+  const std::string chip = make_chip("uniform", 1);
+  lh::CurveOptions o = small_options(chip);
+  o.mappings = 0;
+  EXPECT_THROW(lh::sweep_curve(o), lowvolt::Error);
+  o = small_options(chip);
+  o.budgets = {1.5};
+  EXPECT_THROW(lh::sweep_curve(o), lowvolt::Error);
+  o = small_options(chip);
+  o.vdds = {0.0};
+  EXPECT_THROW(lh::sweep_curve(o), lowvolt::Error);
+  o = small_options(chip);
+  o.backend = "fpga";
+  try {
+    lh::sweep_curve(o);
+    FAIL() << "expected lowvolt::Error";
+  } catch (const lowvolt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("golden"), std::string::npos) << e.what();
+  }
+  o = small_options(chip);
+  o.profiles = {"/nonexistent/chip.lvp"};
+  try {
+    lh::sweep_curve(o);
+    FAIL() << "expected lowvolt::Error";
+  } catch (const lowvolt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/chip.lvp"), std::string::npos) << e.what();
+  }
+  fs::remove(chip);
+}
+
+}  // namespace

@@ -74,7 +74,12 @@ class GoldenAccelerator final : public Accelerator {
     TileConfig cfg;
     std::vector<std::uint64_t> raw;  // the words as read
     std::vector<std::int16_t> w;     // cols × k, column-major: (w - w_zero) of step k, column j
+    std::uint64_t generation = 0;    // generation_ when filled
+    bool deterministic = false;      // no intermittent-candidate cell in the words read
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> bank_reads;  // (bank, reads) of a run
   } cache_;
+  std::uint64_t generation_ = 0;  // bumped by every change of contents, supply or profile
+  std::vector<std::uint8_t> has_candidate_;  // per word: some cell needs the hash
   std::vector<std::uint64_t> raw_;   // scratch: words read by a run
   std::vector<std::int16_t> x_;      // scratch: rows × k activations minus zero, row-major
   std::map<std::tuple<std::uint32_t, std::size_t, std::uint32_t, std::uint32_t, std::uint32_t>,

@@ -58,24 +58,39 @@ std::vector<std::uint16_t> parse_vdd_schedule(const std::string& text) {
   return codes;
 }
 
-RtlAccelerator::RtlAccelerator(const accelerator::AcceleratorConfig& config) {
+namespace {
+
+// The backend's options (rtl_backend.h), checked before the co-simulation is touched.
+struct RtlOptions {
   std::string trace;
   std::vector<std::uint16_t> schedule;
   profiles::EnergyModel model;
+};
+
+RtlOptions parse_options(const accelerator::AcceleratorConfig& config) {
+  RtlOptions o;
   for (const auto& [key, value] : config) {
     if (key == "trace") {
       if (value.empty()) fail("rtl backend: option trace: empty path");
-      trace = value;
+      o.trace = value;
     } else if (key == "vdd_schedule") {
-      schedule = parse_vdd_schedule(value);
+      o.schedule = parse_vdd_schedule(value);
     } else if (key == "leakage") {
-      model.leakage = parse_number("leakage", value);
-      if (model.leakage < 0) fail("rtl backend: option leakage = ", value, " is negative");
+      o.model.leakage = parse_number("leakage", value);
+      if (o.model.leakage < 0) fail("rtl backend: option leakage = ", value, " is negative");
     } else {
       fail("rtl backend: unknown option '", key, "' = '", value,
            "' (known: leakage, trace, vdd_schedule)");
     }
   }
+  return o;
+}
+
+}  // namespace
+
+RtlAccelerator::RtlAccelerator(const accelerator::AcceleratorConfig& config) {
+  const RtlOptions options = parse_options(config);
+  const std::string& trace = options.trace;
   SimSystem& sim = simulation();
   sim.lease("rtl backend");
   try {
@@ -83,8 +98,8 @@ RtlAccelerator::RtlAccelerator(const accelerator::AcceleratorConfig& config) {
       sim.accel.open_trace(trace);
       tracing_ = true;
     }
-    sim.regulator.set_schedule(schedule);
-    sim.energy.set_model(model);
+    sim.regulator.set_schedule(options.schedule);
+    sim.energy.set_model(options.model);
     start_cycle_ = sim.clock_cycles();
     // The state accelerator.h promises after construction, whatever the last user left.
     sim.call([](SimSystem& s) {

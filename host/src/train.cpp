@@ -25,11 +25,15 @@ std::uint64_t mix64(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
+/// Shortest decimal text that reads back as exactly `value` ("0.05", not "0.050000000000000003").
 std::string format_number(double value) {
-  std::ostringstream out;
-  out.precision(17);
-  out << value;
-  return out.str();
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::ostringstream out;
+    out.precision(precision);
+    out << value;
+    if (std::stod(out.str()) == value) return out.str();
+  }
+  return std::to_string(value);
 }
 
 nlohmann::json to_json(const EpochStats& s) {

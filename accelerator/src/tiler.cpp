@@ -41,10 +41,10 @@ std::uint32_t Conv2dShape::out_w() const {
   return static_cast<std::uint32_t>(room / stride_w + 1);
 }
 
-std::vector<std::uint64_t> pack_activation_words(const std::uint8_t* x, std::uint32_t rows,
-                                                 std::uint32_t k, std::uint8_t fill) {
+void pack_activation_words(const std::uint8_t* x, std::uint32_t rows, std::uint32_t k,
+                           std::uint8_t fill, std::vector<std::uint64_t>& words) {
   const std::uint32_t tiles = (rows + hw::kPeRows - 1) / hw::kPeRows;
-  std::vector<std::uint64_t> words(std::size_t{tiles} * k);
+  words.assign(std::size_t{tiles} * k, 0);
   for (std::uint32_t t = 0; t < tiles; ++t) {
     std::uint64_t* w = words.data() + std::size_t{t} * k;
     for (std::uint32_t i = 0; i < hw::kPeRows; ++i) {
@@ -57,6 +57,12 @@ std::vector<std::uint64_t> pack_activation_words(const std::uint8_t* x, std::uin
       }
     }
   }
+}
+
+std::vector<std::uint64_t> pack_activation_words(const std::uint8_t* x, std::uint32_t rows,
+                                                 std::uint32_t k, std::uint8_t fill) {
+  std::vector<std::uint64_t> words;
+  pack_activation_words(x, rows, k, fill, words);
   return words;
 }
 
@@ -83,8 +89,8 @@ LayerResult Tiler::linear(std::size_t layer, const std::uint8_t* x, std::uint32_
     for (std::uint32_t i = 0; i < k; ++i) s += byte_value(x[std::size_t{m} * k + i], act.is_signed) - zx;
     act_sum[m] = s;
   }
-  return run_matrix(layer, pack_activation_words(x, rows, k, act.zero), rows, std::move(act_sum),
-                    act);
+  pack_activation_words(x, rows, k, act.zero, words_);
+  return run_matrix(layer, rows, std::move(act_sum), act);
 }
 
 LayerResult Tiler::conv2d(std::size_t layer, const std::uint8_t* x, const Conv2dShape& sh,
@@ -103,7 +109,8 @@ LayerResult Tiler::conv2d(std::size_t layer, const std::uint8_t* x, const Conv2d
   if (rows64 == 0 || rows64 > 0xffffffffu) fail("tiler: conv2d layer '", l.name, "' has ", rows64, " output rows");
   const auto rows = static_cast<std::uint32_t>(rows64);
   // im2col: row (b, oy, ox), column (c, ky, kx); taps in the padding hold the zero point
-  std::vector<std::uint8_t> cols(rows64 * k, act.zero);
+  std::vector<std::uint8_t>& cols = cols_;
+  cols.assign(rows64 * k, act.zero);
   for (std::uint32_t b = 0; b < sh.batch; ++b) {
     for (std::uint32_t c = 0; c < sh.in_channels; ++c) {
       const std::uint8_t* plane = x + (std::size_t{b} * sh.in_channels + c) * sh.height * sh.width;
@@ -130,9 +137,9 @@ LayerResult Tiler::conv2d(std::size_t layer, const std::uint8_t* x, const Conv2d
   return linear(layer, cols.data(), rows, act);
 }
 
-LayerResult Tiler::run_matrix(std::size_t layer, const std::vector<std::uint64_t>& act_words,
-                              std::uint32_t rows, std::vector<std::int64_t> act_sum,
-                              const ActEncoding& act) {
+LayerResult Tiler::run_matrix(std::size_t layer, std::uint32_t rows,
+                              std::vector<std::int64_t> act_sum, const ActEncoding& act) {
+  const std::vector<std::uint64_t>& act_words = words_;
   const auto& l = image_->layers()[layer];
   const std::uint32_t n = l.out_features, k = l.in_features, m = image_->bits();
   configured_ = false;  // the backend may have been reset since the last layer
@@ -171,7 +178,8 @@ LayerResult Tiler::run_matrix(std::size_t layer, const std::vector<std::uint64_t
   res.rows = rows;
   res.cols = n;
   res.act_sum = std::move(act_sum);
-  std::vector<std::uint32_t> acc(std::size_t{rows} * n, 0);
+  std::vector<std::uint32_t>& acc = acc_;
+  acc.assign(std::size_t{rows} * n, 0);
   std::vector<std::int32_t> tile(std::size_t{hw::kPeRows} * hw::kPeCols);
   const std::uint32_t row_tiles = (rows + hw::kPeRows - 1) / hw::kPeRows;
   const auto& image_words = image_->unwrapped_words();

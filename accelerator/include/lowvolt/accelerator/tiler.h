@@ -73,20 +73,26 @@ class Tiler {
                      const ActEncoding& act);
 
  private:
-  LayerResult run_matrix(std::size_t layer, const std::vector<std::uint64_t>& act_words,
-                         std::uint32_t rows, std::vector<std::int64_t> act_sum,
-                         const ActEncoding& act);
+  LayerResult run_matrix(std::size_t layer, std::uint32_t rows,
+                         std::vector<std::int64_t> act_sum, const ActEncoding& act);
   void configure(const TileConfig& cfg);
 
   Accelerator* accel_;
   const WeightImage* image_;
   bool configured_ = false;
   TileConfig current_;
+  // scratch reused across layers (large fresh allocations cost page faults every call)
+  std::vector<std::uint8_t> cols_;       // im2col matrix
+  std::vector<std::uint64_t> words_;     // activation words
+  std::vector<std::uint32_t> acc_;       // partial sums, mod 2^32
 };
 
 /// Activation words of `rows` rows × K raw bytes: word (row tile t, step k) = bytes
 /// x[8t + i][k] at byte i (rows past the end hold `fill`); t-major, k-minor.
 std::vector<std::uint64_t> pack_activation_words(const std::uint8_t* x, std::uint32_t rows,
                                                  std::uint32_t k, std::uint8_t fill);
+/// The same into `words` (resized), reusing its storage.
+void pack_activation_words(const std::uint8_t* x, std::uint32_t rows, std::uint32_t k,
+                           std::uint8_t fill, std::vector<std::uint64_t>& words);
 
 }  // namespace lowvolt::accelerator

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "lowvolt/accelerator/golden.h"
@@ -55,8 +57,13 @@ TEST(CnnCosim, RtlAndGoldenBitIdenticalPerLayer) {
       rtl.set_vdd(vdd);
       tg.clear();
       tr.clear();
+      const auto c0g = golden.counters()[0].cycles;
+      const auto c0r = rtl.counters()[0].cycles;
+      const auto t0 = std::chrono::steady_clock::now();
       const auto yg = golden.forward(images);
+      const auto t1 = std::chrono::steady_clock::now();
       const auto yr = rtl.forward(images);
+      const auto t2 = std::chrono::steady_clock::now();
       ASSERT_EQ(tg.size(), tr.size()) << where;
       ASSERT_EQ(tg.size(), static_cast<std::size_t>(4 * ((n + 1) / 2))) << where;
       std::vector<std::int32_t> all_acc;
@@ -70,6 +77,16 @@ TEST(CnnCosim, RtlAndGoldenBitIdenticalPerLayer) {
       EXPECT_TRUE(torch::equal(yg, yr)) << where;
       const auto cg = golden.counters();
       const auto cr = rtl.counters();
+      const double sg = std::chrono::duration<double>(t1 - t0).count();
+      const double sr = std::chrono::duration<double>(t2 - t1).count();
+      const double cycles = static_cast<double>(cr[0].cycles - c0r) - 21.0;  // minus one counters
+      std::printf("{\"chip\": \"%s\", \"vdd\": %.2f, \"images\": %lld, \"cycles_per_image\": %.0f, "
+                  "\"rtl_images_per_s\": %.2f, \"rtl_cycles_per_s\": %.3e, "
+                  "\"golden_images_per_s\": %.1f, \"golden_cycles_per_s\": %.3e, "
+                  "\"golden_cycles_match\": %s}\n",
+                  chip.c_str(), vdd, static_cast<long long>(n), cycles / static_cast<double>(n),
+                  static_cast<double>(n) / sr, cycles / sr, static_cast<double>(n) / sg,
+                  cycles / sg, cg[0].cycles - c0g == cr[0].cycles - c0r ? "true" : "false");
       ASSERT_EQ(cg.size(), 1u);
       ASSERT_EQ(cr.size(), 1u);
       EXPECT_EQ(cg[0].macs, cr[0].macs) << where;

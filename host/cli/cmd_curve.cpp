@@ -14,6 +14,9 @@
 #include "plot.h"
 
 namespace lowvolt::cli {
+
+void register_backends();  // backends.cpp
+
 namespace {
 
 std::string fmt(const char* format, double value) {
@@ -161,7 +164,8 @@ int run_curve(const Args& args) {
       ("profile", po::value<std::vector<std::string>>()->composing(), "chip profile (.lvp); repeat for several")
       ("vdd", po::value<std::string>()->default_value("1.0:0.70:0.01"),
        "voltage grid × Vmin: start:stop:step or a list")
-      ("backend", po::value<std::string>()->default_value("torch"), "torch or golden")
+      ("backend", po::value<std::string>()->default_value("torch"),
+       "torch (fake quantization), golden (accelerator model) or rtl (Verilated RTL, slow)")
       ("mappings", po::value<int>()->default_value(3), "weight-to-memory mapping offsets per chip (K)")
       ("budget", po::value<std::string>()->default_value("1"),
        "allowed RTE above clean TE, in points (%); a list gives one operating point each")
@@ -169,6 +173,8 @@ int run_curve(const Args& args) {
       ("test-subset", po::value<std::int64_t>()->default_value(0), "first N test images (0 = all)")
       ("batch-size", po::value<std::int64_t>()->default_value(1000), "images per forward pass")
       ("threads", po::value<int>()->default_value(2), "LibTorch threads (≤ 0: all)")
+      ("instances", po::value<int>()->default_value(0),
+       "golden/rtl: accelerator instances in parallel (0: 2 for golden, 1 for rtl)")
       ("json", po::bool_switch(), "print one JSON object instead of the table")
       ("csv", po::value<std::string>(), "also write the curve as CSV to FILE")
       ("plot", po::value<std::string>(), "also plot to FILE.svg or FILE.png (gnuplot)")
@@ -191,11 +197,13 @@ int run_curve(const Args& args) {
   options.data_dir = (*vm)["data"].as<std::string>();
   options.test_subset = (*vm)["test-subset"].as<std::int64_t>();
   options.batch_size = (*vm)["batch-size"].as<std::int64_t>();
+  options.instances = (*vm)["instances"].as<int>();
   const bool json = (*vm)["json"].as<bool>();
   options.quiet = (*vm)["quiet"].as<bool>() || json;
   if (options.models.empty()) throw UsageError("lowvolt curve: option '--model' is required");
   if (options.profiles.empty()) throw UsageError("lowvolt curve: option '--profile' is required");
   host::configure_threads((*vm)["threads"].as<int>());
+  register_backends();
 
   const host::CurveResult result = host::sweep_curve(options);
   if (vm->count("csv")) write_file_atomic((*vm)["csv"].as<std::string>(), to_csv(result));

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "lowvolt/host/curve.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/host/bit_errors.h"
 #include "lowvolt/host/data.h"
@@ -18,6 +19,8 @@
 #include "lowvolt/host/train.h"
 
 namespace lowvolt::cli {
+
+void register_backends();  // backends.cpp
 namespace {
 
 std::string training_value(const host::ModelFile& file, const std::string& key,
@@ -25,6 +28,57 @@ std::string training_value(const host::ModelFile& file, const std::string& key,
   const auto it = file.training.find(key);
   if (it == file.training.end()) fail(path, ": model file has no training option \"", key, "\"");
   return it->second;
+}
+
+/// `lowvolt eval --profile P --vdd V [--mappings K] [--backend B]`: the model under a chip's
+/// faults at each supply, over K mapping offsets (host/curve.h does the work).
+int run_eval_profile(const po::variables_map& vm, const std::string& path, bool json) {
+  if (!vm.count("vdd")) throw UsageError("lowvolt eval: '--profile' needs '--vdd'");
+  if (!vm["pattern"].as<std::string>().empty() || vm["own-pattern"].as<bool>()) {
+    throw UsageError("lowvolt eval: '--profile' excludes '--pattern' and '--own-pattern'");
+  }
+  host::CurveOptions o;
+  o.models = {path};
+  o.profiles = {vm["profile"].as<std::string>()};
+  o.vdds = parse_voltages("vdd", vm["vdd"].as<std::string>());
+  o.backend = vm["backend"].as<std::string>();
+  o.mappings = vm["mappings"].as<int>();
+  o.data_dir = vm["data"].as<std::string>();
+  o.test_subset = vm["test-subset"].as<std::int64_t>();
+  o.batch_size = vm["batch-size"].as<std::int64_t>();
+  o.instances = vm["instances"].as<int>();
+  o.quiet = json;
+  register_backends();
+  const host::CurveResult r = host::sweep_curve(o);
+  const host::ModelCurve& m = r.models.front();
+  if (json) {
+    nlohmann::json j = {{"model", path},
+                        {"profile", o.profiles.front()},
+                        {"backend", r.backend},
+                        {"mappings", r.mappings},
+                        {"images", r.test_images},
+                        {"clean_error", m.clean_error},
+                        {"profile_rte", nlohmann::json::array()}};
+    for (std::size_t v = 0; v < r.vdds.size(); ++v) {
+      const auto& p = m.points[v];
+      j["profile_rte"].push_back({{"vdd", p.vdd}, {"ber", r.chips.front().ber[v]},
+                                  {"energy", r.energy[v]}, {"mean", p.mean}, {"std", p.std},
+                                  {"min", p.min}, {"max", p.max}, {"samples", p.samples}});
+    }
+    std::cout << j.dump(2) << '\n';
+    return 0;
+  }
+  std::printf("model %s on chip %s, backend %s, %d mapping(s), %lld test images\n", path.c_str(),
+              o.profiles.front().c_str(), r.backend.c_str(), r.mappings,
+              static_cast<long long>(r.test_images));
+  std::printf("clean test error (TE): %.2f %%\n\n", 100.0 * m.clean_error);
+  std::printf("%8s  %10s  %9s  %7s  %7s  %7s\n", "V/Vmin", "BER [%]", "RTE [%]", "std", "min", "max");
+  for (std::size_t v = 0; v < r.vdds.size(); ++v) {
+    const auto& p = m.points[v];
+    std::printf("%8.3f  %10.4f  %9.2f  %7.2f  %7.2f  %7.2f\n", p.vdd, 100.0 * r.chips.front().ber[v],
+                100.0 * p.mean, 100.0 * p.std, 100.0 * p.min, 100.0 * p.max);
+  }
+  return 0;
 }
 
 int run_eval(const Args& args) {
@@ -50,6 +104,16 @@ int run_eval(const Args& args) {
        "the bound holds with probability 1 - delta")
       ("threads", po::value<int>()->default_value(2),
        "LibTorch intra-op threads (≤ 0: all hardware threads)")
+      ("profile", po::value<std::string>(),
+       "chip profile (.lvp): evaluate under its faults at --vdd instead of random bit errors")
+      ("vdd", po::value<std::string>(),
+       "with --profile: supply voltages × Vmin, a list or start:stop:step")
+      ("mappings", po::value<int>()->default_value(3),
+       "with --profile: weight-to-memory mapping offsets K (the samples)")
+      ("instances", po::value<int>()->default_value(0),
+       "with --profile, golden/rtl: accelerator instances in parallel (0: 2 for golden, 1 for rtl)")
+      ("backend", po::value<std::string>()->default_value("torch"),
+       "with --profile: torch (fake quantization), golden (accelerator model) or rtl (RTL co-simulation)")
       ("json", po::bool_switch(), "print one JSON object (keys in docs/cli.md)");
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -59,6 +123,10 @@ int run_eval(const Args& args) {
   const bool json = vm["json"].as<bool>();
   const int threads = host::configure_threads(vm["threads"].as<int>());
   const std::string path = vm["model"].as<std::string>();
+  if (vm.count("profile")) return run_eval_profile(vm, path, json);
+  if (!vm["backend"].defaulted() || vm.count("vdd")) {
+    throw UsageError("lowvolt eval: '--backend' and '--vdd' need '--profile'");
+  }
   const auto file = host::load_model_file(path);
   std::string dataset = vm["dataset"].as<std::string>();
   if (dataset.empty()) {

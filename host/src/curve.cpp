@@ -99,15 +99,21 @@ bool any_fault(const lp::FaultMasks& masks) {
   return false;
 }
 
-/// The accelerator's integer datapath (accelerator::Accelerator "golden", the C++ model that is
-/// bit-exact with the RTL) with the chip's fault overlay at the supply; host::AccelInference
+/// The accelerator's integer datapath — a registered accelerator::Accelerator backend: "golden"
+/// (the C++ model, bit-exact with the RTL) or "rtl" (the Verilated RTL under SystemC, one
+/// instance per process) — with the chip's fault overlay at the supply; host::AccelInference
 /// runs conv/linear layers on it and the rest in LibTorch.
-class GoldenCurveBackend : public CurveBackend {
+class AccelCurveBackend : public CurveBackend {
  public:
-  GoldenCurveBackend(const ModelFile& file, const Dataset& test, std::int64_t batch_size)
-      : net_(instantiate(file)), quant_(file.quant), test_(test), batch_size_(batch_size) {
+  AccelCurveBackend(std::string backend, int instances, const ModelFile& file,
+                    const Dataset& test, std::int64_t batch_size)
+      : backend_(std::move(backend)),
+        instances_(instances > 0 ? instances : backend_ == "rtl" ? 1 : 2),
+        net_(instantiate(file)),
+        quant_(file.quant),
+        test_(test),
+        batch_size_(batch_size) {
     net_->eval();
-    accelerator::register_golden_backend();
   }
 
   double clean_error() override {
@@ -131,12 +137,12 @@ class GoldenCurveBackend : public CurveBackend {
   std::uint64_t weight_reads() const override { return weight_reads_; }
 
  private:
-  static AccelInferenceOptions options(std::uint64_t offset, double vdd) {
+  AccelInferenceOptions options(std::uint64_t offset, double vdd) const {
     AccelInferenceOptions o;
-    o.backend = "golden";
+    o.backend = backend_;
     o.offset = offset;
     o.vdd = vdd;
-    o.instances = std::max(1, torch::get_num_threads());
+    o.instances = instances_;
     return o;
   }
 
@@ -151,6 +157,8 @@ class GoldenCurveBackend : public CurveBackend {
     return static_cast<double>(wrong) / static_cast<double>(test_.size());
   }
 
+  std::string backend_;
+  int instances_;
   Net net_;
   QuantScheme quant_;
   const Dataset& test_;
@@ -174,6 +182,8 @@ void CurveOptions::validate() const {
   }
   if (test_subset < 0) fail("--test-subset: ", test_subset, " is negative");
   if (batch_size < 1) fail("--batch-size: ", batch_size, " must be at least 1");
+  if (instances < 0 || instances > 64) fail("--instances: ", instances, " is outside 0…64");
+  if (backend == "rtl" && instances > 1) fail("--instances: the rtl backend runs one instance per process");
   if (!curve_backend_known(backend)) {
     fail("--backend: unknown backend '", backend, "' (known: ", curve_backend_names(), ")");
   }
@@ -235,7 +245,7 @@ CurveResult sweep_curve(const CurveOptions& options) {
     const Dataset& test = test_set_for(files[m]);
     result.test_images = test.size();
     std::unique_ptr<CurveBackend> backend =
-        make_curve_backend(options.backend, files[m], test, options.batch_size);
+        make_curve_backend(options.backend, files[m], test, options.batch_size, options.instances);
     ModelCurve curve;
     curve.name = base_name(options.models[m]);
     curve.quant = files[m].quant.name() + "/" + std::to_string(files[m].quant.bits);
@@ -289,15 +299,27 @@ CurveResult sweep_curve(const CurveOptions& options) {
 
 namespace lowvolt::host {
 
-bool curve_backend_known(const std::string& name) { return name == "torch" || name == "golden"; }
+bool curve_backend_known(const std::string& name) {
+  accelerator::register_golden_backend();
+  const auto names = accelerator::accelerator_names();
+  return name == "torch" || std::find(names.begin(), names.end(), name) != names.end();
+}
 
-std::string curve_backend_names() { return "torch, golden"; }
+std::string curve_backend_names() {
+  accelerator::register_golden_backend();
+  std::string names = "torch";
+  for (const auto& n : accelerator::accelerator_names()) names += ", " + n;
+  return names;
+}
 
 std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const ModelFile& file,
-                                                 const Dataset& test, std::int64_t batch_size) {
+                                                 const Dataset& test, std::int64_t batch_size,
+                                                 int instances) {
   if (name == "torch") return std::make_unique<TorchCurveBackend>(file, test, batch_size);
-  if (name == "golden") return std::make_unique<GoldenCurveBackend>(file, test, batch_size);
-  fail("--backend: unknown backend '", name, "' (known: ", curve_backend_names(), ")");
+  if (!curve_backend_known(name)) {
+    fail("--backend: unknown backend '", name, "' (known: ", curve_backend_names(), ")");
+  }
+  return std::make_unique<AccelCurveBackend>(name, instances, file, test, batch_size);
 }
 
 }  // namespace lowvolt::host

@@ -75,12 +75,16 @@ struct CurveOptions {
   std::vector<std::string> models;    ///< model files (.lvm)
   std::vector<std::string> profiles;  ///< chip profiles (.lvp)
   std::vector<double> vdds;           ///< voltage grid, × Vmin, in (0, 2]
-  std::string backend = "torch";      ///< "torch" (fake quantization) or "golden" (accelerator)
+  std::string backend = "torch";      ///< "torch" (fake quantization), "golden" or "rtl" (accelerator)
   int mappings = 3;                   ///< K ≥ 1 mapping offsets per chip
   std::vector<double> budgets{0.01};  ///< allowed RTE − TE values (0.01 = 1 point)
   std::string data_dir;               ///< MNIST-format folder; "" = the model's default data set
   std::int64_t test_subset = 0;       ///< first N test images (0 = all)
   std::int64_t batch_size = 1000;     ///< images per forward pass
+  /// Accelerator instances (golden/rtl) sharing the test set, each in its own thread; 0 = auto
+  /// (2 for golden, 1 for rtl, which elaborates once per process). With intermittent cells
+  /// (σ_n > 0) results depend on it: an instance's read counts set its noise draws.
+  int instances = 0;
   bool quiet = false;                 ///< no progress output
 
   /// Throws lowvolt::Error naming the option when a value is out of range.

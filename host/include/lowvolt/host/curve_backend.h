@@ -3,8 +3,10 @@
 // one model and one test set; clean_error() is the test error without faults; error(masks,
 // offset) is the test error with the model's flat code stream placed at bit `offset` of the
 // chip whose faults at one supply are `masks` — or std::nullopt when no mapped cell is faulty
-// (then the caller uses the clean error). Backends other than the built-in "torch" are made by
-// name through make_curve_backend(); an unknown name is a lowvolt::Error listing the known ones.
+// (then the caller uses the clean error). "torch" is fake quantization in LibTorch; every other
+// name is an accelerator backend from lowvolt::accelerator's registry ("golden" always; "rtl"
+// once the program has called sim::register_rtl_backend()). An unknown name is a
+// lowvolt::Error listing the known ones.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,12 +32,14 @@ class CurveBackend {
   virtual std::uint64_t weight_reads() const = 0;
 };
 
-/// Whether `name` is a curve backend ("torch" or a registered one).
+/// Whether `name` is a curve backend ("torch" or a registered accelerator backend).
 bool curve_backend_known(const std::string& name);
 /// The known backend names, comma-separated.
 std::string curve_backend_names();
-/// A backend other than "torch" by name; throws lowvolt::Error for an unknown name.
+/// The backend `name` for one model and test set, with `instances` accelerator instances
+/// (CurveOptions::instances); throws lowvolt::Error for an unknown name.
 std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const ModelFile& file,
-                                                 const Dataset& test, std::int64_t batch_size);
+                                                 const Dataset& test, std::int64_t batch_size,
+                                                 int instances);
 
 }  // namespace lowvolt::host

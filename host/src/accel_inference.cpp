@@ -24,6 +24,7 @@ struct AccelInference::MatrixLayer {
   QuantParams weight;
   bool has_bias = false;
   QuantParams bias;
+  std::vector<double> bias_table;  // dequantized value of every m-bit bias code
 };
 
 void AccelInferenceOptions::validate() const {
@@ -134,6 +135,13 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
       if (b.defined()) {
         ml.has_bias = true;
         ml.bias = memory.params().at(param);
+        // every code's value once, so that instance threads dequantize without LibTorch
+        const std::int64_t n_codes = std::int64_t{1} << quant.bits;
+        const auto table = quantizer_.dequantize(torch::arange(n_codes, torch::kInt64).to(torch::kUInt8),
+                                                 ml.bias)
+                               .to(torch::kFloat64)
+                               .contiguous();
+        ml.bias_table.assign(table.data_ptr<double>(), table.data_ptr<double>() + n_codes);
         lc.bias.assign(code_ptr + flat, code_ptr + flat + b.numel());
         flat += b.numel();
         ++param;
@@ -220,51 +228,44 @@ torch::Tensor AccelInference::run_layer(std::size_t index, const torch::Tensor& 
     oh = shape.out_h();
     ow = shape.out_w();
   }
-  // the accelerator part, one batch per instance in parallel: plain C++, no LibTorch
-  std::vector<acc::LayerResult> results(static_cast<std::size_t>(active));
-  std::vector<std::vector<double>> scales(static_cast<std::size_t>(active));
-  const float* data = x.data_ptr<float>();
-  parallel_instances(active, [&](int i) {
-    const std::int64_t lo = i * batch, count = std::min(images, lo + batch) - lo;
-    const auto q = quantize_activations(data + lo * per, count, per, ml.unsigned_input,
-                                        scales[static_cast<std::size_t>(i)]);
-    const acc::ActEncoding act{!ml.unsigned_input, 0};
-    acc::Tiler& tiler = *tilers_[static_cast<std::size_t>(i)];
-    if (ml.conv) {
-      acc::Conv2dShape sh = shape;
-      sh.batch = static_cast<std::uint32_t>(count);
-      results[static_cast<std::size_t>(i)] = tiler.conv2d(index, q.data(), sh, act);
-    } else {
-      results[static_cast<std::size_t>(i)] =
-          tiler.linear(index, q.data(), static_cast<std::uint32_t>(count), act);
-    }
-  });
-  // y = S_w·S_x·acc + C_w·S_x·Σq + bias, in the caller's thread
+  // one batch per instance in parallel, plain C++ (no LibTorch): quantize, run, and
+  // y = S_w·S_x·acc + C_w·S_x·Σq + bias into the rows of that batch
   const std::int64_t n = ml.out_features;
   const std::int64_t rows_per_image = oh * ow;
   auto y = torch::empty({images * rows_per_image, n}, torch::kFloat32);
   float* yp = y.data_ptr<float>();
   const double sw = ml.weight.scale(), cw = ml.weight.center();
-  for (int i = 0; i < active; ++i) {
-    const auto& res = results[static_cast<std::size_t>(i)];
-    std::vector<double> bias(static_cast<std::size_t>(n), 0.0);
-    if (ml.has_bias) {
-      auto codes = torch::from_blob(const_cast<std::uint8_t*>(res.bias.data()),
-                                    {static_cast<std::int64_t>(res.bias.size())}, torch::kUInt8);
-      const auto b = quantizer_.dequantize(codes, ml.bias).to(torch::kFloat64).contiguous();
-      std::copy(b.data_ptr<double>(), b.data_ptr<double>() + b.numel(), bias.begin());
+  std::vector<acc::LayerResult> results(static_cast<std::size_t>(active));
+  const float* data = x.data_ptr<float>();
+  parallel_instances(active, [&](int i) {
+    const std::int64_t lo = i * batch, count = std::min(images, lo + batch) - lo;
+    std::vector<double> sx;
+    const auto q = quantize_activations(data + lo * per, count, per, ml.unsigned_input, sx);
+    const acc::ActEncoding act{!ml.unsigned_input, 0};
+    acc::Tiler& tiler = *tilers_[static_cast<std::size_t>(i)];
+    auto& res = results[static_cast<std::size_t>(i)];
+    if (ml.conv) {
+      acc::Conv2dShape sh = shape;
+      sh.batch = static_cast<std::uint32_t>(count);
+      res = tiler.conv2d(index, q.data(), sh, act);
+    } else {
+      res = tiler.linear(index, q.data(), static_cast<std::uint32_t>(count), act);
     }
-    float* out = yp + i * batch * rows_per_image * n;
+    std::vector<double> bias(static_cast<std::size_t>(n), 0.0);
+    for (std::size_t j = 0; j < res.bias.size(); ++j) bias[j] = ml.bias_table[res.bias[j]];
+    float* out = yp + lo * rows_per_image * n;
     for (std::int64_t r = 0; r < static_cast<std::int64_t>(res.rows); ++r) {
-      const double sx = scales[static_cast<std::size_t>(i)][static_cast<std::size_t>(r / rows_per_image)];
-      const double c_term = cw * sx * static_cast<double>(res.act_sum[static_cast<std::size_t>(r)]);
+      const double s = sx[static_cast<std::size_t>(r / rows_per_image)];
+      const double c_term = cw * s * static_cast<double>(res.act_sum[static_cast<std::size_t>(r)]);
+      const std::int32_t* a = res.acc.data() + r * n;
       for (std::int64_t j = 0; j < n; ++j) {
-        out[r * n + j] = static_cast<float>(
-            sw * sx * static_cast<double>(res.acc[static_cast<std::size_t>(r * n + j)]) + c_term +
-            bias[static_cast<std::size_t>(j)]);
+        out[r * n + j] = static_cast<float>(sw * s * static_cast<double>(a[j]) + c_term +
+                                            bias[static_cast<std::size_t>(j)]);
       }
     }
-    if (on_layer) on_layer(LayerTrace{index, i, res});
+  });
+  if (on_layer) {
+    for (int i = 0; i < active; ++i) on_layer(LayerTrace{index, i, results[static_cast<std::size_t>(i)]});
   }
   return ml.conv ? y.view({images, oh, ow, n}).permute({0, 3, 1, 2}).contiguous() : y;
 }

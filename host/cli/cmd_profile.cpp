@@ -1,8 +1,5 @@
 // `lowvolt profile ...`: generate, show (with gnuplot plots), validate, fit, import and export
 // SRAM chip profiles. Glue over lowvolt::profiles; all physics and statistics live there.
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -13,6 +10,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "plot.h"
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/profiles/fit.h"
@@ -127,38 +125,10 @@ int run_generate(const Args& args) {
 
 // -------------------------------------------------------------------------------------- show
 
-std::string find_on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::stringstream ss(path ? path : "");
-  std::string dir;
-  while (std::getline(ss, dir, ':')) {
-    const auto candidate = std::filesystem::path(dir.empty() ? "." : dir) / program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-  }
-  return "";
-}
-
 void plot(const lp::Profile& p, const std::vector<double>& vdds, double map_vdd,
           std::uint32_t map_array, const std::string& output) {
-  const std::string ext = std::filesystem::path(output).extension().string();
-  std::string terminal;
-  if (ext == ".svg") {
-    terminal = "svg size 1100,450 dynamic background rgb 'white'";
-  } else if (ext == ".png") {
-    terminal = "pngcairo size 1100,450";
-  } else {
-    fail("--plot ", output, ": the file must end in .svg or .png");
-  }
-  const std::string gnuplot = find_on_path("gnuplot");
-  if (gnuplot.empty()) fail("--plot: gnuplot is not on PATH (install gnuplot, or omit --plot)");
   const lp::Geometry& g = p.map.geometry();
   if (map_array >= g.arrays) fail("--map-array ", map_array, " is outside 0…", g.arrays - 1);
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("lowvolt_plot_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto ber_file = (dir / "ber.dat").string();
-  const auto map_file = (dir / "map.dat").string();
-  const auto script_file = (dir / "plot.gp").string();
   std::string ber, map;
   for (const double v : vdds) {
     const double b = 100.0 * p.map.count_faulty(lp::vdd_code(v)) / g.cells();
@@ -176,42 +146,22 @@ void plot(const lp::Profile& p, const std::vector<double>& vdds, double map_vdd,
     }
     map += "\n";
   }
-  write_file_atomic(ber_file, ber);
-  write_file_atomic(map_file, map);
-  const std::string tmp_out = output + ".tmp." + std::to_string(::getpid());
   std::ostringstream gp;
-  gp << "set terminal " << terminal << "\n"
-     << "set output '" << tmp_out << "'\n"
-     << "set multiplot layout 1,2\n"
+  gp << "set multiplot layout 1,2\n"
      << "set title 'bit error rate and energy per access'\n"
      << "set xlabel 'supply voltage (× Vmin)'\nset ylabel 'bit error rate (%)'\n"
      << "set logscale y\nset format y '10^{%L}'\nset ytics nomirror\nset y2tics\n"
      << "set y2label 'energy per access (× E at Vmin)'\nset key left top\nset grid\n"
-     << "plot '" << ber_file << "' using 1:2 with linespoints lw 2 pt 7 title 'BER', '"
-     << ber_file << "' using 1:3 axes x1y2 with lines lw 2 dt 2 title 'energy'\n"
+     << "plot 'ber.dat' using 1:2 with linespoints lw 2 pt 7 title 'BER', "
+     << "'ber.dat' using 1:3 axes x1y2 with lines lw 2 dt 2 title 'energy'\n"
      << "unset logscale\nunset y2tics\nunset y2label\nunset grid\nset format y '%g'\n"
      << "set title 'failing cells of array " << map_array << " at " << fmt("%.4g", map_vdd)
      << " × Vmin'\nset xlabel 'column'\nset ylabel 'row'\n"
      << "set xrange [-0.5:" << g.cols - 0.5 << "]\nset yrange [" << g.rows - 0.5 << ":-0.5]\n"
      << "set cbrange [-0.5:3.5]\nset palette maxcolors 4\nset cbtics ('ok' 0, 'flip' 1, 'stuck 0' 2, 'stuck 1' 3)\n"
      << "set palette defined (0 'white', 1 'black', 2 'blue', 3 'red')\n"
-     << "plot '" << map_file << "' matrix with image notitle\nunset multiplot\n";
-  write_file_atomic(script_file, gp.str());
-  const std::string arg0 = "gnuplot";
-  std::vector<char*> argv = {const_cast<char*>(arg0.c_str()), const_cast<char*>(script_file.c_str()),
-                             nullptr};
-  pid_t pid = 0;
-  if (::posix_spawn(&pid, gnuplot.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-    fail("--plot: cannot start ", gnuplot);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  std::filesystem::remove_all(dir);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !std::filesystem::exists(tmp_out)) {
-    std::filesystem::remove(tmp_out);
-    fail("--plot ", output, ": gnuplot failed (status ", status, ")");
-  }
-  std::filesystem::rename(tmp_out, output);
+     << "plot 'map.dat' matrix with image notitle\nunset multiplot\n";
+  run_gnuplot("--plot", output, 1100, 450, {{"ber.dat", ber}, {"map.dat", map}}, gp.str());
 }
 
 int run_show(const Args& args) {

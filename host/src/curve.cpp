@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
@@ -47,15 +48,21 @@ CurvePoint summarize(double vdd, std::vector<double> errors) {
   return point;
 }
 
-/// Fake-quantized LibTorch inference with the codes read through the chip's fault masks.
+/// Fake-quantized LibTorch inference with the codes read through the chip's fault masks. The
+/// weights sit in the chip exactly as on the accelerator (accelerator::WeightImage: tile order,
+/// linear from the mapping offset, wrapping over the memory), so a profile at a supply hits the
+/// same weight bits as on the golden and rtl backends (persistent faults exactly; intermittent
+/// cells at read count 0).
 class TorchCurveBackend : public CurveBackend {
  public:
   TorchCurveBackend(const ModelFile& file, const Dataset& test, std::int64_t batch_size)
-      : net_(instantiate(file)),
+      : file_(file),
+        net_(instantiate(file)),
         memory_(file.quant, net_->memory_parameters()),
         test_(test),
         batch_size_(batch_size) {
     net_->eval();
+    accelerator::register_golden_backend();
     const auto codes = memory_.codes().contiguous();
     clean_codes_.assign(codes.data_ptr<std::uint8_t>(), codes.data_ptr<std::uint8_t>() + codes.numel());
   }
@@ -64,10 +71,9 @@ class TorchCurveBackend : public CurveBackend {
 
   std::optional<double> error(const lp::CellMap& /*map*/, const lp::FaultMasks& masks,
                               std::uint64_t offset) override {
-    lp::LinearMapping mapping;
-    mapping.bits = static_cast<std::uint32_t>(memory_.bits());
-    mapping.offset = offset;
-    const lp::CodeFaults faults = lp::code_faults(masks, mapping, clean_codes_.size());
+    const lp::CodeFaults faults = layout(offset).image().flat_code_faults(masks);
+    LV_CHECK(faults.size() == clean_codes_.size(),
+             "weight image holds " << faults.size() << " codes, memory " << clean_codes_.size());
     std::vector<std::uint8_t> codes = clean_codes_;
     if (lp::apply_code_faults(faults, codes) == 0) return std::nullopt;
     return run(codes);
@@ -76,6 +82,22 @@ class TorchCurveBackend : public CurveBackend {
   std::uint64_t weight_reads() const override { return 0; }
 
  private:
+  /// The accelerator's layout of the weights at `offset` (built once per offset from a clean
+  /// copy of the model; only its WeightImage is used).
+  const AccelInference& layout(std::uint64_t offset) {
+    auto it = layouts_.find(offset);
+    if (it == layouts_.end()) {
+      if (!layout_net_) layout_net_ = instantiate(file_);
+      AccelInferenceOptions o;
+      o.backend = "golden";
+      o.offset = offset;
+      o.instances = 1;
+      it = layouts_.emplace(offset, std::make_unique<AccelInference>(*layout_net_, file_.quant, o))
+               .first;
+    }
+    return *it->second;
+  }
+
   double run(const std::vector<std::uint8_t>& codes) {
     torch::NoGradGuard no_grad;
     const auto tensor = torch::from_blob(const_cast<std::uint8_t*>(codes.data()),
@@ -84,11 +106,14 @@ class TorchCurveBackend : public CurveBackend {
     return test_error(net_, test_, batch_size_).error;
   }
 
+  const ModelFile& file_;
   Net net_;
   WeightMemory memory_;
   const Dataset& test_;
   std::int64_t batch_size_;
   std::vector<std::uint8_t> clean_codes_;
+  std::optional<Net> layout_net_;
+  std::map<std::uint64_t, std::unique_ptr<AccelInference>> layouts_;
 };
 
 /// Whether any cell of the chip can be faulty at the masks' supply.

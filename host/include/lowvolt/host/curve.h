@@ -4,9 +4,11 @@
 // of one or more quantized models whose weights sit in that memory. Contract:
 //  - Voltages are × Vmin (1.0 = Vmin, the nominal lowest safe supply; energy is normalised to
 //    one inference at 1.0). Error rates and test errors are fractions (0.01 = 1 %).
-//  - Samples at a voltage are chips × mappings: mapping k of a chip places the model's flat code
-//    stream at bit offset k·⌊cells/K⌋ (profiles::LinearMapping), so K mappings spread the weights
-//    over the whole chip. The same (chip, mapping) is used at every voltage, so the errors of a
+//  - Samples at a voltage are chips × mappings: mapping k of a chip lays the model's codes out as
+//    the accelerator does (accelerator::WeightImage: tile order, linear from cell offset
+//    k·⌊cells/K⌋, wrapping over the memory), for every backend, so a chip at a supply hits the
+//    same weight bits in `torch` as on `golden`/`rtl` (persistent faults exactly; `torch` reads
+//    intermittent cells at read count 0, the accelerators at their real read counts). The same (chip, mapping) is used at every voltage, so the errors of a
 //    sample are nested across voltages (a superset at a lower supply) for persistent cells.
 //  - A sample whose mapped cells hold no fault at a voltage has exactly the clean test error and
 //    is not re-run. The clean error TE is the quantized model's error without bit errors.

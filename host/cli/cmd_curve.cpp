@@ -130,7 +130,7 @@ void plot_curve(const host::CurveResult& r, const std::string& output) {
          << "set ytics nomirror\nset y2tics\nset y2label 'energy (× E at Vmin)'\nplot ";
   for (std::size_t c = 0; c < r.chips.size(); ++c) {
     script << "'ber.dat' using 1:" << 3 + c << " with linespoints lw 2 pt 7 title 'BER "
-           << r.chips[c].name << "', ";
+           << r.chips[c].name << "' noenhanced, ";
   }
   script << "'ber.dat' using 1:2 axes x1y2 with lines lw 2 dt 2 lc rgb 'black' title 'energy'\n";
   // Right: RTE with a ±std band per model and each model's TE + budget.
@@ -150,7 +150,7 @@ void plot_curve(const host::CurveResult& r, const std::string& output) {
     script << (m ? ", " : "") << "'" << file
            << "' using 1:3:4 with filledcurves fs transparent solid 0.2 lc " << color
            << " notitle, '" << file << "' using 1:2 with linespoints lw 2 pt 7 lc " << color
-           << " title '" << r.models[m].name << "', '" << file
+           << " title '" << r.models[m].name << "' noenhanced, '" << file
            << "' using 1:5 with lines dt 3 lc " << color << " notitle";
   }
   script << "\nunset multiplot\n";

@@ -1,32 +1,16 @@
 // Proves the `lowvolt` program's contract: --help/--version succeed, unknown subcommands and
 // options print one line naming them and exit 2, and the option parsers reject bad values.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include "cli.h"
 #include "lowvolt/common/error.h"
+#include "run_lowvolt.h"
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result run(const std::string& arguments) {
-  const std::string command = std::string(LOWVOLT_BIN) + " " + arguments + " 2>&1";
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) result.output += buffer.data();
-  const int status = ::pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+lowvolt::test::RunResult run(const std::string& arguments) {
+  return lowvolt::test::run_lowvolt(arguments, /*with_stderr=*/true);
 }
 
 int count_lines(const std::string& text) {
@@ -38,46 +22,46 @@ int count_lines(const std::string& text) {
 TEST(Cli, HelpListsSubcommands) {
   const auto r = run("--help");
   EXPECT_EQ(r.status, 0);
-  EXPECT_NE(r.output.find("info"), std::string::npos) << r.output;
+  EXPECT_NE(r.out.find("info"), std::string::npos) << r.out;
 }
 
 TEST(Cli, VersionPrintsProjectVersion) {
   const auto r = run("--version");
   EXPECT_EQ(r.status, 0);
-  EXPECT_EQ(r.output, std::string("lowvolt ") + LOWVOLT_VERSION + "\n");
+  EXPECT_EQ(r.out, std::string("lowvolt ") + LOWVOLT_VERSION + "\n");
 }
 
 TEST(Cli, SubcommandHelp) {
   const auto r = run("info --help");
   EXPECT_EQ(r.status, 0);
-  EXPECT_NE(r.output.find("--threads"), std::string::npos) << r.output;
+  EXPECT_NE(r.out.find("--threads"), std::string::npos) << r.out;
 }
 
 TEST(CliErrors, UnknownSubcommandIsOneLineExit2) {
   const auto r = run("frobnicate");
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(count_lines(r.output), 1) << r.output;
-  EXPECT_NE(r.output.find("'frobnicate'"), std::string::npos) << r.output;
+  EXPECT_EQ(count_lines(r.out), 1) << r.out;
+  EXPECT_NE(r.out.find("'frobnicate'"), std::string::npos) << r.out;
 }
 
 TEST(CliErrors, UnknownOptionIsOneLineExit2) {
   const auto r = run("info --no-such-option");
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(count_lines(r.output), 1) << r.output;
-  EXPECT_NE(r.output.find("--no-such-option"), std::string::npos) << r.output;
+  EXPECT_EQ(count_lines(r.out), 1) << r.out;
+  EXPECT_NE(r.out.find("--no-such-option"), std::string::npos) << r.out;
 }
 
 TEST(CliErrors, UnknownGlobalOptionIsOneLineExit2) {
   const auto r = run("--bogus");
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(count_lines(r.output), 1) << r.output;
-  EXPECT_NE(r.output.find("--bogus"), std::string::npos) << r.output;
+  EXPECT_EQ(count_lines(r.out), 1) << r.out;
+  EXPECT_NE(r.out.find("--bogus"), std::string::npos) << r.out;
 }
 
 TEST(CliErrors, BadNumberIsExit2) {
   const auto r = run("info --threads many");
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.output.find("threads"), std::string::npos) << r.output;
+  EXPECT_NE(r.out.find("threads"), std::string::npos) << r.out;
 }
 
 TEST(CliParse, RatesAcceptFractionsAndPercent) {

@@ -2,31 +2,17 @@
 // chip's faults gives the same test errors on the golden and rtl backends (bit-exact datapaths),
 // the clean error where no cell fails, and clear errors for options that need --profile.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "run_lowvolt.h"
+
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out;
-};
+using Result = lowvolt::test::RunResult;
 
 Result run(const std::string& arguments, bool with_stderr = false) {
-  const std::string command = std::string(LOWVOLT_BIN) + " " + arguments +
-                              (with_stderr ? " 2>&1" : " 2>/dev/null");
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) result.out += buffer.data();
-  const int status = ::pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return lowvolt::test::run_lowvolt(arguments, with_stderr);
 }
 
 const std::string kSource = LOWVOLT_SOURCE_DIR;

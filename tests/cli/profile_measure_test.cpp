@@ -4,33 +4,22 @@
 // backends measure the same cells, and `profile validate` gives the same verdicts on the
 // measured profile as on the ground truth.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "run_lowvolt.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status = -1;
-  std::string out;  // stdout only
-};
+using Result = lowvolt::test::RunResult;
 
 Result run(const std::string& arguments) {
-  const std::string command = std::string(LOWVOLT_BIN) + " " + arguments + " 2>/dev/null";
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) result.out += buffer.data();
-  const int status = ::pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return lowvolt::test::run_lowvolt(arguments, /*with_stderr=*/false);
 }
 
 fs::path scratch() {
@@ -108,15 +97,12 @@ TEST(ProfileMeasureErrors, WrongGeometryNamesFile) {
   const fs::path dir = scratch();
   const std::string small = (dir / "small.lvp").string();
   ASSERT_EQ(run("profile generate --preset uniform --arrays 2 -o " + small).status, 0);
-  const std::string command = std::string(LOWVOLT_BIN) + " profile measure --chip " + small +
-                              " --vdd 0.9 --backend golden -o " + (dir / "x.lvp").string() + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::array<char, 4096> buffer{};
-  std::string text;
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) text += buffer.data();
-  const int status = ::pclose(pipe);
-  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const Result r = lowvolt::test::run_lowvolt("profile measure --chip " + small +
+                                                   " --vdd 0.9 --backend golden -o " +
+                                                   (dir / "x.lvp").string(),
+                                               /*with_stderr=*/true);
+  const std::string& text = r.out;
+  EXPECT_EQ(r.status, 1);
   EXPECT_NE(text.find("small.lvp"), std::string::npos) << text;
   EXPECT_NE(text.find("geometry"), std::string::npos) << text;
   EXPECT_FALSE(fs::exists(dir / "x.lvp"));

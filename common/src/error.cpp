@@ -1,5 +1,7 @@
 #include "lowvolt/common/error.h"
 
+#include <cstdio>
+
 namespace lowvolt::detail {
 
 void check_failed(const char* condition, const char* file, int line, const std::string& message) {
@@ -11,3 +13,25 @@ void check_failed(const char* condition, const char* file, int line, const std::
 }
 
 }  // namespace lowvolt::detail
+
+namespace lowvolt {
+
+int run_main(const std::string& error_prefix, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s%s\n", error_prefix.c_str(), e.what());
+    return 1;
+  } catch (const InternalError& e) {
+    std::fprintf(stderr, "%s%s\n", error_prefix.c_str(), e.what());
+    return 70;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s%s\n", error_prefix.c_str(), e.what());
+    return 1;
+  }
+}
+
+}  // namespace lowvolt

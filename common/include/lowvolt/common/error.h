@@ -5,6 +5,7 @@
 //    it; only `main` catches it and turns it into a non-zero exit status.
 //  - LV_CHECK(cond, msg): an internal invariant. Always on (also in release builds); on failure it
 //    throws lowvolt::InternalError with the condition text, file and line — a bug in LowVolt.
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -47,6 +48,11 @@ template <typename... Parts>
 [[noreturn]] void fail(const Parts&... parts) {
   throw Error(detail::cat(parts...));
 }
+
+/// The body of a program's main(): runs `body` and turns what it throws into an exit status,
+/// printing one line on stderr — UsageError: its message, 2; Error: `error_prefix` + message, 1;
+/// InternalError: `error_prefix` + message, 70; any other std::exception: `error_prefix` + message, 1.
+int run_main(const std::string& error_prefix, const std::function<int()>& body);
 
 }  // namespace lowvolt
 

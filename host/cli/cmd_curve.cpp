@@ -171,7 +171,8 @@ int run_curve(const Args& args) {
        "allowed RTE above clean TE, in points (%); a list gives one operating point each")
       ("data", po::value<std::string>()->default_value(""), "MNIST-format test data folder (default: the model's data set)")
       ("test-subset", po::value<std::int64_t>()->default_value(0), "first N test images (0 = all)")
-      ("batch-size", po::value<std::int64_t>()->default_value(1000), "images per forward pass")
+      ("batch-size", po::value<std::int64_t>()->default_value(0),
+       "images per forward pass (0: 100 for torch, 1000 for the golden/rtl backends)")
       ("threads", po::value<int>()->default_value(2), "LibTorch threads (≤ 0: all)")
       ("instances", po::value<int>()->default_value(0),
        "golden/rtl: accelerator instances in parallel (0: 2 for golden, 1 for rtl)")

@@ -99,7 +99,8 @@ int run_eval(const Args& args) {
        "PattBET model: its own training pattern at the given rates (≤ its training rate)")
       ("pattern", po::value<std::string>()->default_value(""),
        "evaluate under the fixed pattern in this file instead of random errors")
-      ("batch-size", po::value<std::int64_t>()->default_value(1000), "images per forward pass")
+      ("batch-size", po::value<std::int64_t>()->default_value(0),
+       "images per forward pass (0: 100 for torch, 1000 for the golden/rtl backends)")
       ("delta", po::value<double>()->default_value(0.01),
        "the bound holds with probability 1 - delta")
       ("threads", po::value<int>()->default_value(2),
@@ -140,7 +141,8 @@ int run_eval(const Args& args) {
   host::EvalOptions o;
   o.samples = vm["samples"].as<int>();
   o.seed = vm["seed"].as<std::uint64_t>();
-  o.batch_size = vm["batch-size"].as<std::int64_t>();
+  const std::int64_t batch_size = vm["batch-size"].as<std::int64_t>();
+  if (batch_size != 0) o.batch_size = batch_size;
   o.delta = vm["delta"].as<double>();
   o.quiet = json;
   const std::string pattern_file = vm["pattern"].as<std::string>();

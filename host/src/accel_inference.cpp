@@ -151,7 +151,8 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
       relu_input = false;
     } else if (module->as<torch::nn::ReLUImpl>() != nullptr) {
       relu_input = true;
-    } else if (module->as<torch::nn::MaxPool2dImpl>() == nullptr &&
+    } else if (module->as<MaxPool2Impl>() == nullptr &&
+               module->as<torch::nn::MaxPool2dImpl>() == nullptr &&
                module->as<torch::nn::AvgPool2dImpl>() == nullptr &&
                module->as<torch::nn::AdaptiveAvgPool2dImpl>() == nullptr &&
                module->as<torch::nn::FlattenImpl>() == nullptr &&

@@ -206,7 +206,7 @@ void CurveOptions::validate() const {
     if (!(b >= 0.0 && b <= 1.0)) fail("--budget: ", 100.0 * b, " points is outside [0, 100]");
   }
   if (test_subset < 0) fail("--test-subset: ", test_subset, " is negative");
-  if (batch_size < 1) fail("--batch-size: ", batch_size, " must be at least 1");
+  if (batch_size < 0) fail("--batch-size: ", batch_size, " is negative");
   if (instances < 0 || instances > 64) fail("--instances: ", instances, " is outside 0…64");
   if (backend == "rtl" && instances > 1) fail("--instances: the rtl backend runs one instance per process");
   if (!curve_backend_known(backend)) {
@@ -340,6 +340,7 @@ std::string curve_backend_names() {
 std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const ModelFile& file,
                                                  const Dataset& test, std::int64_t batch_size,
                                                  int instances) {
+  if (batch_size == 0) batch_size = name == "torch" ? 100 : 1000;
   if (name == "torch") return std::make_unique<TorchCurveBackend>(file, test, batch_size);
   if (!curve_backend_known(name)) {
     fail("--backend: unknown backend '", name, "' (known: ", curve_backend_names(), ")");

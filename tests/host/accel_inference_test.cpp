@@ -49,7 +49,7 @@ torch::Tensor reference_forward(Net& net, torch::Tensor x) {
     } else {
       x = any.forward(x);
       if (m->as<torch::nn::ReLUImpl>()) nonneg = true;
-      else if (!m->as<torch::nn::MaxPool2dImpl>() && !m->as<torch::nn::FlattenImpl>()) nonneg = false;
+      else if (!m->as<MaxPool2Impl>() && !m->as<torch::nn::FlattenImpl>()) nonneg = false;
     }
   }
   return x;

@@ -13,6 +13,7 @@
 #include "lowvolt/host/weight_memory.h"
 
 namespace fs = std::filesystem;
+using lowvolt::host::MaxPool2;
 using lowvolt::host::ModelConfig;
 using lowvolt::host::Net;
 
@@ -51,6 +52,25 @@ TEST(Models, ForwardShapes) {
 }
 
 // The cnn has the layer sizes: its memory holds conv 1→32, conv 32→64, fc 3136→128, fc 128→10.
+// The strided 2×2 max pool is max_pool2d(x, 2) value for value (even and odd sizes, floor mode),
+// and pooling before the ReLU gives the ReLU-then-pool result exactly.
+TEST(Models, MaxPool2MatchesMaxPool2d) {
+  torch::manual_seed(3);
+  MaxPool2 pool;
+  for (const auto& shape : std::vector<std::vector<std::int64_t>>{{4, 3, 8, 8}, {2, 5, 7, 9}, {1, 1, 2, 2}}) {
+    const auto x = torch::randn(shape);
+    const auto expected = torch::max_pool2d(x, 2);
+    const auto got = pool->forward(x);
+    ASSERT_EQ(got.sizes(), expected.sizes());
+    EXPECT_TRUE(torch::equal(got, expected));
+    EXPECT_TRUE(torch::equal(torch::relu(pool->forward(x)), torch::max_pool2d(torch::relu(x), 2)));
+  }
+  // gradients reach the maximum of each window
+  auto x = torch::tensor({1.0F, 4.0F, 2.0F, 3.0F}).reshape({1, 1, 2, 2}).requires_grad_();
+  pool->forward(x).sum().backward();
+  EXPECT_TRUE(torch::equal(x.grad().flatten(), torch::tensor({0.0F, 1.0F, 0.0F, 0.0F})));
+}
+
 TEST(Models, CnnMemoryLayout) {
   Net net = make("cnn");
   const auto params = net->memory_parameters();

@@ -56,7 +56,7 @@ struct EvalOptions {
   std::vector<double> rates;      ///< bit error rates; empty = clean error only
   int samples = 50;               ///< bit error samples per rate
   std::uint64_t seed = 0;         ///< seed of the bit error samples
-  std::int64_t batch_size = 1000; ///< images per forward pass
+  std::int64_t batch_size = 100;  ///< images per forward pass (100: activations stay in cache, 2× the speed of 1 000)
   double delta = 0.01;            ///< the bound holds with probability 1 − delta
   bool quiet = false;             ///< no progress output
 
@@ -71,7 +71,7 @@ using ErrorSource = std::function<torch::Tensor(const torch::Tensor& clean_codes
                                                 std::size_t rate)>;
 
 /// Test error and mean confidence of `net` with its current weights.
-ErrorStats test_error(Net& net, const Dataset& data, std::int64_t batch_size = 1000);
+ErrorStats test_error(Net& net, const Dataset& data, std::int64_t batch_size = 100);
 
 /// TE and RTE with random bit errors (see the contract above).
 EvalResult evaluate(Net& net, const QuantScheme& quant, const Dataset& data,

@@ -2,39 +2,25 @@
 // export → import keep the chip's faults, JSON output parses, and user mistakes exit 1 or 2
 // with one line naming the problem.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/profiles/profile.h"
+#include "../cli/run_lowvolt.h"
 
 namespace fs = std::filesystem;
 namespace lp = lowvolt::profiles;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string output;  // stdout (+ stderr when asked)
-};
+using Result = lowvolt::test::RunResult;
 
 Result run(const std::string& arguments, bool with_stderr = true) {
-  const std::string command =
-      std::string(LOWVOLT_BIN) + " " + arguments + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) result.output += buffer.data();
-  const int status = ::pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return lowvolt::test::run_lowvolt(arguments, with_stderr);
 }
 
 class ProfileCli : public ::testing::Test {
@@ -54,7 +40,7 @@ TEST_F(ProfileCli, HelpListsSubcommands) {
   const auto r = run("profile --help");
   EXPECT_EQ(r.status, 0);
   for (const char* sub : {"generate", "show", "validate", "fit", "import", "export"}) {
-    EXPECT_NE(r.output.find(sub), std::string::npos) << sub;
+    EXPECT_NE(r.out.find(sub), std::string::npos) << sub;
   }
 }
 
@@ -68,18 +54,18 @@ TEST_F(ProfileCli, GenerateValidateFitExportImport) {
   EXPECT_TRUE(lp::read_profile(chip) == expected);
 
   const auto v = run("profile validate " + chip + " --json", false);
-  ASSERT_EQ(v.status, 0) << v.output;
-  const auto report = nlohmann::json::parse(v.output);
+  ASSERT_EQ(v.status, 0) << v.out;
+  const auto report = nlohmann::json::parse(v.out);
   EXPECT_FALSE(report["consistent"].get<bool>());
   EXPECT_EQ(report["voltages"].size(), 6u);
 
   const auto f = run("profile fit " + chip + " --json", false);
-  ASSERT_EQ(f.status, 0) << f.output;
-  const auto fit = nlohmann::json::parse(f.output);
+  ASSERT_EQ(f.status, 0) << f.out;
+  const auto fit = nlohmann::json::parse(f.out);
   EXPECT_GT(fit["params"]["f_col"].get<double>(), 0.0);
   EXPECT_NEAR(fit["params"]["sigma_n"].get<double>(), 0.01, 1.0 / 4096);
   // The fit's JSON is a preset: generate makes a chip with exactly those parameters.
-  lowvolt::write_file_atomic(path("fit.json"), f.output);
+  lowvolt::write_file_atomic(path("fit.json"), f.out);
   ASSERT_EQ(run("profile generate --preset " + path("fit.json") + " --arrays 1 --rows 64 -o " +
                 path("like.lvp")).status, 0);
   const auto like = lp::read_profile(path("like.lvp"));
@@ -87,8 +73,8 @@ TEST_F(ProfileCli, GenerateValidateFitExportImport) {
   EXPECT_EQ(like.params.b, fit["params"]["b"].get<double>());
 
   const auto s = run("profile show " + chip + " --vdd 0.9,0.8 --json", false);
-  ASSERT_EQ(s.status, 0) << s.output;
-  const auto show = nlohmann::json::parse(s.output);
+  ASSERT_EQ(s.status, 0) << s.out;
+  const auto show = nlohmann::json::parse(s.out);
   ASSERT_EQ(show["voltages"].size(), 2u);
   EXPECT_EQ(show["voltages"][1]["failing"].get<std::uint64_t>(),
             expected.map.count_faulty(lp::vdd_code(0.8)));
@@ -113,7 +99,7 @@ TEST_F(ProfileCli, ShowPlotsSvg) {
   const std::string chip = path("c.lvp");
   ASSERT_EQ(run("profile generate --preset chip1 --arrays 2 --rows 64 -o " + chip).status, 0);
   const auto r = run("profile show " + chip + " --plot " + path("p.svg"));
-  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_EQ(r.status, 0) << r.out;
   ASSERT_TRUE(fs::exists(path("p.svg")));
   EXPECT_GT(fs::file_size(path("p.svg")), 1000u);
 }
@@ -123,18 +109,18 @@ TEST_F(ProfileCli, ShowPlotsSvg) {
 TEST_F(ProfileCli, ProfileCliErrors) {
   const auto missing = run("profile validate " + path("none.lvp"));
   EXPECT_EQ(missing.status, 1);
-  EXPECT_NE(missing.output.find("none.lvp"), std::string::npos) << missing.output;
+  EXPECT_NE(missing.out.find("none.lvp"), std::string::npos) << missing.out;
   const auto preset = run("profile generate --preset chip9 -o " + path("x.lvp"));
   EXPECT_EQ(preset.status, 1);
-  EXPECT_NE(preset.output.find("chip9"), std::string::npos) << preset.output;
+  EXPECT_NE(preset.out.find("chip9"), std::string::npos) << preset.out;
   const auto set = run("profile generate --set f_col=2 -o " + path("x.lvp"));
   EXPECT_EQ(set.status, 1);
-  EXPECT_NE(set.output.find("f_col"), std::string::npos) << set.output;
+  EXPECT_NE(set.out.find("f_col"), std::string::npos) << set.out;
   lowvolt::write_file_atomic(path("bad.json"), "{\"mu\": 0.7, \"bogus\": 1}");
   const auto json_key = run("profile generate --preset " + path("bad.json") + " -o " + path("x.lvp"));
   EXPECT_EQ(json_key.status, 1);
-  EXPECT_NE(json_key.output.find("bad.json: unknown chip parameter 'bogus'"), std::string::npos)
-      << json_key.output;
+  EXPECT_NE(json_key.out.find("bad.json: unknown chip parameter 'bogus'"), std::string::npos)
+      << json_key.out;
   EXPECT_EQ(run("profile frobnicate").status, 2);
   EXPECT_EQ(run("profile validate --bogus x").status, 2);
   EXPECT_EQ(run("profile generate").status, 2);
@@ -142,7 +128,7 @@ TEST_F(ProfileCli, ProfileCliErrors) {
   ASSERT_EQ(run("profile generate --arrays 1 --rows 16 -o " + chip).status, 0);
   const auto pdf = run("profile show " + chip + " --plot " + path("p.pdf"));
   EXPECT_EQ(pdf.status, 1);
-  EXPECT_NE(pdf.output.find(".svg or .png"), std::string::npos) << pdf.output;
+  EXPECT_NE(pdf.out.find(".svg or .png"), std::string::npos) << pdf.out;
   EXPECT_FALSE(fs::exists(path("x.lvp")));
 }
 

@@ -1,5 +1,6 @@
 // `lowvolt curve`: energy/error curves over the supply voltage (host/curve.h), as a table,
 // JSON, CSV and gnuplot plots (the paper's Figure 1 and RTE against voltage).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -110,11 +111,26 @@ void print_table(const host::CurveResult& r) {
   std::printf("(%.1f s)\n", r.seconds);
 }
 
+/// Voltage tic step giving at most 6 tics over the swept range: 1, 2 or 5 × 10^k (gnuplot's own
+/// choice crowded the half-width panels into "0.980.960.94").
+double tic_step(const std::vector<double>& vdds) {
+  const auto [lo, hi] = std::minmax_element(vdds.begin(), vdds.end());
+  const double span = *hi - *lo;
+  if (!(span > 0.0)) return 0.1;
+  const double raw = span / 6.0;
+  const double decade = std::pow(10.0, std::floor(std::log10(raw)));
+  for (const double m : {1.0, 2.0, 5.0}) {
+    if (m * decade >= raw) return m * decade;
+  }
+  return 10.0 * decade;
+}
+
 void plot_curve(const host::CurveResult& r, const std::string& output) {
   std::map<std::string, std::string> data;
   std::ostringstream script;
   script << "set multiplot layout 1,2\nset grid\nset key top right\n"
-         << "set xlabel 'supply voltage (× Vmin)'\nset xrange [*:*] reverse\n";
+         << "set xlabel 'supply voltage (× Vmin)'\nset xrange [*:*] reverse\n"
+         << "set xtics " << fmt("%.6g", tic_step(r.vdds)) << "\n";
   // Left: BER (log) of every chip and energy per inference (right axis): Figure 1.
   std::ostringstream ber;
   for (std::size_t v = 0; v < r.vdds.size(); ++v) {

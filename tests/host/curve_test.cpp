@@ -123,6 +123,9 @@ TEST(CurveErrors, BadOptionsAreRefused) {
   o.vdds = {0.0};
   EXPECT_THROW(lh::sweep_curve(o), lowvolt::Error);
   o = small_options(chip);
+  o.batch_size = -1;  // 0 is "auto", negative is a mistake
+  EXPECT_THROW(lh::sweep_curve(o), lowvolt::Error);
+  o = small_options(chip);
   o.backend = "fpga";
   try {
     lh::sweep_curve(o);

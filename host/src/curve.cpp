@@ -340,7 +340,7 @@ std::string curve_backend_names() {
 std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const ModelFile& file,
                                                  const Dataset& test, std::int64_t batch_size,
                                                  int instances) {
-  if (batch_size == 0) batch_size = name == "torch" ? 100 : 1000;
+  if (batch_size == 0) batch_size = name == "torch" ? kEvalBatch : 1000;
   if (name == "torch") return std::make_unique<TorchCurveBackend>(file, test, batch_size);
   if (!curve_backend_known(name)) {
     fail("--backend: unknown backend '", name, "' (known: ", curve_backend_names(), ")");

@@ -82,9 +82,8 @@ struct CurveOptions {
   std::vector<double> budgets{0.01};  ///< allowed RTE − TE values (0.01 = 1 point)
   std::string data_dir;               ///< MNIST-format folder; "" = the model's default data set
   std::int64_t test_subset = 0;       ///< first N test images (0 = all)
-  /// Images per forward pass; 0 = 100 for torch (activations stay in cache: 2× the speed of
-  /// 1 000, docs/benchmarks.md), 1 000 for golden/rtl (whose read counts, and so their
-  /// intermittent-cell draws, follow the batches).
+  /// Images per forward pass; 0 = kEvalBatch (100, evaluate.h) for torch, 1 000 for golden/rtl
+  /// (whose read counts, and so their intermittent-cell draws, follow the batches).
   std::int64_t batch_size = 0;
   /// Accelerator instances (golden/rtl) sharing the test set, each in its own thread; 0 = auto
   /// (2 for golden, 1 for rtl, which elaborates once per process). With intermittent cells

@@ -52,11 +52,15 @@ struct EvalResult {
 };
 
 /// Options of evaluate().
+/// Images per LibTorch forward pass for evaluation: at 100 the cnn's activations stay in cache,
+/// 1.7× the images/s of 1 000 (docs/benchmarks.md, bench/host-speed).
+inline constexpr std::int64_t kEvalBatch = 100;
+
 struct EvalOptions {
   std::vector<double> rates;      ///< bit error rates; empty = clean error only
   int samples = 50;               ///< bit error samples per rate
   std::uint64_t seed = 0;         ///< seed of the bit error samples
-  std::int64_t batch_size = 100;  ///< images per forward pass (100: activations stay in cache, 2× the speed of 1 000)
+  std::int64_t batch_size = kEvalBatch;  ///< images per forward pass
   double delta = 0.01;            ///< the bound holds with probability 1 − delta
   bool quiet = false;             ///< no progress output
 
@@ -71,7 +75,7 @@ using ErrorSource = std::function<torch::Tensor(const torch::Tensor& clean_codes
                                                 std::size_t rate)>;
 
 /// Test error and mean confidence of `net` with its current weights.
-ErrorStats test_error(Net& net, const Dataset& data, std::int64_t batch_size = 100);
+ErrorStats test_error(Net& net, const Dataset& data, std::int64_t batch_size = kEvalBatch);
 
 /// TE and RTE with random bit errors (see the contract above).
 EvalResult evaluate(Net& net, const QuantScheme& quant, const Dataset& data,

@@ -1,5 +1,7 @@
 #include "lowvolt/common/error.h"
 
+#include "lowvolt/common/allocator.h"
+
 #include <cstdio>
 
 namespace lowvolt::detail {
@@ -17,6 +19,7 @@ void check_failed(const char* condition, const char* file, int line, const std::
 namespace lowvolt {
 
 int run_main(const std::string& error_prefix, const std::function<int()>& body) {
+  tune_allocator();
   try {
     return body();
   } catch (const UsageError& e) {

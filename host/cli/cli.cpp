@@ -105,6 +105,12 @@ int dispatch(const std::string& prog, const std::string& summary, const Registry
   return command.run(Args(args.begin() + 1, args.end()));
 }
 
+po::typed_value<double>* real(double default_value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", default_value);
+  return po::value<double>()->default_value(default_value, text);
+}
+
 std::vector<double> parse_rates(const std::string& option, const std::string& text) {
   std::vector<double> rates;
   for (std::string token : split(text, ',')) {

@@ -51,6 +51,10 @@ std::optional<po::variables_map> parse(const std::string& prog, const std::strin
 int dispatch(const std::string& prog, const std::string& summary, const Registry& registry,
              const Args& args);
 
+/// A floating-point option with a default that --help prints as a person writes it ("0.05", not
+/// Boost's round-trip "0.050000000000000003").
+po::typed_value<double>* real(double default_value);
+
 /// Parses a comma-separated list of rates: "0.001,0.01" or "0.1%,1%". Each must lie in [0, 1].
 std::vector<double> parse_rates(const std::string& option, const std::string& text);
 

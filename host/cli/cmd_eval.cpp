@@ -101,7 +101,7 @@ int run_eval(const Args& args) {
        "evaluate under the fixed pattern in this file instead of random errors")
       ("batch-size", po::value<std::int64_t>()->default_value(0),
        "images per forward pass (0: 100 for torch, 1000 for the golden/rtl backends)")
-      ("delta", po::value<double>()->default_value(0.01),
+      ("delta", real(0.01),
        "the bound holds with probability 1 - delta")
       ("threads", po::value<int>()->default_value(2),
        "LibTorch intra-op threads (≤ 0: all hardware threads)")
@@ -183,7 +183,7 @@ int run_eval(const Args& args) {
       }
     }
     o.samples = 1;
-    const host::RandomBitErrors pattern(host::memory_numel(net), file.quant.bits, trained_p, seed);
+    const host::RandomBitErrors pattern = host::pattbet_pattern(net, file.quant.bits, trained_p, seed);
     result = host::evaluate_with(net, file.quant, test_set, o,
                                  [&](const torch::Tensor& codes, int, std::size_t r) {
                                    return pattern.apply(codes, o.rates[r]);

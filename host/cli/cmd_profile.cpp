@@ -256,8 +256,8 @@ int run_validate(const Args& args) {
   o.add_options()("file", po::value<std::string>(), "profile (.lvp)")(
       "vdd", po::value<std::string>(),
       "voltages × Vmin (default: an import's voltages, else where BER ≈ 5 … 0.1 %)")(
-      "alpha", po::value<double>()->default_value(0.01), "family-wise test level")(
-      "margin", po::value<double>()->default_value(0.1), "tolerated |0→1 share − 0.5|")(
+      "alpha", real(0.01), "family-wise test level")(
+      "margin", real(0.1), "tolerated |0→1 share − 0.5|")(
       "per-array", po::bool_switch(), "report BER per array")(
       "json", po::bool_switch(), "print the full report as JSON");
   const auto pos = one_file();
@@ -373,8 +373,8 @@ int run_import(const Args& args) {
       "arrays", po::value<std::uint32_t>()->default_value(0), "arrays (0: inferred)")(
       "rows", po::value<std::uint32_t>()->default_value(0), "rows per array (0: inferred)")(
       "cols", po::value<std::uint32_t>()->default_value(0), "columns (0: inferred)")(
-      "min-rate", po::value<double>()->default_value(0.0), "a cell fails where its rate is > this")(
-      "sigma-n", po::value<double>()->default_value(0.0), "per-read noise to record (× Vmin)")(
+      "min-rate", real(0.0), "a cell fails where its rate is > this")(
+      "sigma-n", real(0.0), "per-read noise to record (× Vmin)")(
       "estimate-sigma-n", po::bool_switch(),
       "estimate the per-read noise from cells with fractional rates at two voltages")(
       "seed", po::value<std::uint64_t>()->default_value(0), "read-noise seed to record")(

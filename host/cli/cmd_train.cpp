@@ -40,25 +40,25 @@ int run_train(const Args& args) {
        "report the test error on the first N test images only (0: all)")
       ("arch", po::value<std::string>()->default_value("cnn"), "model: mlp, cnn or simplenet")
       ("norm", po::value<std::string>()->default_value("gn"), "normalization: gn, bn or none")
-      ("width", po::value<double>()->default_value(1.0), "channel width factor (simplenet)")
+      ("width", real(1.0), "channel width factor (simplenet)")
       ("method", po::value<std::string>()->default_value("normal"),
        "normal, randbet (random bit error training) or pattbet (one fixed pattern)")
       ("quant", po::value<std::string>()->default_value("normal"),
        "quantization: normal, global, asymmetric, unsigned or rquant")
       ("bits", po::value<int>()->default_value(8), "bits per weight, 2..8")
-      ("wmax", po::value<double>()->default_value(0.0),
+      ("wmax", real(0.0),
        "clip all parameters to [-wmax, wmax] after every update (0: off)")
       ("p", po::value<std::string>()->default_value("1%"),
        "bit error rate for randbet/pattbet, e.g. 0.01 or 1%")
-      ("start-loss", po::value<double>()->default_value(1.75),
+      ("start-loss", real(1.75),
        "randbet/pattbet: start injecting once the clean loss is below this")
       ("epochs", po::value<int>()->default_value(5), "passes over the training set")
       ("batch-size", po::value<std::int64_t>()->default_value(128), "images per step")
-      ("lr", po::value<double>()->default_value(0.05),
+      ("lr", real(0.05),
        "learning rate (×0.1 at 2/5, 3/5 and 4/5 of the epochs)")
-      ("momentum", po::value<double>()->default_value(0.9), "SGD momentum")
-      ("weight-decay", po::value<double>()->default_value(5e-4), "L2 weight decay")
-      ("label-smoothing", po::value<double>()->default_value(0.0), "label smoothing (0..1)")
+      ("momentum", real(0.9), "SGD momentum")
+      ("weight-decay", real(5e-4), "L2 weight decay")
+      ("label-smoothing", real(0.0), "label smoothing (0..1)")
       ("augment", po::value<std::string>()->default_value("auto"),
        "random crop + flip: on, off or auto (on for cifar10)")
       ("seed", po::value<std::uint64_t>()->default_value(1), "seed of every random draw")

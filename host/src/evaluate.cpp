@@ -155,6 +155,10 @@ EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data
   return result;
 }
 
+std::uint64_t rte_sample_seed(std::uint64_t seed, int sample) {
+  return derive_seed(seed, 0x52544500ULL, static_cast<std::uint64_t>(sample));
+}
+
 EvalResult evaluate(Net& net, const QuantScheme& quant, const Dataset& data,
                     const EvalOptions& options) {
   options.validate();
@@ -166,8 +170,7 @@ EvalResult evaluate(Net& net, const QuantScheme& quant, const Dataset& data,
   int current = -1;
   const ErrorSource source = [&](const torch::Tensor& codes, int sample, std::size_t rate) {
     if (sample != current) {
-      errors.emplace(numel, quant.bits, p_max,
-                     derive_seed(options.seed, 0x52544500ULL, static_cast<std::uint64_t>(sample)));
+      errors.emplace(numel, quant.bits, p_max, rte_sample_seed(options.seed, sample));
       current = sample;
     }
     return errors->apply(codes, options.rates[rate]);

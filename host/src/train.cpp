@@ -183,6 +183,10 @@ std::uint64_t pattern_seed(const TrainOptions& options) {
   return derive_seed(options.seed, 0x5041545442455400ULL);  // "PATTBET"
 }
 
+RandomBitErrors pattbet_pattern(const Net& net, int bits, double p, std::uint64_t seed) {
+  return RandomBitErrors(memory_numel(net), bits, p, seed);
+}
+
 std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions& options,
                               const std::function<void(const EpochStats&)>& on_epoch) {
   options.validate();
@@ -210,11 +214,7 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
   const bool robust = options.method != "normal";
   const int bits = options.quant.bits;
   std::optional<RandomBitErrors> pattern;
-  if (options.method == "pattbet") {
-    std::int64_t numel = 0;
-    for (const auto& m : memory) numel += m.numel();
-    pattern.emplace(numel, bits, options.p, pattern_seed(options));
-  }
+  if (options.method == "pattbet") pattern.emplace(pattbet_pattern(net, bits, options.p, pattern_seed(options)));
 
   const std::int64_t n = data.size();
   const std::int64_t steps = (n + options.batch_size - 1) / options.batch_size;

@@ -37,6 +37,21 @@ TEST(Cli, SubcommandHelp) {
   EXPECT_NE(r.out.find("--threads"), std::string::npos) << r.out;
 }
 
+// --help prints floating-point defaults as a person writes them ("0.05"), never Boost's
+// round-trip digits ("0.050000000000000003").
+TEST(Cli, HelpPrintsDefaultsAsWritten) {
+  for (const std::string command : {"train", "eval", "profile validate", "profile import"}) {
+    const auto r = run(command + " --help");
+    EXPECT_EQ(r.status, 0) << command;
+    EXPECT_EQ(r.out.find("00000"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("99999"), std::string::npos) << r.out;
+  }
+  const auto train = run("train --help");
+  EXPECT_NE(train.out.find("(=0.05)"), std::string::npos) << train.out;
+  EXPECT_NE(train.out.find("(=0.9)"), std::string::npos) << train.out;
+  EXPECT_NE(train.out.find("(=0.0005)"), std::string::npos) << train.out;
+}
+
 TEST(CliErrors, UnknownSubcommandIsOneLineExit2) {
   const auto r = run("frobnicate");
   EXPECT_EQ(r.status, 2);

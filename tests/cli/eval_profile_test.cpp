@@ -38,6 +38,15 @@ TEST(EvalProfile, GoldenAndRtlBackendsAgree) {
     EXPECT_EQ(g["profile_rte"][v]["samples"], 2);
   }
   EXPECT_GT(g["profile_rte"][2]["ber"].get<double>(), g["profile_rte"][1]["ber"].get<double>());
+  // 1.05 × Vmin: no cell fails, so every mapping reads the clean weights and gives the clean
+  // error exactly; at 0.82 × Vmin the faults cost accuracy.
+  for (const auto* j : {&g, &r}) {
+    EXPECT_EQ((*j)["profile_rte"][0]["ber"].get<double>(), 0.0);
+    EXPECT_EQ((*j)["profile_rte"][0]["mean"], (*j)["clean_error"]);
+    EXPECT_EQ((*j)["profile_rte"][0]["min"], (*j)["clean_error"]);
+    EXPECT_EQ((*j)["profile_rte"][0]["max"], (*j)["clean_error"]);
+  }
+  EXPECT_GT(g["profile_rte"][2]["max"].get<double>(), g["clean_error"].get<double>());
 }
 
 TEST(EvalProfileErrors, OptionsThatNeedAProfile) {

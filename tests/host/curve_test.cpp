@@ -10,6 +10,9 @@
 #include <string>
 
 #include "lowvolt/common/error.h"
+#include "lowvolt/host/accel_inference.h"
+#include "lowvolt/host/data.h"
+#include "lowvolt/host/model_file.h"
 #include "lowvolt/profiles/profile.h"
 #include "lowvolt/profiles/read_model.h"
 
@@ -108,6 +111,26 @@ TEST(Curve, ReproducibleAndGoldenBackendRuns) {
   // Fault-free voltage: the golden datapath agrees with fake quantization on almost every image.
   EXPECT_NEAR(g.models[0].clean_error, a.models[0].clean_error, 3.0 / 64);
   EXPECT_EQ(g.models[0].points[0].errors[0], g.models[0].clean_error);
+  // Faulty voltage: the golden point is the accelerator run through the chip's faults at mapping
+  // offset 0 (the only mapping), computed here directly with AccelInference, and worse than clean.
+  const lp::Profile prof = lp::read_profile(chip);
+  lh::ModelFile file = lh::load_model_file(kModel);
+  lh::Net net = lh::instantiate(file);
+  net->eval();
+  lh::AccelInferenceOptions ao;
+  ao.backend = "golden";
+  ao.offset = 0;
+  ao.vdd = lp::code_volts(lp::vdd_code(0.84));
+  ao.instances = 2;  // the curve backend's default for golden
+  lh::AccelInference inference(net, file.quant, ao, &prof.map);
+  const lh::Dataset test = lh::load_dataset("fashion-mnist", "", false).head(64);
+  torch::NoGradGuard no_grad;
+  const auto logits = inference.forward(test.images);
+  const double expected =
+      static_cast<double>(logits.argmax(1).ne(test.labels).sum().item<std::int64_t>()) / 64.0;
+  ASSERT_EQ(g.models[0].points[1].errors.size(), 1u);
+  EXPECT_EQ(g.models[0].points[1].errors[0], expected);
+  EXPECT_GT(g.models[0].points[1].errors[0], g.models[0].clean_error);
   fs::remove(chip);
 }
 

@@ -64,7 +64,7 @@ std::string temp_path(const std::string& name) {
 class Train : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kData)) GTEST_SKIP() << kData << " not installed";
+    ASSERT_TRUE(fs::exists(kData)) << kData << " is missing: the Fashion-MNIST test data comes with Debian's dataset-fashion-mnist, installed by `bash scripts/install-deps`";
     lowvolt::host::configure_threads(2);
   }
 };

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/profiles/chip_model.h"
@@ -21,8 +22,9 @@ struct Fig1Row {
 };
 
 std::vector<Fig1Row> read_fig1() {
-  std::ifstream in(std::string(LOWVOLT_SHARED_DIR) + "/data/paper_fig1_ber_energy.csv");
-  EXPECT_TRUE(in.good());
+  const std::string path = std::string(LOWVOLT_PAPER_DATA_DIR) + "/fig1_ber_energy.csv";
+  std::ifstream in(path);
+  if (!in.good()) throw std::runtime_error("cannot read " + path);
   std::vector<Fig1Row> rows;
   std::string line;
   while (std::getline(in, line)) {
@@ -117,7 +119,9 @@ TEST(ChipModel, OverridesApply) {
 // are printed to 3 decimals: the tolerance is the square's change over ±0.0005).
 TEST(EnergyModel, MatchesFigure1Energy) {
   const lp::EnergyModel e;
-  for (const auto& r : read_fig1()) EXPECT_NEAR(e.access(r.v), r.energy, 2 * r.v * 5e-4) << r.v;
+  const auto fig1 = read_fig1();
+  ASSERT_EQ(fig1.size(), 7u);
+  for (const auto& r : fig1) EXPECT_NEAR(e.access(r.v), r.energy, 2 * r.v * 5e-4) << r.v;
   const lp::EnergyModel leaky{0.1};
   EXPECT_DOUBLE_EQ(leaky.total(0.8, 10, 100), 10 * 0.64 + 100 * 0.1 * 0.8);
 }

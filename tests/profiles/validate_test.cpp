@@ -105,7 +105,7 @@ TEST(Validate, ReportsRatesAndProbitFit) {
 // higher one) is flagged column-clustered and 0→1-biased; chip 1 at the higher voltage is not
 // flagged. Voltages: where the Figure 1 model gives the paper's chip-wide rates.
 TEST(Validate, PaperSegments) {
-  const std::string dir = std::string(LOWVOLT_SHARED_DIR) + "/data/paper_chip_segments/";
+  const std::string dir = std::string(LOWVOLT_PAPER_DATA_DIR) + "/chip_segments/";
   using D = lp::MatrixMap::Direction;
   const double hi = 0.837, lo = 0.811;
   {

@@ -86,6 +86,9 @@ EvalResult evaluate(Net& net, const QuantScheme& quant, const Dataset& data,
 EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data,
                          const EvalOptions& options, const ErrorSource& source);
 
+/// Seed of random bit error sample `sample` of evaluate() with `seed` (drawn at the largest rate).
+std::uint64_t rte_sample_seed(std::uint64_t seed, int sample);
+
 /// The paper's bound (appendix, Proposition 1): with probability 1 − delta the expected robust
 /// error is below rte + sqrt(log((n + 1)/delta)/n)·(√l + √n)/√l, n test images, l samples.
 double robust_error_bound(double rte, std::int64_t n, int l, double delta);

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "lowvolt/host/bit_errors.h"
 #include "lowvolt/host/data.h"
 #include "lowvolt/host/models.h"
 #include "lowvolt/host/quantize.h"
@@ -68,6 +69,12 @@ double learning_rate(const TrainOptions& options, int epoch);
 
 /// Seed of PattBET's fixed pattern (derived from options.seed).
 std::uint64_t pattern_seed(const TrainOptions& options);
+
+/// PattBET's one fixed error pattern over `net`'s weight memory (words of `bits` bits), drawn at
+/// rate p from `seed` (pattern_seed() of the training options, recorded in the model file as
+/// "pattern_seed"): training applies it at p, `lowvolt eval --own-pattern` at rates p' ≤ p (a
+/// subset of it). The one place that builds the pattern.
+RandomBitErrors pattbet_pattern(const Net& net, int bits, double p, std::uint64_t seed);
 
 /// Seed derivation shared by training and evaluation: splitmix64 over the parts.
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0);

@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""The evaluation `lowvolt eval` runs, written as a PyTorch user writes it, for bench/host-speed.
+
+Reads a LowVolt `cnn` model file (`.lvm`, docs/model-format.md) with NumPy, builds the same network
+from standard torch.nn modules (Conv2d, GroupNorm, ReLU, MaxPool2d, Linear; GroupNorm's weight is
+1 + alpha, LowVolt's reparameterisation), and runs PASSES passes over the Fashion-MNIST test set
+(the clean pass plus one per bit error sample of `lowvolt eval --samples`) in batches of BATCH
+with THREADS intra-op threads. Untuned on purpose: no allocator or OpenMP settings, as a user runs
+it. The weights are the file's float weights (quantization and bit error injection are extra work
+LowVolt does and this script does not, so the comparison favours Python).
+
+Prints one JSON object: images/s over all passes, the float model's test error, and this
+process's minor page faults and system time.
+
+Usage: bench/torch_eval.py MODEL.lvm [--passes 4] [--batch 100] [--threads 2] [--data DIR]
+Needs Debian's python3-torch and python3-numpy (run with /usr/bin/python3).
+"""
+import argparse
+import gzip
+import json
+import resource
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def read_lvm(path):
+    with open(path, "rb") as f:
+        blob = f.read()
+    if blob[:8] != b"LVMODEL1":
+        sys.exit(f"torch_eval: {path}: not a LowVolt model file (bad magic)")
+    (length,) = struct.unpack("<Q", blob[8:16])
+    if 16 + length > len(blob):
+        sys.exit(f"torch_eval: {path}: header length {length} exceeds the file")
+    header = json.loads(blob[16 : 16 + length])
+    data = blob[16 + length :]
+    tensors = {}
+    for t in header["tensors"]:
+        count = int(np.prod(t["shape"])) if t["shape"] else 1
+        end = t["offset"] + 4 * count
+        if end > len(data):
+            sys.exit(f"torch_eval: {path}: tensor {t['name']} runs past the end of the file")
+        values = np.frombuffer(data, dtype="<f4", count=count, offset=t["offset"])
+        tensors[t["name"]] = torch.from_numpy(values.reshape(t["shape"]).copy())
+    return header, tensors
+
+
+def groups_for(channels):
+    """LowVolt's GroupNorm groups: 4 channels per group, at most 32, dividing evenly."""
+    groups = min(max(channels // 4, 1), 32)
+    while channels % groups:
+        groups -= 1
+    return groups
+
+
+def build_cnn(header, tensors):
+    model = header["model"]
+    if model["arch"] != "cnn" or model["norm"] != "gn":
+        sys.exit(f"torch_eval: only the gn cnn is written here, the file holds {model['arch']}/{model['norm']}")
+    c, h, w, classes = model["channels"], model["height"], model["width_px"], model["classes"]
+    net = nn.Sequential(
+        nn.Conv2d(c, 32, 3, padding=1), nn.GroupNorm(groups_for(32), 32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.GroupNorm(groups_for(64), 64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * (h // 4) * (w // 4), 128), nn.ReLU(), nn.Linear(128, classes))
+    # LowVolt's parameter names (body.N) → this Sequential's indices.
+    names = {0: 0, 1: 1, 4: 4, 5: 5, 9: 9, 11: 11}
+    with torch.no_grad():
+        for lv, mine in names.items():
+            layer = net[mine]
+            if isinstance(layer, nn.GroupNorm):
+                layer.weight.copy_(1 + tensors[f"body.{lv}.alpha"])
+                layer.bias.copy_(tensors[f"body.{lv}.beta"])
+            else:
+                layer.weight.copy_(tensors[f"body.{lv}.weight"])
+                layer.bias.copy_(tensors[f"body.{lv}.bias"])
+    return net.eval()
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        blob = f.read()
+    dims = blob[3]
+    shape = struct.unpack(">" + "I" * dims, blob[4 : 4 + 4 * dims])
+    return np.frombuffer(blob, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("model")
+    parser.add_argument("--passes", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    header, tensors = read_lvm(args.model)
+    net = build_cnn(header, tensors)
+    images = torch.from_numpy(read_idx(f"{args.data}/t10k-images-idx3-ubyte.gz").astype(np.float32) / 255.0)
+    images = images.unsqueeze(1)
+    labels = torch.from_numpy(read_idx(f"{args.data}/t10k-labels-idx1-ubyte.gz").astype(np.int64))
+
+    start = time.perf_counter()
+    wrong = 0
+    with torch.no_grad():
+        for _ in range(args.passes):
+            wrong = 0
+            for b in range(0, len(labels), args.batch):
+                logits = net(images[b : b + args.batch])
+                wrong += int((logits.argmax(1) != labels[b : b + args.batch]).sum())
+    seconds = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    forward_images = args.passes * len(labels)
+    print(json.dumps({
+        "model": args.model,
+        "passes": args.passes,
+        "batch": args.batch,
+        "threads": torch.get_num_threads(),
+        "forward_images": forward_images,
+        "seconds": seconds,
+        "images_per_s": forward_images / seconds,
+        "float_test_error": wrong / len(labels),
+        "minor_faults": usage.ru_minflt,
+        "system_seconds": usage.ru_stime,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+// Proves the user's three main commands end to end through the `lowvolt` program, on small
+// subsets: `train` writes a model that `eval` reads back; `eval` reports the library's numbers for
+// random errors, a PattBET model's own training pattern (exactly the pattern training used) and a
+// saved pattern file; `curve` prints its table and writes JSON, CSV and a plot that agree.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lowvolt/host/data.h"
+#include "lowvolt/host/evaluate.h"
+#include "lowvolt/host/model_file.h"
+#include "lowvolt/host/runtime.h"
+#include "lowvolt/host/train.h"
+#include "lowvolt/host/weight_memory.h"
+#include "run_lowvolt.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace lh = lowvolt::host;
+using Result = lowvolt::test::RunResult;
+
+const std::string kSource = LOWVOLT_SOURCE_DIR;
+const std::string kNormal = kSource + "/models/cnn_normal_8bit.lvm";
+const std::string kChip1 = kSource + "/profiles/data/chip1.lvp";
+
+Result run(const std::string& arguments, bool with_stderr = false) {
+  return lowvolt::test::run_lowvolt(arguments, with_stderr);
+}
+
+/// A fresh temporary folder for one test, removed at the end.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name)
+      : path(fs::temp_directory_path() / ("lowvolt_workflow_" + name + "_" + std::to_string(::getpid()))) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string operator/(const std::string& file) const { return (path / file).string(); }
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+// `train --method pattbet` writes a model and its pattern; `eval --own-pattern` evaluates under
+// exactly the pattern training used (rebuilt here from the training options with the library),
+// `eval --pattern FILE` with the saved pattern gives the same error at the training rate, and a
+// rate above it is refused naming '--p'.
+TEST(CliWorkflow, TrainPattbetThenEvalItsOwnPattern) {
+  const TempDir dir("pattbet");
+  const std::string model = dir / "m.lvm", pattern = dir / "m.lvpat";
+  const Result trained =
+      run("train --arch mlp --method pattbet --p 1% --start-loss 100 --epochs 1 --train-subset 512 "
+          "--test-subset 200 --batch-size 64 --seed 7 --json --out " + model + " --save-pattern " + pattern);
+  ASSERT_EQ(trained.status, 0) << trained.out;
+  const auto t = nlohmann::json::parse(trained.out);
+  ASSERT_EQ(t["epochs"].size(), 1u);
+  // Start loss 100: injection starts at the step after the first, so 7 of the 8 steps inject.
+  EXPECT_EQ(t["epochs"][0]["injected_steps"], 512 / 64 - 1);
+  ASSERT_TRUE(fs::exists(model));
+  ASSERT_TRUE(fs::exists(pattern));
+
+  const Result own = run("eval " + model + " --own-pattern --p 0.5%,1% --test-subset 200 --json");
+  ASSERT_EQ(own.status, 0) << own.out;
+  const auto o = nlohmann::json::parse(own.out);
+  EXPECT_EQ(o["errors"], "own-pattern");
+  EXPECT_EQ(o["clean_error"], t["test_error"]);
+  ASSERT_EQ(o["rte"].size(), 2u);
+
+  // The training side's pattern: pattern_seed() of the options `train` ran with.
+  lh::configure_threads(2);
+  const lh::ModelFile file = lh::load_model_file(model);
+  lh::Net net = lh::instantiate(file);
+  net->eval();
+  lh::TrainOptions options;
+  options.seed = 7;
+  const lh::RandomBitErrors errors = lh::pattbet_pattern(net, file.quant.bits, 0.01, lh::pattern_seed(options));
+  const auto memory = net->memory_parameters();
+  const lh::WeightMemory weights(file.quant, memory);
+  const lh::Dataset test = lh::load_dataset("fashion-mnist", "", false).head(200);
+  for (std::size_t r = 0; r < 2; ++r) {
+    weights.load(errors.apply(weights.codes(), r == 0 ? 0.005 : 0.01), memory);
+    EXPECT_EQ(o["rte"][r]["mean"].get<double>(), lh::test_error(net, test).error) << r;
+  }
+
+  const Result saved = run("eval " + model + " --pattern " + pattern + " --test-subset 200 --json");
+  ASSERT_EQ(saved.status, 0) << saved.out;
+  const auto s = nlohmann::json::parse(saved.out);
+  EXPECT_EQ(s["errors"], "pattern-file");
+  EXPECT_EQ(s["rte"][0]["mean"], o["rte"][1]["mean"]);
+
+  const Result above = run("eval " + model + " --own-pattern --p 2% --test-subset 200", true);
+  EXPECT_NE(above.status, 0);
+  EXPECT_NE(above.out.find("--p"), std::string::npos) << above.out;
+  const Result normal = run("eval " + kNormal + " --own-pattern --p 1% --test-subset 10", true);
+  EXPECT_NE(normal.status, 0);
+  EXPECT_NE(normal.out.find("PattBET"), std::string::npos) << normal.out;
+}
+
+// `eval` with random bit errors prints what host::evaluate computes with the same options, and
+// its text table carries the same RTE.
+TEST(CliWorkflow, EvalRandomErrorsAreTheLibrarys) {
+  const std::string args = "eval " + kNormal + " --p 0.5%,2% --samples 2 --seed 3 --test-subset 100";
+  const Result json = run(args + " --json");
+  ASSERT_EQ(json.status, 0) << json.out;
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["errors"], "random");
+  EXPECT_EQ(j["images"], 100);
+  ASSERT_EQ(j["rte"].size(), 2u);
+
+  lh::configure_threads(2);
+  const lh::ModelFile file = lh::load_model_file(kNormal);
+  lh::Net net = lh::instantiate(file);
+  lh::EvalOptions o;
+  o.rates = {0.005, 0.02};
+  o.samples = 2;
+  o.seed = 3;
+  o.quiet = true;
+  const auto r = lh::evaluate(net, file.quant, lh::load_dataset("fashion-mnist", "", false).head(100), o);
+  EXPECT_EQ(j["clean_error"].get<double>(), r.clean.error);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(j["rte"][i]["errors"].get<std::vector<double>>(), r.rte[i].errors) << i;
+    EXPECT_EQ(j["rte"][i]["samples"], 2);
+  }
+  EXPECT_GT(r.rte[1].mean, r.clean.error);  // 2 % of the bits flipped hurts a Normal model
+
+  const Result text = run(args);
+  ASSERT_EQ(text.status, 0) << text.out;
+  char rte[32];
+  std::snprintf(rte, sizeof rte, "%.2f", 100.0 * r.rte[1].mean);
+  EXPECT_NE(text.out.find("RTE [%]"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(rte), std::string::npos) << text.out;
+}
+
+// `curve` prints the table with operating points; --json, --csv and --plot of the same sweep
+// agree: one CSV row per (model, voltage) holding the JSON's numbers, and a PNG file.
+TEST(CliWorkflow, CurveTableJsonCsvPlot) {
+  const TempDir dir("curve");
+  const std::string args = "curve --model " + kNormal + " --profile " + kChip1 +
+                           " --vdd 1.0,0.8 --mappings 2 --test-subset 50 --quiet";
+  const Result table = run(args);
+  ASSERT_EQ(table.status, 0) << table.out;
+  EXPECT_NE(table.out.find("V/Vmin"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("within 1.00 points"), std::string::npos) << table.out;
+
+  const Result json = run(args + " --json --csv " + (dir / "c.csv") + " --plot " + (dir / "c.png"));
+  ASSERT_EQ(json.status, 0) << json.out;
+  const auto j = nlohmann::json::parse(json.out);
+  ASSERT_EQ(j["models"].size(), 1u);
+  const auto& points = j["models"][0]["points"];
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0]["samples"], 2);
+  EXPECT_EQ(points[0]["mean"], j["models"][0]["clean_error"]);  // 1.0 × Vmin: no cell fails
+  EXPECT_GT(points[1]["mean"].get<double>(), points[0]["mean"].get<double>());
+
+  std::istringstream csv(slurp(dir / "c.csv"));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "model,vdd,ber_mean,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples");
+  for (std::size_t v = 0; v < 2; ++v) {
+    ASSERT_TRUE(std::getline(csv, line));
+    std::istringstream row(line);
+    std::vector<std::string> cells;
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+    ASSERT_EQ(cells.size(), 10u) << line;
+    EXPECT_EQ(cells[0], j["models"][0]["name"].get<std::string>());
+    EXPECT_NEAR(std::stod(cells[1]), j["vdds"][v].get<double>(), 1e-4);
+    EXPECT_NEAR(std::stod(cells[3]), j["energy"][v].get<double>(), 1e-6);
+    EXPECT_NEAR(std::stod(cells[5]), points[v]["mean"].get<double>(), 1e-6);
+    EXPECT_EQ(std::stoi(cells[9]), 2);
+  }
+  EXPECT_FALSE(std::getline(csv, line));
+  EXPECT_EQ(slurp(dir / "c.png").substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
+// The allocator tuning every program applies (common/allocator.h) changes speed, never results:
+// a fixed-seed eval prints the same errors bit for bit with glibc's malloc defaults.
+TEST(CliWorkflow, AllocatorTuningChangesNoResult) {
+  const std::string args = "eval " + kNormal + " --p 1% --samples 2 --seed 9 --test-subset 300 --json";
+  const Result tuned = run(args);
+  ::setenv("LOWVOLT_ALLOCATOR", "glibc", 1);
+  const Result defaults = run(args);
+  ::unsetenv("LOWVOLT_ALLOCATOR");
+  ASSERT_EQ(tuned.status, 0) << tuned.out;
+  ASSERT_EQ(defaults.status, 0) << defaults.out;
+  const auto a = nlohmann::json::parse(tuned.out);
+  const auto b = nlohmann::json::parse(defaults.out);
+  EXPECT_EQ(a["clean_error"], b["clean_error"]);
+  EXPECT_EQ(a["clean_confidence"], b["clean_confidence"]);
+  EXPECT_EQ(a["rte"][0]["errors"], b["rte"][0]["errors"]);
+  EXPECT_EQ(a["rte"][0]["confidence"], b["rte"][0]["confidence"]);
+}

@@ -9,10 +9,15 @@ with THREADS intra-op threads. Untuned on purpose: no allocator or OpenMP settin
 it. The weights are the file's float weights (quantization and bit error injection are extra work
 LowVolt does and this script does not, so the comparison favours Python).
 
-Prints one JSON object: images/s over all passes, the float model's test error, and this
-process's minor page faults and system time.
+With --train N it instead trains for one epoch on the first N training images (SGD, momentum
+0.9, weight decay 5e-4, learning rate 0.05, batch --batch, shuffled with a fixed seed), the loop
+of `lowvolt train` (Normal) without its quantization of every forward pass.
+
+Prints one JSON object: images/s over all passes (or the epoch), the float model's test error
+(evaluation), and this process's minor page faults and system time.
 
 Usage: bench/torch_eval.py MODEL.lvm [--passes 4] [--batch 100] [--threads 2] [--data DIR]
+       bench/torch_eval.py MODEL.lvm --train 12800 [--batch 128] [--threads 2]
 Needs Debian's python3-torch and python3-numpy (run with /usr/bin/python3).
 """
 import argparse
@@ -95,8 +100,11 @@ def main():
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--train", type=int, default=0, help="train one epoch on N images instead")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.train > 0:
+        return train_epoch(args)
 
     header, tensors = read_lvm(args.model)
     net = build_cnn(header, tensors)
@@ -124,6 +132,40 @@ def main():
         "seconds": seconds,
         "images_per_s": forward_images / seconds,
         "float_test_error": wrong / len(labels),
+        "minor_faults": usage.ru_minflt,
+        "system_seconds": usage.ru_stime,
+    }))
+
+
+def train_epoch(args):
+    header, tensors = read_lvm(args.model)
+    net = build_cnn(header, tensors).train()
+    images = torch.from_numpy(read_idx(f"{args.data}/train-images-idx3-ubyte.gz")[: args.train].astype(np.float32) / 255.0)
+    images = images.unsqueeze(1)
+    labels = torch.from_numpy(read_idx(f"{args.data}/train-labels-idx1-ubyte.gz")[: args.train].astype(np.int64))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    loss_fn = nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(1)
+    start = time.perf_counter()
+    order = torch.randperm(len(labels), generator=generator)
+    total = 0.0
+    for b in range(0, len(labels), args.batch):
+        index = order[b : b + args.batch]
+        optimizer.zero_grad()
+        loss = loss_fn(net(images[index]), labels[index])
+        loss.backward()
+        optimizer.step()
+        total += float(loss) * len(index)
+    seconds = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({
+        "model": args.model,
+        "train_images": len(labels),
+        "batch": args.batch,
+        "threads": torch.get_num_threads(),
+        "seconds": seconds,
+        "images_per_s": len(labels) / seconds,
+        "mean_loss": total / len(labels),
         "minor_faults": usage.ru_minflt,
         "system_seconds": usage.ru_stime,
     }))

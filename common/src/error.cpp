@@ -1,6 +1,6 @@
 #include "lowvolt/common/error.h"
 
-#include "lowvolt/common/allocator.h"
+#include "lowvolt/common/tuning.h"
 
 #include <cstdio>
 

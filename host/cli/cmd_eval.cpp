@@ -224,6 +224,7 @@ int run_eval(const Args& args) {
     }
     j["seconds"] = result.seconds;
     j["forward_seconds"] = result.forward_seconds;
+    j["forward_images"] = result.forward_images;
     j["images_per_s"] = images_per_s;
     j["outside_forward_fraction"] = outside;
     std::cout << j.dump(2) << '\n';

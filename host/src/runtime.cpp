@@ -8,6 +8,8 @@
 #include <sstream>
 #include <thread>
 
+#include "lowvolt/common/tuning.h"
+
 namespace lowvolt::host {
 namespace {
 
@@ -27,7 +29,21 @@ std::string library_providing(const char* symbol) {
 int configure_threads(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
+  if (tuning_enabled()) {
+    // OpenBLAS's entry points, looked up at run time: LibTorch links whichever libblas.so.3 the
+    // system selects, and only OpenBLAS has (and needs) a thread pool to size.
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+      set(1);
+    }
+  }
   return torch::get_num_threads();
+}
+
+int blas_threads() {
+  using GetThreads = int (*)();
+  const auto get = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get != nullptr ? get() : 0;
 }
 
 std::string runtime_info() {
@@ -38,6 +54,9 @@ std::string runtime_info() {
   // Touch BLAS once so that the library is resolved before we ask which one it is.
   (void)torch::mm(torch::ones({2, 2}), torch::ones({2, 2}));
   out << "blas (sgemm_): " << library_providing("sgemm_") << '\n';
+  const int blas = blas_threads();
+  out << "blas threads:  " << (blas > 0 ? std::to_string(blas) : std::string("n/a (not OpenBLAS)"))
+      << '\n';
   return out.str();
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lowvolt/host/data.h"
@@ -187,14 +188,15 @@ TEST(CliWorkflow, CurveTableJsonCsvPlot) {
   EXPECT_EQ(slurp(dir / "c.png").substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
 }
 
-// The allocator tuning every program applies (common/allocator.h) changes speed, never results:
-// a fixed-seed eval prints the same errors bit for bit with glibc's malloc defaults.
-TEST(CliWorkflow, AllocatorTuningChangesNoResult) {
+// The process tuning every program applies (common/tuning.h: allocator, OpenBLAS threads)
+// changes speed, never results: a fixed-seed eval prints the same errors and confidences bit for
+// bit with the tuning off (glibc's malloc and OpenBLAS's thread pool at their defaults).
+TEST(CliWorkflow, TuningChangesNoResult) {
   const std::string args = "eval " + kNormal + " --p 1% --samples 2 --seed 9 --test-subset 300 --json";
   const Result tuned = run(args);
-  ::setenv("LOWVOLT_ALLOCATOR", "glibc", 1);
+  ::setenv("LOWVOLT_TUNING", "off", 1);
   const Result defaults = run(args);
-  ::unsetenv("LOWVOLT_ALLOCATOR");
+  ::unsetenv("LOWVOLT_TUNING");
   ASSERT_EQ(tuned.status, 0) << tuned.out;
   ASSERT_EQ(defaults.status, 0) << defaults.out;
   const auto a = nlohmann::json::parse(tuned.out);
@@ -203,4 +205,20 @@ TEST(CliWorkflow, AllocatorTuningChangesNoResult) {
   EXPECT_EQ(a["clean_confidence"], b["clean_confidence"]);
   EXPECT_EQ(a["rte"][0]["errors"], b["rte"][0]["errors"]);
   EXPECT_EQ(a["rte"][0]["confidence"], b["rte"][0]["confidence"]);
+}
+
+// `lowvolt info` reports OpenBLAS (what scripts/install-deps selects) pinned to one thread, and
+// its own pool size with the tuning off.
+TEST(CliWorkflow, InfoShowsOpenBlasPinnedToOneThread) {
+  const Result info = run("info");
+  ASSERT_EQ(info.status, 0) << info.out;
+  ASSERT_NE(info.out.find("openblas"), std::string::npos)
+      << "OpenBLAS is not the BLAS in use; `bash scripts/install-deps` selects it\n" << info.out;
+  EXPECT_NE(info.out.find("blas threads:  1\n"), std::string::npos) << info.out;
+  ::setenv("LOWVOLT_TUNING", "off", 1);
+  const Result off = run("info");
+  ::unsetenv("LOWVOLT_TUNING");
+  if (std::thread::hardware_concurrency() > 1) {
+    EXPECT_EQ(off.out.find("blas threads:  1\n"), std::string::npos) << off.out;
+  }
 }

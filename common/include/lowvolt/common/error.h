@@ -49,7 +49,7 @@ template <typename... Parts>
   throw Error(detail::cat(parts...));
 }
 
-/// The body of a program's main(): tunes the allocator (allocator.h), runs `body` and turns what it throws into an exit status,
+/// The body of a program's main(): tunes the allocator (tuning.h), runs `body` and turns what it throws into an exit status,
 /// printing one line on stderr — UsageError: its message, 2; Error: `error_prefix` + message, 1;
 /// InternalError: `error_prefix` + message, 70; any other std::exception: `error_prefix` + message, 1.
 int run_main(const std::string& error_prefix, const std::function<int()>& body);

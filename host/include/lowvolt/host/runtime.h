@@ -1,15 +1,20 @@
 #pragma once
 // Process-wide LibTorch set-up. Debian's LibTorch defaults to one intra-op thread, so every
-// command that runs networks calls configure_threads() with the user's --threads value.
+// command that runs networks calls configure_threads() with the user's --threads value. It also
+// pins OpenBLAS (when it is the BLAS in use) to one thread: LibTorch's own threads call it
+// (common/tuning.h gives the reason and the figures).
 #include <string>
 
 namespace lowvolt::host {
 
-/// Sets LibTorch's intra-op thread count; `threads` ≤ 0 means "all hardware threads".
-/// Returns the number actually in force.
+/// Sets LibTorch's intra-op thread count; `threads` ≤ 0 means "all hardware threads"; sets
+/// OpenBLAS's thread count to 1 unless LOWVOLT_TUNING=off. Returns LibTorch's count in force.
 int configure_threads(int threads);
 
-/// One human-readable line per fact: LibTorch version, threads, BLAS library in use.
+/// OpenBLAS's thread count in force, or 0 when the BLAS in use is not OpenBLAS.
+int blas_threads();
+
+/// One human-readable line per fact: LibTorch version, threads, BLAS library and its threads.
 std::string runtime_info();
 
 }  // namespace lowvolt::host

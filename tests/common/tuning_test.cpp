@@ -1,7 +1,7 @@
-// Proves tune_allocator() (common/allocator.h) changes what glibc does with a batch-sized buffer:
+// Proves tune_allocator() (common/tuning.h) changes what glibc does with a batch-sized buffer:
 // it comes from the heap, not from its own mmap, and freeing it keeps the memory in the process
 // (no trim), so the next batch's buffer reuses those pages instead of faulting in fresh ones.
-#include "lowvolt/common/allocator.h"
+#include "lowvolt/common/tuning.h"
 
 #include <gtest/gtest.h>
 #include <malloc.h>

@@ -1,4 +1,4 @@
-#include "lowvolt/common/allocator.h"
+#include "lowvolt/common/tuning.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -9,9 +9,13 @@
 
 namespace lowvolt {
 
+bool tuning_enabled() {
+  const char* choice = std::getenv("LOWVOLT_TUNING");
+  return choice == nullptr || std::strcmp(choice, "off") != 0;
+}
+
 bool tune_allocator() {
-  const char* choice = std::getenv("LOWVOLT_ALLOCATOR");
-  if (choice != nullptr && std::strcmp(choice, "glibc") == 0) return false;
+  if (!tuning_enabled()) return false;
 #if defined(__GLIBC__)
   const bool mmap_ok = mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1;
   const bool trim_ok = mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;

@@ -26,7 +26,30 @@ std::string fmt(const char* format, double value) {
   return buf;
 }
 
-nlohmann::json to_json(const host::CurveResult& r) {
+nlohmann::json points_json(const std::vector<host::CurvePoint>& points) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : points) {
+    out.push_back({{"vdd", p.vdd}, {"mean", p.mean}, {"std", p.std}, {"min", p.min},
+                   {"max", p.max}, {"samples", p.samples}, {"errors", p.errors}});
+  }
+  return out;
+}
+
+nlohmann::json operating_json(const std::vector<host::OperatingPoint>& operating) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& op : operating) {
+    nlohmann::json point = {{"budget", op.budget}, {"found", op.found}};
+    if (op.found) {
+      point["vdd"] = op.vdd;
+      point["rte"] = op.rte;
+      point["energy_saved"] = op.energy_saved;
+    }
+    out.push_back(std::move(point));
+  }
+  return out;
+}
+
+nlohmann::json to_json(const host::CurveResult& r, bool pool_chips) {
   nlohmann::json j;
   j["backend"] = r.backend;
   j["vdds"] = r.vdds;
@@ -41,72 +64,94 @@ nlohmann::json to_json(const host::CurveResult& r) {
   j["models"] = nlohmann::json::array();
   for (const auto& m : r.models) {
     nlohmann::json model = {{"name", m.name}, {"quant", m.quant}, {"clean_error", m.clean_error}};
-    model["points"] = nlohmann::json::array();
-    for (const auto& p : m.points) {
-      model["points"].push_back({{"vdd", p.vdd}, {"mean", p.mean}, {"std", p.std}, {"min", p.min},
-                                 {"max", p.max}, {"samples", p.samples}, {"errors", p.errors}});
+    model["series"] = nlohmann::json::array();
+    for (const auto& s : m.series) {
+      model["series"].push_back({{"chip", s.chip},
+                                 {"points", points_json(s.points)},
+                                 {"operating_points", operating_json(s.operating)}});
     }
-    model["operating_points"] = nlohmann::json::array();
-    for (const auto& op : m.operating) {
-      nlohmann::json point = {{"budget", op.budget}, {"found", op.found}};
-      if (op.found) {
-        point["vdd"] = op.vdd;
-        point["rte"] = op.rte;
-        point["energy_saved"] = op.energy_saved;
-      }
-      model["operating_points"].push_back(std::move(point));
+    if (pool_chips) {
+      model["pooled"] = {{"over", "chips × mappings"},
+                         {"points", points_json(m.points)},
+                         {"operating_points", operating_json(m.operating)}};
     }
     j["models"].push_back(std::move(model));
   }
   return j;
 }
 
-std::string to_csv(const host::CurveResult& r) {
+std::string to_csv(const host::CurveResult& r, bool pool_chips) {
   std::ostringstream out;
-  out << "model,vdd,ber_mean,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples\n";
+  out << "model,chip,vdd,ber,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples\n";
+  const auto row = [&](const host::ModelCurve& m, const std::string& chip, double ber,
+                       std::size_t v, const host::CurvePoint& p) {
+    out << m.name << ',' << chip << ',' << fmt("%.4f", r.vdds[v]) << ',' << fmt("%.6g", ber) << ','
+        << fmt("%.6f", r.energy[v]) << ',' << fmt("%.6f", m.clean_error) << ','
+        << fmt("%.6f", p.mean) << ',' << fmt("%.6f", p.std) << ',' << fmt("%.6f", p.min) << ','
+        << fmt("%.6f", p.max) << ',' << p.samples << '\n';
+  };
   for (const auto& m : r.models) {
+    for (std::size_t c = 0; c < m.series.size(); ++c) {
+      for (std::size_t v = 0; v < r.vdds.size(); ++v) row(m, m.series[c].chip, r.chips[c].ber[v], v, m.series[c].points[v]);
+    }
+    if (!pool_chips) continue;
     for (std::size_t v = 0; v < r.vdds.size(); ++v) {
       double ber = 0;
       for (const auto& c : r.chips) ber += c.ber[v];
-      ber /= static_cast<double>(r.chips.size());
-      const auto& p = m.points[v];
-      out << m.name << ',' << fmt("%.4f", r.vdds[v]) << ',' << fmt("%.6g", ber) << ','
-          << fmt("%.6f", r.energy[v]) << ',' << fmt("%.6f", m.clean_error) << ','
-          << fmt("%.6f", p.mean) << ',' << fmt("%.6f", p.std) << ',' << fmt("%.6f", p.min) << ','
-          << fmt("%.6f", p.max) << ',' << p.samples << '\n';
+      row(m, "pooled", ber / static_cast<double>(r.chips.size()), v, m.points[v]);
     }
   }
   return out.str();
 }
 
-void print_table(const host::CurveResult& r) {
-  std::printf("backend %s, %d mapping(s) × %zu chip(s), %lld test images\n", r.backend.c_str(),
-              r.mappings, r.chips.size(), static_cast<long long>(r.test_images));
-  std::printf("\n%8s %9s", "V/Vmin", "energy");
-  for (const auto& c : r.chips) std::printf(" %14.14s", ("BER " + c.name).c_str());
-  for (const auto& m : r.models) std::printf(" %22.22s", ("RTE % " + m.name).c_str());
-  std::printf("\n");
-  for (std::size_t v = 0; v < r.vdds.size(); ++v) {
-    std::printf("%8.3f %9.3f", r.vdds[v], r.energy[v]);
-    for (const auto& c : r.chips) std::printf(" %13.4f%%", 100.0 * c.ber[v]);
-    for (const auto& m : r.models) {
-      const auto& p = m.points[v];
-      std::printf(" %14.2f ± %5.2f", 100.0 * p.mean, 100.0 * p.std);
+void print_operating(const char* label, const std::vector<host::OperatingPoint>& operating) {
+  for (const auto& op : operating) {
+    if (op.found) {
+      std::printf("  %s: within %.2f points: lowest voltage %.3f × Vmin (RTE %.2f %%), energy saved %.1f %%\n",
+                  label, 100.0 * op.budget, op.vdd, 100.0 * op.rte, 100.0 * op.energy_saved);
+    } else {
+      std::printf("  %s: within %.2f points: no grid voltage qualifies\n", label, 100.0 * op.budget);
     }
+  }
+}
+
+void print_table(const host::CurveResult& r, bool pool_chips) {
+  std::printf("backend %s, %d mapping(s) per chip, %zu chip(s), %lld test images\n", r.backend.c_str(),
+              r.mappings, r.chips.size(), static_cast<long long>(r.test_images));
+  // One block per chip (RTE: mean ± std over that chip's mappings), then the pooled one if asked.
+  const std::size_t blocks = r.chips.size() + (pool_chips ? 1 : 0);
+  for (std::size_t c = 0; c < blocks; ++c) {
+    const bool pooled = c == r.chips.size();
+    if (pooled) {
+      std::printf("\npooled over %zu chips × %d mappings (mean ± std; the chips differ in kind)\n",
+                  r.chips.size(), r.mappings);
+    } else {
+      std::printf("\nchip %s (RTE: mean ± std over %d mapping(s))\n", r.chips[c].name.c_str(), r.mappings);
+    }
+    std::printf("%8s %9s %11s", "V/Vmin", "energy", pooled ? "mean BER" : "BER");
+    for (const auto& m : r.models) std::printf(" %22.22s", ("RTE % " + m.name).c_str());
     std::printf("\n");
+    for (std::size_t v = 0; v < r.vdds.size(); ++v) {
+      double ber = 0;
+      if (pooled) {
+        for (const auto& chip : r.chips) ber += chip.ber[v] / static_cast<double>(r.chips.size());
+      } else {
+        ber = r.chips[c].ber[v];
+      }
+      std::printf("%8.3f %9.3f %10.4f%%", r.vdds[v], r.energy[v], 100.0 * ber);
+      for (const auto& m : r.models) {
+        const auto& p = pooled ? m.points[v] : m.series[c].points[v];
+        std::printf(" %14.2f ± %5.2f", 100.0 * p.mean, 100.0 * p.std);
+      }
+      std::printf("\n");
+    }
   }
   std::printf("\n");
   for (const auto& m : r.models) {
     std::printf("%s (%s): clean TE %.2f %%\n", m.name.c_str(), m.quant.c_str(),
                 100.0 * m.clean_error);
-    for (const auto& op : m.operating) {
-      if (op.found) {
-        std::printf("  within %.2f points: lowest voltage %.3f × Vmin (RTE %.2f %%), energy saved %.1f %%\n",
-                    100.0 * op.budget, op.vdd, 100.0 * op.rte, 100.0 * op.energy_saved);
-      } else {
-        std::printf("  within %.2f points: no grid voltage qualifies\n", 100.0 * op.budget);
-      }
-    }
+    for (const auto& s : m.series) print_operating(("on " + s.chip).c_str(), s.operating);
+    if (pool_chips) print_operating("pooled over chips", m.operating);
   }
   std::printf("(%.1f s)\n", r.seconds);
 }
@@ -125,10 +170,15 @@ double tic_step(const std::vector<double>& vdds) {
   return 10.0 * decade;
 }
 
-void plot_curve(const host::CurveResult& r, const std::string& output) {
+/// Three panels: BER and energy against voltage (Figure 1); RTE against voltage, one line per
+/// (model, chip) — colour per model, dash per chip — with a mean ± std band over mappings (and a
+/// lighter min–max band with `minmax`) and each series' operating points marked; RTE against
+/// energy per inference, the trade-off a designer pays for. The pooled series, when asked for,
+/// is drawn thick and labelled as pooled.
+void plot_curve(const host::CurveResult& r, const std::string& output, bool pool_chips, bool minmax) {
   std::map<std::string, std::string> data;
   std::ostringstream script;
-  script << "set multiplot layout 1,2\nset grid\nset key top right\n"
+  script << "set multiplot layout 1,3\nset grid\nset key top right\n"
          << "set xlabel 'supply voltage (× Vmin)'\nset xrange [*:*] reverse\n"
          << "set xtics " << fmt("%.6g", tic_step(r.vdds)) << "\n";
   // Left: BER (log) of every chip and energy per inference (right axis): Figure 1.
@@ -145,32 +195,81 @@ void plot_curve(const host::CurveResult& r, const std::string& output) {
          << "set ylabel 'bit error rate (%)'\nset logscale y\nset format y '10^{%L}'\n"
          << "set ytics nomirror\nset y2tics\nset y2label 'energy (× E at Vmin)'\nplot ";
   for (std::size_t c = 0; c < r.chips.size(); ++c) {
-    script << "'ber.dat' using 1:" << 3 + c << " with linespoints lw 2 pt 7 title 'BER "
-           << r.chips[c].name << "' noenhanced, ";
+    script << "'ber.dat' using 1:" << 3 + c << " with linespoints lw 2 pt 7 dt " << c + 1
+           << " lc rgb 'gray30' title 'BER " << r.chips[c].name << "' noenhanced, ";
   }
-  script << "'ber.dat' using 1:2 axes x1y2 with lines lw 2 dt 2 lc rgb 'black' title 'energy'\n";
-  // Right: RTE with a ±std band per model and each model's TE + budget.
-  script << "unset logscale y\nunset y2tics\nunset y2label\nset format y '%g'\n"
-         << "set title 'robust test error (mean ± std over chips × mappings)'\n"
-         << "set ylabel 'test error (%)'\nset key top left\nplot ";
-  for (std::size_t m = 0; m < r.models.size(); ++m) {
-    std::ostringstream rows;
-    for (const auto& p : r.models[m].points) {
+  script << "'ber.dat' using 1:2 axes x1y2 with lines lw 2 lc rgb 'black' title 'energy'\n";
+
+  // Series files: vdd, mean, mean − std, mean + std, min, max, energy (all in %, energy × E);
+  // operating-point files: vdd, rte, energy of each found operating point.
+  struct Series {
+    std::string file, ops, title;
+    int color, dash, width;
+  };
+  std::vector<Series> series;
+  const auto add = [&](std::size_t m, const std::string& chip, int dash, int width,
+                       const std::vector<host::CurvePoint>& points,
+                       const std::vector<host::OperatingPoint>& operating) {
+    std::ostringstream rows, ops;
+    for (std::size_t v = 0; v < points.size(); ++v) {
+      const auto& p = points[v];
       rows << fmt("%.6g", p.vdd) << ' ' << fmt("%.6g", 100.0 * p.mean) << ' '
            << fmt("%.6g", 100.0 * (p.mean - p.std)) << ' ' << fmt("%.6g", 100.0 * (p.mean + p.std))
-           << ' ' << fmt("%.6g", 100.0 * (r.models[m].clean_error + r.budgets.front())) << '\n';
+           << ' ' << fmt("%.6g", 100.0 * p.min) << ' ' << fmt("%.6g", 100.0 * p.max) << ' '
+           << fmt("%.6g", r.energy[v]) << '\n';
     }
-    const std::string file = "model" + std::to_string(m) + ".dat";
-    data[file] = rows.str();
-    const int color = static_cast<int>(m) + 1;
-    script << (m ? ", " : "") << "'" << file
-           << "' using 1:3:4 with filledcurves fs transparent solid 0.2 lc " << color
-           << " notitle, '" << file << "' using 1:2 with linespoints lw 2 pt 7 lc " << color
-           << " title '" << r.models[m].name << "' noenhanced, '" << file
-           << "' using 1:5 with lines dt 3 lc " << color << " notitle";
+    for (const auto& op : operating) {
+      if (op.found) {
+        ops << fmt("%.6g", op.vdd) << ' ' << fmt("%.6g", 100.0 * op.rte) << ' '
+            << fmt("%.6g", 1.0 - op.energy_saved) << '\n';
+      }
+    }
+    const std::string stem = "s" + std::to_string(series.size());
+    data[stem + ".dat"] = rows.str();
+    data[stem + ".ops"] = ops.str().empty() ? "NaN NaN NaN\n" : ops.str();
+    series.push_back({stem + ".dat", stem + ".ops", r.models[m].name + " @ " + chip,
+                      static_cast<int>(m) + 1, dash, width});
+  };
+  for (std::size_t m = 0; m < r.models.size(); ++m) {
+    for (std::size_t c = 0; c < r.models[m].series.size(); ++c) {
+      add(m, r.models[m].series[c].chip, static_cast<int>(c) + 1, 2, r.models[m].series[c].points,
+          r.models[m].series[c].operating);
+    }
+    if (pool_chips) add(m, "pooled chips", 1, 5, r.models[m].points, r.models[m].operating);
+  }
+  // Middle: RTE against voltage, bands, each model's TE + first budget, operating points.
+  script << "unset logscale y\nunset y2tics\nunset y2label\nset format y '%g'\n"
+         << "set title 'robust test error per chip (mean ± std over mappings; ● operating points)'\n"
+         << "set ylabel 'test error (%)'\nset key top left\nplot ";
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    const auto& s = series[k];
+    const std::string lc = " lc " + std::to_string(s.color);
+    if (minmax) {
+      script << "'" << s.file << "' using 1:5:6 with filledcurves fs transparent solid 0.08" << lc
+             << " notitle, ";
+    }
+    script << "'" << s.file << "' using 1:3:4 with filledcurves fs transparent solid 0.18" << lc
+           << " notitle, '" << s.file << "' using 1:2 with lines lw " << s.width << " dt " << s.dash
+           << lc << " title '" << s.title << "' noenhanced, '" << s.ops
+           << "' using 1:2 with points pt 7 ps 1.6" << lc << " notitle, ";
+  }
+  for (std::size_t m = 0; m < r.models.size(); ++m) {
+    script << fmt("%.6g", 100.0 * (r.models[m].clean_error + r.budgets.front())) << " with lines dt 3 lc "
+           << m + 1 << (m == 0 ? " title 'TE + budget'" : " notitle") << (m + 1 < r.models.size() ? ", " : "");
+  }
+  // Right: RTE against energy per inference (relative to 1.0 × Vmin).
+  script << "\nset title 'trade-off: robust test error against energy per inference'\n"
+         << "set xlabel 'weight-memory energy per inference (× E at Vmin)'\nset xrange [*:*] reverse\n"
+         << "set xtics auto\nset key top left\nplot ";
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    const auto& s = series[k];
+    const std::string lc = " lc " + std::to_string(s.color);
+    script << (k ? ", " : "") << "'" << s.file << "' using 7:2 with linespoints lw " << s.width
+           << " dt " << s.dash << " pt 6 ps 0.6" << lc << " title '" << s.title << "' noenhanced, '"
+           << s.ops << "' using 3:2 with points pt 7 ps 1.6" << lc << " notitle";
   }
   script << "\nunset multiplot\n";
-  run_gnuplot("--plot", output, 1200, 480, data, script.str());
+  run_gnuplot("--plot", output, 1800, 520, data, script.str());
 }
 
 int run_curve(const Args& args) {
@@ -195,6 +294,9 @@ int run_curve(const Args& args) {
       ("json", po::bool_switch(), "print one JSON object instead of the table")
       ("csv", po::value<std::string>(), "also write the curve as CSV to FILE")
       ("plot", po::value<std::string>(), "also plot to FILE.svg or FILE.png (gnuplot)")
+      ("pool-chips", po::bool_switch(),
+       "also report RTE pooled over chips × mappings (labelled; per-chip series always)")
+      ("plot-minmax", po::bool_switch(), "--plot: also draw each series' min–max band")
       ("quiet", po::bool_switch(), "no progress bar");
   const auto vm = parse("lowvolt curve",
                         "--model M [--model M2 ...] --profile P [--profile P2 ...] [--vdd 1.0:0.7:0.01] "
@@ -222,13 +324,17 @@ int run_curve(const Args& args) {
   host::configure_threads((*vm)["threads"].as<int>());
   register_backends();
 
+  const bool pool_chips = (*vm)["pool-chips"].as<bool>();
+  const bool minmax = (*vm)["plot-minmax"].as<bool>();
+  if (minmax && !vm->count("plot")) throw UsageError("lowvolt curve: '--plot-minmax' needs '--plot'");
+
   const host::CurveResult result = host::sweep_curve(options);
-  if (vm->count("csv")) write_file_atomic((*vm)["csv"].as<std::string>(), to_csv(result));
-  if (vm->count("plot")) plot_curve(result, (*vm)["plot"].as<std::string>());
+  if (vm->count("csv")) write_file_atomic((*vm)["csv"].as<std::string>(), to_csv(result, pool_chips));
+  if (vm->count("plot")) plot_curve(result, (*vm)["plot"].as<std::string>(), pool_chips, minmax);
   if (json) {
-    std::cout << to_json(result).dump(2) << '\n';
+    std::cout << to_json(result, pool_chips).dump(2) << '\n';
   } else {
-    print_table(result);
+    print_table(result, pool_chips);
   }
   return 0;
 }

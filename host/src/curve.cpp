@@ -214,6 +214,32 @@ void CurveOptions::validate() const {
   }
 }
 
+std::vector<OperatingPoint> operating_points(const std::vector<CurvePoint>& points,
+                                             const std::vector<double>& vdds,
+                                             const std::vector<double>& energy, double clean,
+                                             const std::vector<double>& budgets) {
+  LV_CHECK(points.size() == vdds.size() && energy.size() == vdds.size(),
+           points.size() << " points, " << vdds.size() << " voltages, " << energy.size() << " energies");
+  // Walk down from the highest voltage; stop at the first that breaks the budget.
+  std::vector<std::size_t> order(vdds.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return vdds[a] > vdds[b]; });
+  std::vector<OperatingPoint> out;
+  for (const double budget : budgets) {
+    OperatingPoint op;
+    op.budget = budget;
+    for (const std::size_t i : order) {
+      if (points[i].mean > clean + budget + 1e-12) break;
+      op.found = true;
+      op.vdd = vdds[i];
+      op.rte = points[i].mean;
+      op.energy_saved = 1.0 - energy[i];
+    }
+    out.push_back(op);
+  }
+  return out;
+}
+
 CurveResult sweep_curve(const CurveOptions& options) {
   options.validate();
   const auto start = std::chrono::steady_clock::now();
@@ -292,26 +318,24 @@ CurveResult sweep_curve(const CurveOptions& options) {
         }
       }
     }
+    const auto per_chip = static_cast<std::size_t>(options.mappings);
+    for (std::size_t c = 0; c < chips.size(); ++c) {
+      ChipSeries series;
+      series.chip = result.chips[c].name;
+      for (std::size_t v = 0; v < options.vdds.size(); ++v) {
+        const auto first = errors[v].begin() + static_cast<std::ptrdiff_t>(c * per_chip);
+        series.points.push_back(summarize(
+            options.vdds[v], std::vector<double>(first, first + static_cast<std::ptrdiff_t>(per_chip))));
+      }
+      series.operating = operating_points(series.points, options.vdds, result.energy,
+                                          curve.clean_error, options.budgets);
+      curve.series.push_back(std::move(series));
+    }
     for (std::size_t v = 0; v < options.vdds.size(); ++v) {
       curve.points.push_back(summarize(options.vdds[v], std::move(errors[v])));
     }
-    // Walk down from the highest voltage; stop at the first that breaks the budget.
-    std::vector<std::size_t> order(options.vdds.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return options.vdds[a] > options.vdds[b]; });
-    for (const double budget : options.budgets) {
-      OperatingPoint op;
-      op.budget = budget;
-      for (const std::size_t i : order) {
-        if (curve.points[i].mean > curve.clean_error + budget + 1e-12) break;
-        op.found = true;
-        op.vdd = options.vdds[i];
-        op.rte = curve.points[i].mean;
-        op.energy_saved = 1.0 - result.energy[i];
-      }
-      curve.operating.push_back(op);
-    }
+    curve.operating = operating_points(curve.points, options.vdds, result.energy,
+                                       curve.clean_error, options.budgets);
     result.models.push_back(std::move(curve));
   }
   progress.finish();

@@ -147,45 +147,79 @@ TEST(CliWorkflow, EvalRandomErrorsAreTheLibrarys) {
   EXPECT_NE(text.out.find(rte), std::string::npos) << text.out;
 }
 
-// `curve` prints the table with operating points; --json, --csv and --plot of the same sweep
-// agree: one CSV row per (model, voltage) holding the JSON's numbers, and a PNG file.
+// `curve` prints one table per chip with operating points per (model, chip); --json, --csv and
+// --plot of the same sweep agree: one JSON series and one CSV row block per (model, chip), and a
+// PNG file. --pool-chips adds the pooled view, labelled, equal to the series with one chip.
 TEST(CliWorkflow, CurveTableJsonCsvPlot) {
   const TempDir dir("curve");
-  const std::string args = "curve --model " + kNormal + " --profile " + kChip1 +
+  const std::string chip2 = kSource + "/profiles/data/chip2.lvp";
+  const std::string args = "curve --model " + kNormal + " --model " + kSource +
+                           "/models/cnn_randbet_8bit.lvm --profile " + kChip1 + " --profile " + chip2 +
                            " --vdd 1.0,0.8 --mappings 2 --test-subset 50 --quiet";
   const Result table = run(args);
   ASSERT_EQ(table.status, 0) << table.out;
-  EXPECT_NE(table.out.find("V/Vmin"), std::string::npos) << table.out;
-  EXPECT_NE(table.out.find("within 1.00 points"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("chip chip1.lvp"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("chip chip2.lvp"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("on chip2.lvp: within 1.00 points"), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find("pooled"), std::string::npos) << table.out;
 
   const Result json = run(args + " --json --csv " + (dir / "c.csv") + " --plot " + (dir / "c.png"));
   ASSERT_EQ(json.status, 0) << json.out;
   const auto j = nlohmann::json::parse(json.out);
-  ASSERT_EQ(j["models"].size(), 1u);
-  const auto& points = j["models"][0]["points"];
-  ASSERT_EQ(points.size(), 2u);
-  EXPECT_EQ(points[0]["samples"], 2);
-  EXPECT_EQ(points[0]["mean"], j["models"][0]["clean_error"]);  // 1.0 × Vmin: no cell fails
-  EXPECT_GT(points[1]["mean"].get<double>(), points[0]["mean"].get<double>());
+  ASSERT_EQ(j["models"].size(), 2u);
+  ASSERT_EQ(j["chips"].size(), 2u);
+  for (const auto& model : j["models"]) {
+    EXPECT_FALSE(model.contains("pooled"));
+    ASSERT_EQ(model["series"].size(), 2u);
+    for (std::size_t c = 0; c < 2; ++c) {
+      const auto& series = model["series"][c];
+      EXPECT_EQ(series["chip"], j["chips"][c]["name"]);
+      ASSERT_EQ(series["points"].size(), 2u);
+      EXPECT_EQ(series["points"][0]["samples"], 2);
+      EXPECT_EQ(series["operating_points"].size(), 1u);
+    }
+    // 1.0 × Vmin on chip1: no cell fails, the clean error exactly.
+    EXPECT_EQ(model["series"][0]["points"][0]["mean"], model["clean_error"]);
+  }
 
   std::istringstream csv(slurp(dir / "c.csv"));
   std::string line;
   std::getline(csv, line);
-  EXPECT_EQ(line, "model,vdd,ber_mean,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples");
-  for (std::size_t v = 0; v < 2; ++v) {
-    ASSERT_TRUE(std::getline(csv, line));
-    std::istringstream row(line);
-    std::vector<std::string> cells;
-    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
-    ASSERT_EQ(cells.size(), 10u) << line;
-    EXPECT_EQ(cells[0], j["models"][0]["name"].get<std::string>());
-    EXPECT_NEAR(std::stod(cells[1]), j["vdds"][v].get<double>(), 1e-4);
-    EXPECT_NEAR(std::stod(cells[3]), j["energy"][v].get<double>(), 1e-6);
-    EXPECT_NEAR(std::stod(cells[5]), points[v]["mean"].get<double>(), 1e-6);
-    EXPECT_EQ(std::stoi(cells[9]), 2);
+  EXPECT_EQ(line, "model,chip,vdd,ber,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples");
+  for (std::size_t m = 0; m < 2; ++m) {
+    for (std::size_t c = 0; c < 2; ++c) {
+      for (std::size_t v = 0; v < 2; ++v) {
+        ASSERT_TRUE(std::getline(csv, line));
+        std::istringstream row(line);
+        std::vector<std::string> cells;
+        for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+        ASSERT_EQ(cells.size(), 11u) << line;
+        const auto& series = j["models"][m]["series"][c];
+        EXPECT_EQ(cells[0], j["models"][m]["name"].get<std::string>());
+        EXPECT_EQ(cells[1], series["chip"].get<std::string>());
+        EXPECT_NEAR(std::stod(cells[2]), j["vdds"][v].get<double>(), 1e-4);
+        EXPECT_NEAR(std::stod(cells[3]), j["chips"][c]["ber"][v].get<double>(), 1e-6 + 1e-5 * j["chips"][c]["ber"][v].get<double>());
+        EXPECT_NEAR(std::stod(cells[4]), j["energy"][v].get<double>(), 1e-6);
+        EXPECT_NEAR(std::stod(cells[6]), series["points"][v]["mean"].get<double>(), 1e-6);
+        EXPECT_EQ(std::stoi(cells[10]), 2);
+      }
+    }
   }
   EXPECT_FALSE(std::getline(csv, line));
   EXPECT_EQ(slurp(dir / "c.png").substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+
+  // One chip, --pool-chips: the pooled view is labelled and equals the chip's series.
+  const Result pooled = run("curve --model " + kNormal + " --profile " + chip2 +
+                            " --vdd 1.0,0.82 --mappings 2 --test-subset 50 --quiet --json --pool-chips");
+  ASSERT_EQ(pooled.status, 0) << pooled.out;
+  const auto p = nlohmann::json::parse(pooled.out)["models"][0];
+  ASSERT_TRUE(p.contains("pooled"));
+  EXPECT_EQ(p["pooled"]["over"], "chips × mappings");
+  EXPECT_EQ(p["pooled"]["points"], p["series"][0]["points"]);
+  EXPECT_EQ(p["pooled"]["operating_points"], p["series"][0]["operating_points"]);
+  const Result minmax = run("curve --model " + kNormal + " --profile " + chip2 + " --plot-minmax", true);
+  EXPECT_EQ(minmax.status, 2);
+  EXPECT_NE(minmax.out.find("--plot"), std::string::npos) << minmax.out;
 }
 
 // The process tuning every program applies (common/tuning.h: allocator, OpenBLAS threads)

@@ -65,6 +65,18 @@ TEST(Curve, TorchSweepFollowsDefinitions) {
   EXPECT_EQ(r.chips[0].ber[0], 0.0);  // uniform chips have no cell failing above 1.0 × Vmin
   EXPECT_GT(r.chips[0].ber[2], r.chips[0].ber[1]);
   const lh::ModelCurve& m = r.models[0];
+  // One chip: its series and the pooled view are the same numbers.
+  ASSERT_EQ(m.series.size(), 1u);
+  EXPECT_EQ(m.series[0].chip, r.chips[0].name);
+  for (std::size_t v = 0; v < r.vdds.size(); ++v) {
+    EXPECT_EQ(m.series[0].points[v].errors, m.points[v].errors);
+    EXPECT_EQ(m.series[0].points[v].mean, m.points[v].mean);
+    EXPECT_EQ(m.series[0].points[v].std, m.points[v].std);
+  }
+  for (std::size_t b = 0; b < m.operating.size(); ++b) {
+    EXPECT_EQ(m.series[0].operating[b].found, m.operating[b].found);
+    EXPECT_EQ(m.series[0].operating[b].vdd, m.operating[b].vdd);
+  }
   for (const double e : m.points[0].errors) EXPECT_EQ(e, m.clean_error);
   EXPECT_EQ(m.points[0].std, 0.0);
   for (const auto& point : m.points) {
@@ -91,6 +103,68 @@ TEST(Curve, TorchSweepFollowsDefinitions) {
     }
   }
   fs::remove(chip);
+}
+
+// Two chips of different kinds: one series per chip whose samples are exactly that chip's
+// mappings (the chip-major slice of the pooled samples), with its own statistics and operating
+// points; the pooled view mixes both.
+TEST(Curve, OneSeriesPerChip) {
+  torch::set_num_threads(2);
+  const std::string random = make_chip("uniform", 3), aligned = make_chip("chip2", 5);
+  lh::CurveOptions options = small_options(random);
+  options.profiles = {random, aligned};
+  options.vdds = {1.05, 0.86, 0.82};
+  options.test_subset = 100;
+  const lh::CurveResult r = lh::sweep_curve(options);
+  ASSERT_EQ(r.chips.size(), 2u);
+  const lh::ModelCurve& m = r.models[0];
+  ASSERT_EQ(m.series.size(), 2u);
+  const auto k = static_cast<std::size_t>(options.mappings);
+  for (std::size_t c = 0; c < 2; ++c) {
+    EXPECT_EQ(m.series[c].chip, r.chips[c].name);
+    ASSERT_EQ(m.series[c].points.size(), r.vdds.size());
+    for (std::size_t v = 0; v < r.vdds.size(); ++v) {
+      const auto& p = m.series[c].points[v];
+      const std::vector<double> slice(m.points[v].errors.begin() + static_cast<std::ptrdiff_t>(c * k),
+                                      m.points[v].errors.begin() + static_cast<std::ptrdiff_t>((c + 1) * k));
+      EXPECT_EQ(p.errors, slice) << c << " " << v;
+      EXPECT_EQ(p.samples, options.mappings);
+      EXPECT_NEAR(p.mean, (slice[0] + slice[1]) / 2, 1e-15);
+      EXPECT_EQ(p.min, std::min(slice[0], slice[1]));
+      EXPECT_EQ(p.max, std::max(slice[0], slice[1]));
+    }
+    const auto expected = lh::operating_points(m.series[c].points, r.vdds, r.energy, m.clean_error, options.budgets);
+    ASSERT_EQ(m.series[c].operating.size(), expected.size());
+    for (std::size_t b = 0; b < expected.size(); ++b) {
+      EXPECT_EQ(m.series[c].operating[b].found, expected[b].found);
+      EXPECT_EQ(m.series[c].operating[b].vdd, expected[b].vdd);
+    }
+  }
+  EXPECT_EQ(m.points[0].samples, 2 * options.mappings);
+  // The two chips differ at 0.82 × Vmin (the column-aligned chip fails far more cells there).
+  EXPECT_NE(m.series[0].points[2].mean, m.series[1].points[2].mean);
+  fs::remove(random);
+  fs::remove(aligned);
+}
+
+// The operating point walks down from the highest voltage and stops at the first over budget,
+// whatever the order of the grid.
+TEST(Curve, OperatingPointsFollowTheirDefinition) {
+  std::vector<lh::CurvePoint> points(4);
+  const std::vector<double> vdds = {0.8, 1.0, 0.9, 0.85}, energy = {0.64, 1.0, 0.81, 0.7225};
+  const std::vector<double> means = {0.30, 0.10, 0.105, 0.125};
+  for (std::size_t i = 0; i < 4; ++i) points[i].mean = means[i];
+  const auto ops = lh::operating_points(points, vdds, energy, 0.10, {0.01, 0.03, 0.0});
+  ASSERT_EQ(ops.size(), 3u);
+  EXPECT_TRUE(ops[0].found);
+  EXPECT_EQ(ops[0].vdd, 0.9);
+  EXPECT_NEAR(ops[0].energy_saved, 0.19, 1e-12);
+  EXPECT_EQ(ops[1].vdd, 0.85);
+  EXPECT_EQ(ops[1].rte, 0.125);
+  EXPECT_TRUE(ops[2].found);  // 1.0 × Vmin meets a zero budget exactly
+  EXPECT_EQ(ops[2].vdd, 1.0);
+  const auto none = lh::operating_points(points, vdds, energy, 0.05, {0.01});
+  EXPECT_FALSE(none[0].found);
 }
 
 // The same inputs give the same numbers bit for bit; the golden backend runs the same sweep.

@@ -12,9 +12,12 @@
 //    sample are nested across voltages (a superset at a lower supply) for persistent cells.
 //  - A sample whose mapped cells hold no fault at a voltage has exactly the clean test error and
 //    is not re-run. The clean error TE is the quantized model's error without bit errors.
-//  - The operating point of a model for a budget b is the lowest voltage v of the grid such that
+//  - Per (model, chip) series (the default view): at each voltage the statistics over that
+//    chip's K mappings. Pooled (only on request, `--pool-chips`): over chips × mappings. Chips
+//    differ in kind (random vs column-aligned failures), so a pooled band describes none of them.
+//  - The operating point of a series for a budget b is the lowest voltage v of the grid such that
 //    at v and at every higher grid voltage the mean RTE is within b of TE; energy saved there is
-//    1 − E(v)/E(1.0). One operating point per budget.
+//    1 − E(v)/E(1.0). One operating point per budget, per series and for the pooled view.
 //  - Same inputs → same numbers bit for bit (no random draws: errors come from the profiles).
 #include <cstdint>
 #include <functional>
@@ -43,13 +46,21 @@ struct OperatingPoint {
   double energy_saved = 0.0;  ///< 1 − E(v)/E(1.0) there, fraction
 };
 
+/// One model on one chip: statistics over the chip's mapping offsets.
+struct ChipSeries {
+  std::string chip;                       ///< profile file name (ChipCurve::name)
+  std::vector<CurvePoint> points;         ///< one per voltage, grid order; samples = mappings
+  std::vector<OperatingPoint> operating;  ///< one per budget, in the order given
+};
+
 /// One model's curve.
 struct ModelCurve {
   std::string name;               ///< model file name
   std::string quant;              ///< quantization scheme name and bits ("rquant/8")
   double clean_error = 0.0;       ///< TE of the quantized model, no bit errors
-  std::vector<CurvePoint> points; ///< one per voltage, grid order
-  std::vector<OperatingPoint> operating;  ///< one per budget, in the order given
+  std::vector<ChipSeries> series; ///< one per chip, in profile order
+  std::vector<CurvePoint> points; ///< pooled over chips × mappings, one per voltage, grid order
+  std::vector<OperatingPoint> operating;  ///< pooled, one per budget, in the order given
 };
 
 /// One chip's bit error rate along the grid.
@@ -94,6 +105,13 @@ struct CurveOptions {
   /// Throws lowvolt::Error naming the option when a value is out of range.
   void validate() const;
 };
+
+/// Operating points (see the contract) of a curve with `points` along `vdds` (any order),
+/// `energy` per voltage (× E at 1.0) and clean error `clean`, one per budget in `budgets`.
+std::vector<OperatingPoint> operating_points(const std::vector<CurvePoint>& points,
+                                             const std::vector<double>& vdds,
+                                             const std::vector<double>& energy, double clean,
+                                             const std::vector<double>& budgets);
 
 /// Runs the sweep (see the contract above). Throws lowvolt::Error on unreadable files, a model
 /// with more than 8 bits per weight, or a model larger than a chip.

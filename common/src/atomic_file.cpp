@@ -1,10 +1,10 @@
 #include "lowvolt/common/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,51 +16,115 @@
 namespace lowvolt {
 namespace {
 
-std::string temp_path_for(const std::string& path) {
-  return path + ".tmp." + std::to_string(::getpid());
+namespace fs = std::filesystem;
+
+/// What kind of thing sits at a path, for the refusal message.
+const char* kind_name(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
 }
 
-void fsync_path(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
+/// The file a write to `path` lands in: `path` itself, or the end of its chain of symbolic links
+/// (each resolved relative to its own folder; at most 40, as the kernel allows).
+fs::path resolve_links(const std::string& path) {
+  fs::path p(path);
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st{};
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p;
+    const fs::path next = fs::read_symlink(p);
+    p = next.is_absolute() ? next : p.parent_path() / next;
+  }
+  fail(path, ": too many levels of symbolic links");
+}
+
+/// The mode a new output file gets: 0666 less the process's umask, as open(2) would give it.
+mode_t new_file_mode() {
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  return 0666 & ~mask;
+}
+
+void write_all(int fd, const std::string& path, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(path, ": write failed (", std::strerror(errno), ")");
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
   }
 }
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& writer) {
-  const std::string tmp = temp_path_for(path);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, ": cannot open for writing (", std::strerror(errno), ")");
-    try {
-      writer(out);
-      out.flush();
-    } catch (...) {
-      out.close();
-      std::remove(tmp.c_str());
-      throw;
+void check_output_path(const std::string& path) {
+  if (path.empty()) fail("an output path is empty");
+  const fs::path target = resolve_links(path);
+  struct stat st{};
+  if (::stat(target.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      fail(path, ": is ", kind_name(st.st_mode),
+           "; LowVolt writes outputs only to regular files (give a file path)");
     }
-    if (!out) {
-      out.close();
-      std::remove(tmp.c_str());
-      fail(path, ": write failed (disk full?)");
-    }
+  } else if (errno != ENOENT) {
+    fail(path, ": cannot inspect (", std::strerror(errno), ")");
   }
-  fsync_path(tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(tmp.c_str());
-    fail(path, ": cannot rename temporary file into place (", reason, ")");
+  const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fail(path, ": folder ", folder.string(), " does not exist");
   }
 }
 
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& writer) {
+  // Produce the contents first: a writer that throws leaves nothing behind.
+  std::ostringstream buffer(std::ios::binary);
+  writer(buffer);
+  if (!buffer) fail(path, ": could not produce the contents");
+  write_file_atomic(path, std::string_view(buffer.str()));
+}
+
 void write_file_atomic(const std::string& path, std::string_view contents) {
-  write_file_atomic(path, [&](std::ostream& out) {
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  });
+  check_output_path(path);
+  const fs::path target = resolve_links(path);
+  struct stat existing{};
+  const bool exists = ::stat(target.c_str(), &existing) == 0;
+  // A fresh, exclusively created temporary file beside the target (never a fixed name that a
+  // planted link could redirect), renamed over the target once complete and on disk.
+  const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  std::string tmp = (folder / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) fail(path, ": cannot create a temporary file in ", folder.string(), " (", std::strerror(errno), ")");
+  try {
+    if (::fchmod(fd, exists ? (existing.st_mode & 07777) : new_file_mode()) != 0) {
+      fail(path, ": cannot set the permissions (", std::strerror(errno), ")");
+    }
+    write_all(fd, path, contents);
+    if (::fsync(fd) != 0) fail(path, ": write failed (", std::strerror(errno), ")");
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  if (::close(fd) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    fail(path, ": write failed (", reason, ")");
+  }
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    fail(path, ": cannot rename the temporary file into place (", reason, ")");
+  }
+  // The rename itself is durable once the folder is on disk.
+  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
 }
 
 std::string read_file(const std::string& path) {

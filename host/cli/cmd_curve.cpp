@@ -327,6 +327,9 @@ int run_curve(const Args& args) {
   const bool pool_chips = (*vm)["pool-chips"].as<bool>();
   const bool minmax = (*vm)["plot-minmax"].as<bool>();
   if (minmax && !vm->count("plot")) throw UsageError("lowvolt curve: '--plot-minmax' needs '--plot'");
+  for (const char* output : {"csv", "plot"}) {
+    if (vm->count(output)) check_output_path((*vm)[output].as<std::string>());
+  }
 
   const host::CurveResult result = host::sweep_curve(options);
   if (vm->count("csv")) write_file_atomic((*vm)["csv"].as<std::string>(), to_csv(result, pool_chips));

@@ -106,6 +106,7 @@ int run_generate(const Args& args) {
   const auto vm = parse("lowvolt profile generate", "--preset P [options] -o FILE.lvp", o, args);
   if (!vm) return 0;
   if (!vm->count("output")) throw UsageError("lowvolt profile generate: missing -o FILE.lvp");
+  check_output_path((*vm)["output"].as<std::string>());
   const lp::Geometry g{(*vm)["arrays"].as<std::uint32_t>(), (*vm)["rows"].as<std::uint32_t>(),
                        (*vm)["cols"].as<std::uint32_t>()};
   const std::vector<std::string> sets =
@@ -384,6 +385,7 @@ int run_import(const Args& args) {
                         o, args);
   if (!vm) return 0;
   if (!vm->count("output")) throw UsageError("lowvolt profile import: missing -o FILE.lvp");
+  check_output_path((*vm)["output"].as<std::string>());
   lp::ImportOptions opt;
   opt.geometry = {(*vm)["arrays"].as<std::uint32_t>(), (*vm)["rows"].as<std::uint32_t>(),
                   (*vm)["cols"].as<std::uint32_t>()};
@@ -433,6 +435,7 @@ int run_export(const Args& args) {
   if (!vm->count("list") && !vm->count("matrix-dir")) {
     throw UsageError("lowvolt profile export: give --list CSV and/or --matrix-dir DIR");
   }
+  if (vm->count("list")) check_output_path((*vm)["list"].as<std::string>());
   const auto p = lp::read_profile(file);
   const auto vdds = parse_voltages("vdd", (*vm)["vdd"].as<std::string>());
   if (vm->count("list")) {

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
 #include "lowvolt/profiles/profile.h"
@@ -44,6 +45,7 @@ int run_profile_measure(const Args& args) {
   if (!vm->count("chip")) throw UsageError("lowvolt profile measure: option '--chip' is required");
   if (!vm->count("vdd")) throw UsageError("lowvolt profile measure: option '--vdd' is required");
   if (!vm->count("out")) throw UsageError("lowvolt profile measure: option '--out' is required");
+  check_output_path((*vm)["out"].as<std::string>());
   std::vector<double> vdds = parse_voltages("vdd", (*vm)["vdd"].as<std::string>());
   std::sort(vdds.begin(), vdds.end(), std::greater<>());
   const std::string chip_path = (*vm)["chip"].as<std::string>();

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/host/bit_errors.h"
 #include "lowvolt/host/data.h"
@@ -103,6 +104,19 @@ int run_train(const Args& args) {
   }
   o.augment = augment == "on" || (augment == "auto" && dataset == "cifar10");
   o.validate();
+  // Every option combination and output path is checked before the (long) training starts.
+  const std::string pattern_path = vm["save-pattern"].as<std::string>();
+  if (!pattern_path.empty() && o.method != "pattbet") {
+    throw UsageError("lowvolt train: '--save-pattern' needs '--method pattbet'");
+  }
+  for (const std::string& path : std::vector<std::string>{out, o.checkpoint, pattern_path}) {
+    if (!path.empty()) check_output_path(path);
+  }
+  for (const char* subset : {"train-subset", "test-subset"}) {
+    if (vm[subset].as<std::int64_t>() < 0) {
+      fail("option '--", subset, "': ", vm[subset].as<std::int64_t>(), " is negative (0 = all)");
+    }
+  }
 
   const auto train_set = host::load_dataset(dataset, vm["data"].as<std::string>(), true)
                              .head(vm["train-subset"].as<std::int64_t>());
@@ -166,9 +180,7 @@ int run_train(const Args& args) {
                   {"train_seconds", train_seconds}};
   host::save_model_file(file, out);
 
-  const std::string pattern_path = vm["save-pattern"].as<std::string>();
   if (!pattern_path.empty()) {
-    if (o.method != "pattbet") throw UsageError("lowvolt train: '--save-pattern' needs '--method pattbet'");
     host::FixedPattern::random(host::memory_numel(net), o.quant.bits,
                                host::BitErrorRates::uniform(o.p), host::pattern_seed(o))
         .save(pattern_path);

@@ -43,15 +43,13 @@ void run_gnuplot(const std::string& option, const std::string& output, int width
   const std::string gnuplot = find_on_path("gnuplot");
   if (gnuplot.empty()) fail(option, ": gnuplot is not on PATH (install gnuplot-nox, or omit ", option, ")");
 
-  const fs::path target = fs::absolute(output);
-  if (!fs::is_directory(target.parent_path())) {
-    fail(option, ' ', output, ": folder ", target.parent_path().string(), " does not exist");
-  }
+  check_output_path(output);
   const fs::path dir = fs::temp_directory_path() / ("lowvolt_plot_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   for (const auto& [name, contents] : data_files) write_file_atomic((dir / name).string(), contents);
-  const std::string tmp_out = target.string() + ".tmp." + std::to_string(::getpid());
+  // gnuplot draws into the private folder; the picture then goes into place like every output.
+  const std::string tmp_out = (dir / "plot.out").string();
   std::string body = script;
   for (std::size_t at = body.find("$OUTPUT"); at != std::string::npos; at = body.find("$OUTPUT")) {
     body.replace(at, 7, tmp_out);
@@ -78,13 +76,20 @@ void run_gnuplot(const std::string& option, const std::string& output, int width
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
-  fs::remove_all(dir);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !fs::exists(tmp_out)) {
-    fs::remove(tmp_out);
+    fs::remove_all(dir);
     fail(option, ' ', output, ": gnuplot failed (exit status ",
          WIFEXITED(status) ? WEXITSTATUS(status) : -1, ")");
   }
-  fs::rename(tmp_out, target);
+  std::string picture;
+  try {
+    picture = read_file(tmp_out);
+  } catch (...) {
+    fs::remove_all(dir);
+    throw;
+  }
+  fs::remove_all(dir);
+  write_file_atomic(output, picture);
 }
 
 }  // namespace lowvolt::cli

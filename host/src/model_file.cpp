@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "lowvolt/common/atomic_file.h"
@@ -42,10 +44,30 @@ T field(const nlohmann::json& object, const char* key, const std::string& path,
   if (!object.is_object() || !object.contains(key)) {
     fail(path, ": model file header lacks \"", name, "\"");
   }
-  try {
-    return object.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    fail(path, ": model file header field \"", name, "\" has the wrong type");
+  const nlohmann::json& value = object.at(key);
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // Integers must be written as integers and fit the field: 1.5 or 1e308 is not an offset, and
+    // 2^40 + 8 is not 8 bits.
+    if (!value.is_number_integer()) fail(path, ": model file header field \"", name, "\" is not an integer");
+    if (value.is_number_unsigned()) {
+      const auto v = value.get<std::uint64_t>();
+      if (v > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
+        fail(path, ": model file header field \"", name, "\" = ", v, " is out of range");
+      }
+      return static_cast<T>(v);
+    }
+    const auto v = value.get<std::int64_t>();
+    if (v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+        (v > 0 && static_cast<std::uint64_t>(v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))) {
+      fail(path, ": model file header field \"", name, "\" = ", v, " is out of range");
+    }
+    return static_cast<T>(v);
+  } else {
+    try {
+      return value.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      fail(path, ": model file header field \"", name, "\" has the wrong type");
+    }
   }
 }
 
@@ -181,13 +203,21 @@ ModelFile load_model_file(const std::string& path) {
     if (field<std::string>(t, "dtype", path, "tensors[]") != "float32") {
       fail(path, ": tensor \"", name, "\" is not float32");
     }
-    const auto shape = field<std::vector<std::int64_t>>(t, "shape", path, "tensors[]");
-    const auto offset = field<std::uint64_t>(t, "offset", path, "tensors[]");
+    const auto dims = field<nlohmann::json>(t, "shape", path, "tensors[]");
+    if (!dims.is_array()) fail(path, ": tensor \"", name, "\" has no shape list");
+    std::vector<std::int64_t> shape;
     std::uint64_t numel = 1;
-    for (const auto s : shape) {
+    for (std::size_t d = 0; d < dims.size(); ++d) {
+      const std::string key = std::to_string(d);
+      const auto s = field<std::int64_t>(nlohmann::json{{key, dims[d]}}, key.c_str(), path, "tensors[].shape");
       if (s < 0) fail(path, ": tensor \"", name, "\" has a negative dimension");
-      numel *= static_cast<std::uint64_t>(s);
+      // Checked: a shape whose element count overflows (e.g. [2^32, 2^32]) must not wrap to 0.
+      if (__builtin_mul_overflow(numel, static_cast<std::uint64_t>(s), &numel) || numel > data_size / 4) {
+        fail(path, ": tensor \"", name, "\" shape holds more elements than the file has data");
+      }
+      shape.push_back(s);
     }
+    const auto offset = field<std::uint64_t>(t, "offset", path, "tensors[]");
     if (offset > data_size || numel * 4 > data_size - offset) {
       fail(path, ": truncated model file (tensor \"", name, "\" ends past the data)");
     }

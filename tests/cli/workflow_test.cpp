@@ -4,6 +4,7 @@
 // saved pattern file; `curve` prints its table and writes JSON, CSV and a plot that agree.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -255,4 +256,27 @@ TEST(CliWorkflow, InfoShowsOpenBlasPinnedToOneThread) {
   if (std::thread::hardware_concurrency() > 1) {
     EXPECT_EQ(off.out.find("blas threads:  1\n"), std::string::npos) << off.out;
   }
+}
+
+// Option conflicts and unwritable outputs are found before any work: `train --save-pattern`
+// without PattBET exits 2 without training (no model written), and an output that is a FIFO is
+// refused with exit 1 naming it, before the sweep, and stays a FIFO.
+TEST(CliWorkflowErrors, BadOutputsFoundBeforeWork) {
+  const TempDir dir("early");
+  const Result pattern = run("train --out " + (dir / "m.lvm") + " --save-pattern " + (dir / "p.lvpat") +
+                                 " --epochs 1 --train-subset 256 --test-subset 10",
+                             true);
+  EXPECT_EQ(pattern.status, 2);
+  EXPECT_NE(pattern.out.find("--save-pattern"), std::string::npos) << pattern.out;
+  EXPECT_FALSE(fs::exists(dir / "m.lvm")) << "trained before refusing the options";
+  const std::string fifo = dir / "out.csv";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  const Result curve = run("curve --model " + kNormal + " --profile " + kChip1 + " --vdd 1.0,0.8 --csv " + fifo, true);
+  EXPECT_EQ(curve.status, 1);
+  EXPECT_NE(curve.out.find(fifo + ": is a FIFO"), std::string::npos) << curve.out;
+  EXPECT_EQ(curve.out.find("V/Vmin"), std::string::npos) << "swept before refusing the output";
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  const Result subset = run("train --out " + (dir / "m.lvm") + " --train-subset -5", true);
+  EXPECT_EQ(subset.status, 1);
+  EXPECT_NE(subset.out.find("--train-subset"), std::string::npos) << subset.out;
 }

@@ -4,7 +4,11 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <iterator>
+#include <nlohmann/json.hpp>
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/host/bit_errors.h"
@@ -196,6 +200,55 @@ TEST(ModelFileErrors, BadFiles) {
   file.tensors.pop_back();
   EXPECT_THROW(lowvolt::host::instantiate(file), lowvolt::Error);
   EXPECT_THROW(lowvolt::host::load_model_file(temp_path("missing.lvm")), lowvolt::Error);
+}
+
+/// Rewrites the model file at `path` with its JSON header changed by `edit` (data kept).
+void edit_header(const std::string& path, const std::function<void(nlohmann::json&)>& edit) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::uint64_t length = 0;
+  std::memcpy(&length, bytes.data() + 8, 8);
+  auto header = nlohmann::json::parse(bytes.substr(16, length));
+  edit(header);
+  const std::string text = header.dump();
+  const std::uint64_t new_length = text.size();
+  std::string out = bytes.substr(0, 8);
+  out.append(reinterpret_cast<const char*>(&new_length), 8);
+  out += text;
+  out += bytes.substr(16 + length);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << out;
+}
+
+// Numbers in the header are taken exactly or refused, naming the file and the field: element
+// counts that overflow 64 bits ([2^32, 2^32], [2^62]) do not wrap past the size check, fractional
+// or huge offsets are not truncated into other weights, and integers too large for their field
+// (bits = 2^40 + 8, version = 2^32 + 1) are not narrowed into valid ones.
+TEST(ModelFileErrors, HeaderNumbersAreExact) {
+  Net net = make("mlp");
+  const auto file = lowvolt::host::snapshot(net, lowvolt::host::QuantScheme::preset("normal", 8));
+  const std::string path = temp_path("numbers.lvm");
+  const std::vector<std::pair<std::string, std::function<void(nlohmann::json&)>>> cases = {
+      {"shape", [](nlohmann::json& h) { h["tensors"][0]["shape"] = {1ULL << 32, 1ULL << 32}; }},
+      {"shape", [](nlohmann::json& h) { h["tensors"][0]["shape"] = {1ULL << 62}; }},
+      {"offset", [](nlohmann::json& h) { h["tensors"][1]["offset"] = 1.5; }},
+      {"offset", [](nlohmann::json& h) { h["tensors"][1]["offset"] = 1e308; }},
+      {"quant.bits", [](nlohmann::json& h) { h["quant"]["bits"] = (1ULL << 40) + 8; }},
+      {"version", [](nlohmann::json& h) { h["version"] = (1ULL << 32) + 1; }},
+      {"model.classes", [](nlohmann::json& h) { h["model"]["classes"] = 1e7; }},
+  };
+  for (const auto& [field, edit] : cases) {
+    lowvolt::host::save_model_file(file, path);
+    ASSERT_NO_THROW(lowvolt::host::load_model_file(path));
+    edit_header(path, edit);
+    try {
+      lowvolt::host::load_model_file(path);
+      ADD_FAILURE() << "accepted a bad " << field;
+    } catch (const lowvolt::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  }
+  fs::remove(path);
 }
 
 // Unknown architectures or normalizations and impossible input sizes are errors.

@@ -1,7 +1,18 @@
 #pragma once
-// Atomic output: every result, model and checkpoint is written to a temporary file in the same
-// folder and renamed over the target only once complete and flushed, so an interrupted run never
-// leaves a half-written file and never destroys what was already saved.
+// Atomic output: every result, model, checkpoint and plot is written to a temporary file in the
+// same folder and renamed over the target only once complete and flushed, so an interrupted run
+// never leaves a half-written file and never destroys what was already saved. Semantics, the
+// same for every output the program writes:
+//  - A regular file (or a new path in an existing folder) is replaced whole; an existing file
+//    keeps its permission bits, a new one gets 0666 less the umask.
+//  - A symbolic link is written through: the file at the end of its chain (relative links
+//    resolved from their own folder, dangling ones included) is replaced atomically and the link
+//    stays a link.
+//  - Anything else — a character or block device (/dev/null, /dev/full), a FIFO, a socket, a
+//    directory — is refused with a lowvolt::Error naming the path and what it is, before any
+//    work is done with it: nothing is replaced, nothing blocks.
+//  - The temporary file is created exclusively (mkstemp) with a random name, so a link planted
+//    at a predictable name cannot redirect the write.
 #include <functional>
 #include <ostream>
 #include <string>
@@ -9,12 +20,17 @@
 
 namespace lowvolt {
 
-/// Writes `contents` to `path` atomically (temp file + fsync + rename). Throws lowvolt::Error
+/// Throws lowvolt::Error naming `path` when it could not be written under the rules above (a
+/// device, FIFO, socket or directory; a missing folder). Commands call it on every output path
+/// before their work, so a bad output is found in a second, not after an hour.
+void check_output_path(const std::string& path);
+
+/// Writes `contents` to `path` atomically (temp file + fsync + rename; rules above). Throws lowvolt::Error
 /// naming the path when the folder is not writable or the disk is full.
 void write_file_atomic(const std::string& path, std::string_view contents);
 
-/// Calls `writer` with a binary stream on a temporary file, then renames it to `path`. If the
-/// writer throws, the temporary file is removed and the target is left untouched.
+/// Calls `writer` with a binary stream (held in memory), then writes it as above. If the writer
+/// throws, nothing is written and the target is left untouched.
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& writer);
 
 /// Reads a whole file into memory; throws lowvolt::Error naming the path when it cannot be read.

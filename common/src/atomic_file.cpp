@@ -128,6 +128,11 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
 }
 
 std::string read_file(const std::string& path) {
+  // Only regular files (through links): a FIFO or device would block or never end.
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    fail(path, ": is ", kind_name(st.st_mode), ", not a regular file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, ": cannot open for reading (", std::strerror(errno), ")");
   std::ostringstream buffer;

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/iostreams/device/file.hpp>
 #include <boost/iostreams/filter/gzip.hpp>
@@ -33,7 +34,13 @@ bool starts_with_gzip_magic(const std::string& path) {
   return in.gcount() == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 
-IdxArray read_idx_stream(std::istream& in, const std::string& path) {
+/// Bytes an IDX payload is read in: memory grows with the data actually present, never with what
+/// a (possibly lying) header claims.
+constexpr std::size_t kIdxChunk = std::size_t{16} << 20;
+
+/// `available`: bytes the file holds after the header when known (a raw file), else 0 (gzip: the
+/// payload is bounded by the chunked read instead).
+IdxArray read_idx_stream(std::istream& in, const std::string& path, std::uint64_t file_size) {
   std::array<unsigned char, 4> magic{};
   read_exact(in, reinterpret_cast<char*>(magic.data()), 4, path, "IDX header");
   if (magic[0] != 0 || magic[1] != 0) {
@@ -57,8 +64,21 @@ IdxArray read_idx_stream(std::istream& in, const std::string& path) {
     total *= value;
     if (total > (std::uint64_t{1} << 34)) fail(path, ": IDX dimensions are implausibly large");
   }
-  array.data.resize(total);
-  read_exact(in, reinterpret_cast<char*>(array.data.data()), total, path, "IDX payload");
+  const std::uint64_t header = 4 + 4 * static_cast<std::uint64_t>(rank);
+  if (file_size > 0 && total > file_size - std::min(file_size, header)) {
+    fail(path, ": truncated IDX payload (the header claims ", total, " bytes, the file holds ",
+         file_size - std::min(file_size, header), ")");
+  }
+  while (array.data.size() < total) {
+    const std::size_t have = array.data.size();
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kIdxChunk, total - have));
+    array.data.resize(have + n);
+    in.read(reinterpret_cast<char*>(array.data.data() + have), static_cast<std::streamsize>(n));
+    if (static_cast<std::size_t>(in.gcount()) != n) {
+      fail(path, ": truncated IDX payload (expected ", total, " bytes, got ",
+           have + static_cast<std::size_t>(in.gcount()), ")");
+    }
+  }
   return array;
 }
 
@@ -92,14 +112,14 @@ IdxArray read_idx(const std::string& path) {
     in.push(io::gzip_decompressor());
     in.push(io::file_source(path, std::ios::binary));
     try {
-      return read_idx_stream(in, path);
+      return read_idx_stream(in, path, 0);
     } catch (const io::gzip_error& e) {
       fail(path, ": corrupt gzip data (", e.what(), ")");
     }
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, ": cannot open for reading");
-  return read_idx_stream(in, path);
+  return read_idx_stream(in, path, fs::file_size(path));
 }
 
 Dataset load_mnist_folder(const std::string& dir, bool train) {

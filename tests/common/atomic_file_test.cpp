@@ -134,6 +134,23 @@ TEST(AtomicFileErrors, UnwritableFolderNamesPath) {
   }
 }
 
+// Reading a FIFO (given as a model or profile) is refused at once instead of blocking, and a
+// folder is refused too; both messages name the path and what it is.
+TEST(AtomicFileErrors, ReadRefusesFifosAndFolders) {
+  const auto dir = scratch_dir();
+  const auto fifo = (dir / "model.lvm").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  for (const auto& [path, what] : {std::pair{fifo, "FIFO"}, std::pair{dir.string(), "directory"}}) {
+    try {
+      (void)lowvolt::read_file(path);
+      FAIL() << "expected lowvolt::Error";
+    } catch (const lowvolt::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(AtomicFileErrors, MissingFileNamesPath) {
   try {
     (void)lowvolt::read_file("/nonexistent_lowvolt_file");

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <boost/iostreams/filter/gzip.hpp>
+#include <sys/resource.h>
 #include <boost/iostreams/filtering_stream.hpp>
 #include <filesystem>
 #include <fstream>
@@ -194,6 +195,33 @@ TEST(DataErrors, TruncatedPayload) {
     } catch (const lowvolt::Error& e) {
       EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
     }
+  }
+}
+
+/// Peak resident memory of this process so far, in bytes.
+std::uint64_t peak_rss() {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+}
+
+// A header that claims 2 GiB (a lying size) in a file of a few bytes, raw or gzip, is "truncated"
+// without the reader allocating what the header says: the peak resident memory grows by less than
+// 64 MiB (it grew by 2.2 GB when the payload was allocated from the header).
+TEST(DataErrors, LyingHeaderSizeAllocatesNothingLarge) {
+  for (const bool gzip : {false, true}) {
+    TempDir dir;
+    const std::string bytes = std::string("\0\0\x08\x03", 4) + be32(32768) + be32(256) + be32(256) + "tiny";
+    write(dir.file("lying"), bytes, gzip);
+    const std::uint64_t before = peak_rss();
+    try {
+      lowvolt::host::read_idx(dir.file("lying"));
+      FAIL() << "expected lowvolt::Error";
+    } catch (const lowvolt::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(dir.file("lying")), std::string::npos) << e.what();
+    }
+    EXPECT_LT(peak_rss() - before, std::uint64_t{64} << 20) << (gzip ? "gzip" : "raw");
   }
 }
 

@@ -33,7 +33,8 @@ void write_file_atomic(const std::string& path, std::string_view contents);
 /// throws, nothing is written and the target is left untouched.
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& writer);
 
-/// Reads a whole file into memory; throws lowvolt::Error naming the path when it cannot be read.
+/// Reads a whole regular file into memory; throws lowvolt::Error naming the path when it cannot
+/// be read or is not a regular file (a FIFO or device is refused at once instead of blocking).
 std::string read_file(const std::string& path);
 
 }  // namespace lowvolt

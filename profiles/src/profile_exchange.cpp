@@ -252,9 +252,15 @@ Profile import_lists(const std::vector<std::pair<std::string, std::vector<Failin
     }
   }
   Geometry g = options.geometry;
+  const bool infers = g.arrays == 0 || g.rows == 0 || g.cols == 0;
   if (g.arrays == 0) g.arrays = inferred.arrays;
   if (g.rows == 0) g.rows = inferred.rows;
   if (g.cols == 0) g.cols = inferred.cols;
+  if (infers && g.arrays > 0 && g.rows > 0 && g.cols > 0 && g.cells() > kMaxInferredCells) {
+    fail(lists.front().first, ": the listed cells imply a chip of ", g.arrays, " × ", g.rows, " × ",
+         g.cols, " = ", g.cells(), " cells, more than the ", kMaxInferredCells,
+         " an import infers; check the array/row/col columns, or give --arrays/--rows/--cols");
+  }
   check_geometry(g, lists.front().first);
   Sightings seen;
   for (const auto& [source, cells] : lists) {

@@ -262,6 +262,14 @@ TEST(ProfileIoErrors, RejectsBadCsv) {
               lp::import_failing_lists({write("d.csv", "vdd,array,row,col,flip\n0.9,0,9,1,0to1\n")}, small);
             }).find("outside the geometry"),
             std::string::npos);
+  // One far cell must not make the import build a cell map of gigabytes (12 GiB for array
+  // 4294967294, 3 GiB for 1023,1023,1023): the inferred geometry is refused, naming the file.
+  for (const std::string line : {"0.9,4294967294,0,0,0to1", "0.9,1023,1023,1023,0to1"}) {
+    const std::string m =
+        msg([&] { lp::import_failing_lists({write("far.csv", "vdd,array,row,col,flip\n" + line + "\n")}, o); });
+    EXPECT_NE(m.find("far.csv"), std::string::npos) << m;
+    EXPECT_NE(m.find("--arrays"), std::string::npos) << m;
+  }
   lp::ImportOptions estimate;
   estimate.estimate_sigma_n = true;  // every rate is 1: nothing to estimate from
   EXPECT_NE(msg([&] {

@@ -38,6 +38,12 @@ struct Geometry {
 /// Largest chip accepted, in cells (2^32: 512 MiB of codes); guards allocations on bad input.
 inline constexpr std::uint64_t kMaxCells = std::uint64_t{1} << 32;
 
+/// Largest geometry an import infers from the cells it lists (2^26 cells, 192 MiB of cell map;
+/// the paper's 32 × 512 × 64 chips have 2^20): a list whose farthest cell implies more — one bad
+/// line such as 4294967294,0,0 — is refused instead of building a cell map of gigabytes; a
+/// larger chip is imported by giving its geometry (--arrays/--rows/--cols, up to kMaxCells).
+inline constexpr std::uint64_t kMaxInferredCells = std::uint64_t{1} << 26;
+
 /// Checks a geometry (every dimension ≥ 1, cells ≤ kMaxCells); throws lowvolt::Error naming
 /// `what` (a file or option) otherwise.
 void check_geometry(const Geometry& g, const std::string& what);

@@ -105,6 +105,16 @@ int dispatch(const std::string& prog, const std::string& summary, const Registry
   return command.run(Args(args.begin() + 1, args.end()));
 }
 
+void check_options(const std::string& prog, const std::function<void()>& check) {
+  try {
+    check();
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw UsageError(prog + ": " + e.what());
+  }
+}
+
 po::typed_value<double>* real(double default_value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.15g", default_value);

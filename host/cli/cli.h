@@ -55,6 +55,11 @@ int dispatch(const std::string& prog, const std::string& summary, const Registry
 /// Boost's round-trip "0.050000000000000003").
 po::typed_value<double>* real(double default_value);
 
+/// Runs `check` (an options struct's validate()) and turns its lowvolt::Error into a UsageError
+/// prefixed with `prog`: an out-of-range option value is a usage error (exit 2), like an unknown
+/// option or a malformed number, whichever layer finds it.
+void check_options(const std::string& prog, const std::function<void()>& check);
+
 /// Parses a comma-separated list of rates: "0.001,0.01" or "0.1%,1%". Each must lie in [0, 1].
 std::vector<double> parse_rates(const std::string& option, const std::string& text);
 

@@ -323,6 +323,7 @@ int run_curve(const Args& args) {
   if (options.profiles.empty()) throw UsageError("lowvolt curve: option '--profile' is required");
   host::configure_threads((*vm)["threads"].as<int>());
   register_backends();
+  check_options("lowvolt curve", [&] { options.validate(); });
 
   const bool pool_chips = (*vm)["pool-chips"].as<bool>();
   const bool minmax = (*vm)["plot-minmax"].as<bool>();

@@ -49,6 +49,7 @@ int run_eval_profile(const po::variables_map& vm, const std::string& path, bool 
   o.instances = vm["instances"].as<int>();
   o.quiet = json;
   register_backends();
+  check_options("lowvolt eval", [&] { o.validate(); });
   const host::CurveResult r = host::sweep_curve(o);
   const host::ModelCurve& m = r.models.front();
   if (json) {
@@ -124,6 +125,10 @@ int run_eval(const Args& args) {
   const bool json = vm["json"].as<bool>();
   const int threads = host::configure_threads(vm["threads"].as<int>());
   const std::string path = vm["model"].as<std::string>();
+  if (vm["test-subset"].as<std::int64_t>() < 0) {
+    throw UsageError("lowvolt eval: option '--test-subset': " +
+                     std::to_string(vm["test-subset"].as<std::int64_t>()) + " is negative (0 = all)");
+  }
   if (vm.count("profile")) return run_eval_profile(vm, path, json);
   if (!vm["backend"].defaulted() || vm.count("vdd")) {
     throw UsageError("lowvolt eval: '--backend' and '--vdd' need '--profile'");
@@ -145,6 +150,7 @@ int run_eval(const Args& args) {
   if (batch_size != 0) o.batch_size = batch_size;
   o.delta = vm["delta"].as<double>();
   o.quiet = json;
+  check_options("lowvolt eval", [&] { o.validate(); });
   const std::string pattern_file = vm["pattern"].as<std::string>();
   const bool own = vm["own-pattern"].as<bool>();
   if (own && !pattern_file.empty()) {

@@ -103,7 +103,7 @@ int run_train(const Args& args) {
                      augment + "'");
   }
   o.augment = augment == "on" || (augment == "auto" && dataset == "cifar10");
-  o.validate();
+  check_options("lowvolt train", [&] { o.validate(); });
   // Every option combination and output path is checked before the (long) training starts.
   const std::string pattern_path = vm["save-pattern"].as<std::string>();
   if (!pattern_path.empty() && o.method != "pattbet") {
@@ -114,7 +114,8 @@ int run_train(const Args& args) {
   }
   for (const char* subset : {"train-subset", "test-subset"}) {
     if (vm[subset].as<std::int64_t>() < 0) {
-      fail("option '--", subset, "': ", vm[subset].as<std::int64_t>(), " is negative (0 = all)");
+      throw UsageError(std::string("lowvolt train: option '--") + subset + "': " +
+                       std::to_string(vm[subset].as<std::int64_t>()) + " is negative (0 = all)");
     }
   }
 

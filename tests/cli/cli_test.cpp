@@ -2,6 +2,8 @@
 // options print one line naming them and exit 2, and the option parsers reject bad values.
 #include <gtest/gtest.h>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli.h"
 #include "lowvolt/common/error.h"
@@ -77,6 +79,32 @@ TEST(CliErrors, BadNumberIsExit2) {
   const auto r = run("info --threads many");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("threads"), std::string::npos) << r.out;
+}
+
+// An option value out of range is a usage error (exit 2) naming the option, whether the CLI's
+// parser or a library's validate() finds it, for every command alike (it was 1 for the values
+// the libraries checked and 2 for the others).
+TEST(CliErrors, OutOfRangeOptionValuesAreExit2) {
+  const std::string model = std::string(LOWVOLT_SOURCE_DIR) + "/models/cnn_normal_8bit.lvm";
+  const std::string chip = std::string(LOWVOLT_SOURCE_DIR) + "/profiles/data/chip1.lvp";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"eval " + model + " --samples 0 --test-subset 10", "--samples"},
+      {"eval " + model + " --delta 2 --test-subset 10", "--delta"},
+      {"eval " + model + " --test-subset -3", "--test-subset"},
+      {"eval " + model + " --profile " + chip + " --vdd 1.0 --mappings 0", "--mappings"},
+      {"train --out /tmp/lowvolt_never.lvm --epochs 0", "--epochs"},
+      {"train --out /tmp/lowvolt_never.lvm --lr -1", "--lr"},
+      {"train --out /tmp/lowvolt_never.lvm --test-subset -1", "--test-subset"},
+      {"curve --model " + model + " --profile " + chip + " --mappings 0", "--mappings"},
+      {"curve --model " + model + " --profile " + chip + " --test-subset -2", "--test-subset"},
+      {"eval " + model + " --p 150%", "--p"},
+  };
+  for (const auto& [args, option] : cases) {
+    const auto r = run(args);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(option), std::string::npos) << args << "\n" << r.out;
+    EXPECT_EQ(count_lines(r.out), 1) << r.out;
+  }
 }
 
 TEST(CliParse, RatesAcceptFractionsAndPercent) {

@@ -277,6 +277,6 @@ TEST(CliWorkflowErrors, BadOutputsFoundBeforeWork) {
   EXPECT_EQ(curve.out.find("V/Vmin"), std::string::npos) << "swept before refusing the output";
   EXPECT_TRUE(fs::is_fifo(fifo));
   const Result subset = run("train --out " + (dir / "m.lvm") + " --train-subset -5", true);
-  EXPECT_EQ(subset.status, 1);
+  EXPECT_EQ(subset.status, 2);
   EXPECT_NE(subset.out.find("--train-subset"), std::string::npos) << subset.out;
 }

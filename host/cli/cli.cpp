@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -103,6 +105,10 @@ int dispatch(const std::string& prog, const std::string& summary, const Registry
   }
   const Command& command = registry.find(args[0], prog);
   return command.run(Args(args.begin() + 1, args.end()));
+}
+
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
 void check_options(const std::string& prog, const std::function<void()>& check) {

@@ -7,6 +7,7 @@
 //  - parse() handles --help for every command and turns every Program_options error (unknown
 //    option, missing value, bad number) into a one-line UsageError naming the option.
 #include <boost/program_options.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <functional>
 #include <map>
 #include <optional>
@@ -59,6 +60,10 @@ po::typed_value<double>* real(double default_value);
 /// prefixed with `prog`: an out-of-range option value is a usage error (exit 2), like an unknown
 /// option or a malformed number, whichever layer finds it.
 void check_options(const std::string& prog, const std::function<void()>& check);
+
+/// Prints `j` on stdout, indented, as valid JSON even when a string in it (a path, a profile's
+/// provenance) is not UTF-8: invalid bytes become U+FFFD instead of failing after the work.
+void print_json(const nlohmann::json& j);
 
 /// Parses a comma-separated list of rates: "0.001,0.01" or "0.1%,1%". Each must lie in [0, 1].
 std::vector<double> parse_rates(const std::string& option, const std::string& text);

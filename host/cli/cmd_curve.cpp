@@ -336,7 +336,7 @@ int run_curve(const Args& args) {
   if (vm->count("csv")) write_file_atomic((*vm)["csv"].as<std::string>(), to_csv(result, pool_chips));
   if (vm->count("plot")) plot_curve(result, (*vm)["plot"].as<std::string>(), pool_chips, minmax);
   if (json) {
-    std::cout << to_json(result, pool_chips).dump(2) << '\n';
+    print_json(to_json(result, pool_chips));
   } else {
     print_table(result, pool_chips);
   }

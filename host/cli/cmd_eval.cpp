@@ -66,7 +66,7 @@ int run_eval_profile(const po::variables_map& vm, const std::string& path, bool 
                                   {"energy", r.energy[v]}, {"mean", p.mean}, {"std", p.std},
                                   {"min", p.min}, {"max", p.max}, {"samples", p.samples}});
     }
-    std::cout << j.dump(2) << '\n';
+    print_json(j);
     return 0;
   }
   std::printf("model %s on chip %s, backend %s, %d mapping(s), %lld test images\n", path.c_str(),
@@ -233,7 +233,7 @@ int run_eval(const Args& args) {
     j["forward_images"] = result.forward_images;
     j["images_per_s"] = images_per_s;
     j["outside_forward_fraction"] = outside;
-    std::cout << j.dump(2) << '\n';
+    print_json(j);
     return 0;
   }
   std::printf("model %s: %s, %s, %lld weights in memory; %s, %lld test images\n", path.c_str(),

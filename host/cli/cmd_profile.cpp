@@ -201,7 +201,7 @@ int run_show(const Args& args) {
               {"sigma_code", p.map.sigma_code()}, {"seed", p.map.seed()},
               {"params", params_json(p.params)}, {"leakage", p.energy.leakage},
               {"provenance", p.provenance}, {"voltages", rows}};
-    std::cout << j.dump(2) << '\n';
+    print_json(j);
   } else {
     std::cout << file << ": " << geometry_text(g) << " cells (arrays × rows × cols), sigma_n "
               << fmt("%.4g", lp::code_volts(p.map.sigma_code())) << " × Vmin, seed "
@@ -280,7 +280,7 @@ int run_validate(const Args& args) {
   if ((*vm)["json"].as<bool>()) {
     json j = report_json(r);
     j["file"] = file;
-    std::cout << j.dump(2) << '\n';
+    print_json(j);
     return 0;
   }
   std::cout << file << ": " << geometry_text(p.map.geometry()) << " cells, α = " << r.alpha
@@ -329,7 +329,7 @@ int run_fit(const Args& args) {
               {"reference_vdd", f.reference_vdd}, {"weak_columns", f.weak_columns},
               {"columns", f.columns}, {"weak_rows", f.weak_rows}, {"rows", f.rows},
               {"array_mu", f.array_mu}, {"array_sigma", f.array_sigma}};
-    std::cout << j.dump(2) << '\n';
+    print_json(j);
     return 0;
   }
   std::cout << file << ": fitted over " << f.vdds.size() << " voltages ("

@@ -187,7 +187,7 @@ int run_profile_compare(const Args& args) {
   }
   report["persistent_agree"] = persistent_agree;
   if ((*vm)["json"].as<bool>()) {
-    std::cout << report.dump(2) << '\n';
+    print_json(report);
   } else {
     std::printf("A = %s\nB = %s\n\n", files[0].c_str(), files[1].c_str());
     std::printf("%7s %10s %10s %9s %8s %8s %7s %16s %12s %7s\n", "V/Vmin", "BER A", "BER B",

@@ -213,7 +213,7 @@ int run_train(const Args& args) {
                              {"seconds", s.seconds},
                              {"images_per_s", s.images_per_s}});
     }
-    std::cout << j.dump(2) << '\n';
+    print_json(j);
   } else {
     std::printf("test error %.2f%% (quantized %s, %lld test images); wrote %s in %.1f s\n",
                 100.0 * clean.error, o.quant.name().c_str(),

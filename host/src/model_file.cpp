@@ -135,7 +135,9 @@ void save_model_file(const ModelFile& file, const std::string& path) {
         {{"name", name}, {"dtype", "float32"}, {"shape", tensor.sizes().vec()}, {"offset", offset}});
     offset += static_cast<std::uint64_t>(tensor.numel()) * 4;
   }
-  const std::string json = header.dump();
+  // Strings from the command line (paths, data set names) need not be UTF-8: replace bad bytes
+  // rather than fail after a whole training run.
+  const std::string json = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string bytes(kMagic, sizeof kMagic);
   put_u64(bytes, json.size());
   bytes += json;

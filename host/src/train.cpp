@@ -67,7 +67,7 @@ std::string fingerprint(const TrainOptions& o, const Net& net, std::int64_t trai
   j["norm"] = net->config.norm;
   j["model_width"] = net->config.width;
   j["train_size"] = train_size;
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 torch::Tensor loss_of(const torch::Tensor& logits, const torch::Tensor& labels, double smoothing) {
@@ -94,7 +94,8 @@ void save_checkpoint(const std::string& path, Net& net, torch::optim::SGD& optim
                                {"injecting", state.injecting},
                                {"history", history},
                                {"fingerprint", print}};
-  archive.write("lowvolt_state", c10::IValue(meta.dump()));
+  archive.write("lowvolt_state",
+                c10::IValue(meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   write_file_atomic(path, [&](std::ostream& out) { archive.save_to(out); });
 }
 

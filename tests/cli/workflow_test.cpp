@@ -280,3 +280,15 @@ TEST(CliWorkflowErrors, BadOutputsFoundBeforeWork) {
   EXPECT_EQ(subset.status, 2);
   EXPECT_NE(subset.out.find("--train-subset"), std::string::npos) << subset.out;
 }
+
+// A path that is not UTF-8 (byte 0xff) still gives valid JSON after the work: the bad byte is
+// replaced (U+FFFD) instead of the program failing at the very end.
+TEST(CliWorkflowErrors, NonUtf8PathStillGivesValidJson) {
+  const TempDir dir("utf8");
+  const std::string model = dir / "model\xff.lvm";
+  fs::copy_file(kNormal, model);
+  const Result r = run("eval " + model + " --p 1% --samples 1 --test-subset 20 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NE(j["model"].get<std::string>().find("model\xEF\xBF\xBD.lvm"), std::string::npos);
+}

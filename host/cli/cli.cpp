@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "lowvolt/common/error.h"
+#include "lowvolt/common/parse.h"
 
 namespace lowvolt::cli {
 namespace {
@@ -22,17 +23,9 @@ std::string known_names(const Registry& registry) {
 }
 
 double parse_number(const std::string& option, const std::string& token) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(token, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != token.size() || !std::isfinite(value)) {
-    throw UsageError("option '--" + option + "': '" + token + "' is not a number");
-  }
-  return value;
+  const auto value = parse_real(token);
+  if (!value) throw UsageError("option '--" + option + "': '" + token + "' is not a number");
+  return *value;
 }
 
 std::vector<std::string> split(const std::string& text, char separator) {

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "lowvolt/host/curve.h"
 #include "lowvolt/common/error.h"
+#include "lowvolt/common/parse.h"
 #include "lowvolt/host/bit_errors.h"
 #include "lowvolt/host/data.h"
 #include "lowvolt/host/evaluate.h"
@@ -179,13 +180,24 @@ int run_eval(const Args& args) {
       fail(path, ": '--own-pattern' needs a PattBET model, this one was trained with ",
            training_value(file, "method", path));
     }
-    const double trained_p = std::stod(training_value(file, "p", path));
-    const auto seed = std::stoull(training_value(file, "pattern_seed", path));
+    const std::string p_text = training_value(file, "p", path);
+    const std::string seed_text = training_value(file, "pattern_seed", path);
+    const auto rate = parse_real(p_text);
+    if (!rate || !(*rate > 0.0 && *rate <= 1.0)) {
+      fail(path, ": training option \"p\" = '", p_text, "' is not a bit error rate in (0, 1]");
+    }
+    const auto pattern_seed = parse_unsigned(seed_text);
+    if (!pattern_seed) {
+      fail(path, ": training option \"pattern_seed\" = '", seed_text, "' is not an unsigned integer");
+    }
+    const double trained_p = *rate;
+    const std::uint64_t seed = *pattern_seed;
     o.rates = parse_rates("p", vm["p"].as<std::string>());
     for (const double p : o.rates) {
       if (p > trained_p) {
-        fail("option '--p': rate ", p, " exceeds the model's pattern rate ", trained_p,
-             " (its own pattern has no errors beyond it)");
+        throw UsageError("lowvolt eval: option '--p': rate " + std::to_string(p) +
+                         " exceeds the model's pattern rate " + std::to_string(trained_p) +
+                         " (its own pattern has no errors beyond it)");
       }
     }
     o.samples = 1;

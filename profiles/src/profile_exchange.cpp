@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "lowvolt/common/atomic_file.h"
+#include "lowvolt/common/parse.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/profiles/profile.h"
 #include "stats.h"
@@ -65,25 +66,15 @@ std::string format_number(double v) {
 }
 
 double parse_double(const std::string& text, const std::string& where, const char* what) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !std::isfinite(v)) {
-    fail(where, ": ", what, " '", text, "' is not a number");
-  }
-  return v;
+  const auto v = parse_real(text);
+  if (!v) fail(where, ": ", what, " '", text, "' is not a number");
+  return *v;
 }
 
 std::uint32_t parse_index(const std::string& text, const std::string& where, const char* what) {
-  const double v = parse_double(text, where, what);
-  if (!(v >= 0 && v < 4294967296.0) || v != std::floor(v)) {
-    fail(where, ": ", what, " '", text, "' is not a non-negative integer");
-  }
-  return static_cast<std::uint32_t>(v);
+  const auto v = parse_unsigned(text, 4294967295ull);
+  if (!v) fail(where, ": ", what, " '", text, "' is not a non-negative integer below 2^32");
+  return static_cast<std::uint32_t>(*v);
 }
 
 std::string trim(std::string s) {

@@ -108,6 +108,19 @@ TEST(CliWorkflow, TrainPattbetThenEvalItsOwnPattern) {
   const Result above = run("eval " + model + " --own-pattern --p 2% --test-subset 200", true);
   EXPECT_NE(above.status, 0);
   EXPECT_NE(above.out.find("--p"), std::string::npos) << above.out;
+  EXPECT_EQ(above.status, 2);
+  // A model file whose recorded training rate or pattern seed is not a number is refused naming
+  // the file and the key (it was a bare "stod").
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"p", "-0.5"},
+                                   {"p", "one percent"}, {"pattern_seed", "7x"}}) {
+    lh::ModelFile bad = file;
+    bad.training[key] = value;
+    const std::string bad_path = dir / "bad.lvm";
+    lh::save_model_file(bad, bad_path);
+    const Result r = run("eval " + bad_path + " --own-pattern --p 1% --test-subset 10", true);
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find(bad_path + ": training option \"" + key + "\""), std::string::npos) << r.out;
+  }
   const Result normal = run("eval " + kNormal + " --own-pattern --p 1% --test-subset 10", true);
   EXPECT_NE(normal.status, 0);
   EXPECT_NE(normal.out.find("PattBET"), std::string::npos) << normal.out;

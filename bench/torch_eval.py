@@ -27,6 +27,7 @@ import resource
 import struct
 import sys
 import time
+import zlib
 
 import numpy as np
 import torch
@@ -42,7 +43,12 @@ def read_lvm(path):
     if 16 + length > len(blob):
         sys.exit(f"torch_eval: {path}: header length {length} exceeds the file")
     header = json.loads(blob[16 : 16 + length])
-    data = blob[16 + length :]
+    end = len(blob)
+    if header.get("version", 1) >= 2:  # CRC-32 trailer (docs/model-format.md)
+        end -= 4
+        if zlib.crc32(blob[:end]) != struct.unpack("<I", blob[end:])[0]:
+            sys.exit(f"torch_eval: {path}: corrupt model file (checksum mismatch)")
+    data = blob[16 + length : end]
     tensors = {}
     for t in header["tensors"]:
         count = int(np.prod(t["shape"])) if t["shape"] else 1

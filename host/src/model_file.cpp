@@ -2,6 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -14,7 +18,9 @@ namespace lowvolt::host {
 namespace {
 
 constexpr char kMagic[8] = {'L', 'V', 'M', 'O', 'D', 'E', 'L', '1'};
-constexpr int kVersion = 1;
+/// Version 2 appends a CRC-32 (zlib's) of every preceding byte; version 1 files (no checksum) are
+/// still read, with a warning.
+constexpr int kVersion = 2;
 
 static_assert(sizeof(float) == 4, "float32 tensors");
 
@@ -69,6 +75,18 @@ T field(const nlohmann::json& object, const char* key, const std::string& path,
       fail(path, ": model file header field \"", name, "\" has the wrong type");
     }
   }
+}
+
+/// zlib's CRC-32 of `size` bytes (fed in chunks: zlib takes a 32-bit length).
+std::uint32_t crc32_of(const char* data, std::size_t size) {
+  uLong crc = ::crc32(0L, Z_NULL, 0);
+  while (size > 0) {
+    const auto n = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
+    crc = ::crc32(crc, reinterpret_cast<const Bytef*>(data), n);
+    data += n;
+    size -= n;
+  }
+  return static_cast<std::uint32_t>(crc);
 }
 
 }  // namespace
@@ -147,6 +165,8 @@ void save_model_file(const ModelFile& file, const std::string& path) {
     bytes.append(reinterpret_cast<const char*>(contiguous.data_ptr<float>()),
                  static_cast<std::size_t>(contiguous.numel()) * 4);
   }
+  const std::uint32_t crc = crc32_of(bytes.data(), bytes.size());
+  for (int b = 0; b < 4; ++b) bytes.push_back(static_cast<char>((crc >> (8 * b)) & 0xff));
   write_file_atomic(path, bytes);
 }
 
@@ -171,9 +191,31 @@ ModelFile load_model_file(const std::string& path) {
     fail(path, ": header \"format\" is not \"lowvolt-model\"");
   }
   const int version = field<int>(header, "version", path, "");
-  if (version != kVersion) fail(path, ": model file version ", version, " is not ", kVersion);
+  if (version != 1 && version != kVersion) {
+    fail(path, ": model file version ", version, " is not 1 or ", kVersion);
+  }
   const std::size_t data_start = 16 + header_size;
-  const std::uint64_t data_size = bytes.size() - data_start;
+  std::uint64_t data_size = bytes.size() - data_start;
+  if (version >= 2) {
+    if (data_size < 4) fail(path, ": truncated model file (no checksum)");
+    data_size -= 4;
+    const std::size_t body = bytes.size() - 4;
+    std::uint32_t stored = 0;
+    for (int b = 0; b < 4; ++b) {
+      stored |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[body + static_cast<std::size_t>(b)])) << (8 * b);
+    }
+    const std::uint32_t computed = crc32_of(bytes.data(), body);
+    if (stored != computed) {
+      char text[96];
+      std::snprintf(text, sizeof text, "CRC-32 of its contents is %08x, its trailer says %08x", computed, stored);
+      fail(path, ": corrupt or truncated model file (", text, "); it changed after it was written");
+    }
+  } else {
+    std::fprintf(stderr,
+                 "lowvolt: warning: %s: model file version 1 has no checksum, corruption cannot be "
+                 "detected (any `lowvolt train` writes version 2)\n",
+                 path.c_str());
+  }
 
   ModelFile file;
   const auto m = field<nlohmann::json>(header, "model", path, "");

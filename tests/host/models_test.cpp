@@ -202,7 +202,33 @@ TEST(ModelFileErrors, BadFiles) {
   EXPECT_THROW(lowvolt::host::load_model_file(temp_path("missing.lvm")), lowvolt::Error);
 }
 
-/// Rewrites the model file at `path` with its JSON header changed by `edit` (data kept).
+/// CRC-32 (IEEE 802.3, reflected, as zlib), bit by bit: an independent reference for the trailer.
+std::uint32_t reference_crc32(const std::string& bytes) {
+  std::uint32_t crc = 0xffffffffu;
+  for (const char c : bytes) {
+    crc ^= static_cast<unsigned char>(c);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+/// Writes `body` with a fresh CRC-32 trailer (version 2) or as it is (version 1).
+void write_with_trailer(const std::string& path, const std::string& body, bool trailer) {
+  std::string out = body;
+  if (trailer) {
+    const std::uint32_t crc = reference_crc32(body);
+    out.append(reinterpret_cast<const char*>(&crc), 4);
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << out;
+}
+
+/// Rewrites the model file at `path` (version 2) with its JSON header changed by `edit`, the
+/// data kept and the trailer recomputed, so that only the edited field can be at fault.
 void edit_header(const std::string& path, const std::function<void(nlohmann::json&)>& edit) {
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -215,8 +241,64 @@ void edit_header(const std::string& path, const std::function<void(nlohmann::jso
   std::string out = bytes.substr(0, 8);
   out.append(reinterpret_cast<const char*>(&new_length), 8);
   out += text;
-  out += bytes.substr(16 + length);
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << out;
+  out += bytes.substr(16 + length, bytes.size() - 16 - length - 4);
+  write_with_trailer(path, out, true);
+}
+
+// Version 2 files end in the CRC-32 of everything before it (checked against a bit-by-bit
+// reference); one flipped byte anywhere — a weight, a digit of an offset in the header, the
+// trailer itself — is refused naming the file (it loaded silently, with other weights, before).
+TEST(ModelFileErrors, ChecksumCatchesEveryFlippedByte) {
+  Net net = make("mlp");
+  const auto file = lowvolt::host::snapshot(net, lowvolt::host::QuantScheme::preset("normal", 8));
+  const std::string path = temp_path("crc.lvm");
+  lowvolt::host::save_model_file(file, path);
+  const std::string good = slurp(path);
+  std::uint32_t trailer = 0;
+  std::memcpy(&trailer, good.data() + good.size() - 4, 4);
+  EXPECT_EQ(trailer, reference_crc32(good.substr(0, good.size() - 4)));
+  const std::size_t offset_digit = good.find("\"offset\":4") + 10;  // a digit inside the header
+  for (const std::size_t at : {good.size() / 2, offset_digit, good.size() - 1}) {
+    std::string bad = good;
+    bad[at] = static_cast<char>(bad[at] ^ 0x04);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bad;
+    try {
+      lowvolt::host::load_model_file(path);
+      ADD_FAILURE() << "a flipped byte at " << at << " loaded";
+    } catch (const lowvolt::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ": corrupt or truncated model file"), std::string::npos) << e.what();
+    }
+  }
+  fs::remove(path);
+}
+
+// A version 1 file (no trailer) still loads, the same tensors, with a warning naming it.
+TEST(ModelFile, ReadsVersion1WithWarning) {
+  Net net = make("mlp");
+  const auto file = lowvolt::host::snapshot(net, lowvolt::host::QuantScheme::preset("normal", 8));
+  const std::string path = temp_path("v1.lvm");
+  lowvolt::host::save_model_file(file, path);
+  std::string bytes = slurp(path);
+  bytes.resize(bytes.size() - 4);
+  std::uint64_t length = 0;
+  std::memcpy(&length, bytes.data() + 8, 8);
+  auto header = nlohmann::json::parse(bytes.substr(16, length));
+  header["version"] = 1;
+  const std::string text = header.dump();
+  const std::uint64_t new_length = text.size();
+  std::string v1 = bytes.substr(0, 8);
+  v1.append(reinterpret_cast<const char*>(&new_length), 8);
+  v1 += text + bytes.substr(16 + length);
+  write_with_trailer(path, v1, false);
+  ::testing::internal::CaptureStderr();
+  const auto loaded = lowvolt::host::load_model_file(path);
+  const std::string warning = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(warning.find(path + ": model file version 1 has no checksum"), std::string::npos) << warning;
+  ASSERT_EQ(loaded.tensors.size(), file.tensors.size());
+  for (std::size_t i = 0; i < file.tensors.size(); ++i) {
+    EXPECT_TRUE(torch::equal(loaded.tensors[i].second, file.tensors[i].second)) << file.tensors[i].first;
+  }
+  fs::remove(path);
 }
 
 // Numbers in the header are taken exactly or refused, naming the file and the field: element

@@ -9,7 +9,9 @@
 //                "dtype": "float32", "shape", "offset"}]}
 //   then         the tensor data, float32 little-endian, row-major; "offset" counts bytes from the
 //                start of this data section.
-// Files are written atomically; reading checks every size and names the path on any problem.
+//   last 4 bytes (version 2) uint32 little-endian: CRC-32 (zlib) of every byte before it.
+// Files are written atomically as version 2; reading checks every size and the checksum and names
+// the path on any problem; version 1 files (no checksum) are read with a warning.
 #include <cstdint>
 #include <map>
 #include <string>

@@ -239,6 +239,13 @@ ModelFile load_model_file(const std::string& path) {
   } catch (const Error& e) {
     fail(path, ": ", e.what());
   }
+  // The network the header describes must fit in the data the file holds, before anything is
+  // built from it (classes = 10^7 or a 10^6-pixel input would allocate gigabytes).
+  if (file.model.stored_floats() > data_size / 4) {
+    fail(path, ": the header's ", file.model.arch, " (", file.model.channels, "×", file.model.height,
+         "×", file.model.width_px, " input, ", file.model.classes, " classes) needs ",
+         file.model.stored_floats(), " weights, the file holds ", data_size / 4);
+  }
   file.training = field<std::map<std::string, std::string>>(header, "training", path, "");
   file.metrics = field<std::map<std::string, double>>(header, "metrics", path, "");
   file.memory = field<std::vector<std::string>>(header, "memory", path, "");

@@ -63,20 +63,21 @@ torch::nn::Sequential build_cnn(const ModelConfig& c) {
 /// SimpleNet (Hasanpour et al. 2016) as the paper uses it: 13 convolutions (3×3, the two before
 /// the head 1×1) in four stages separated by 2×2 max pooling, global average pooling and one
 /// linear layer; `width` scales every channel count.
+struct SimpleNetLayer {
+  std::int64_t channels;
+  std::int64_t kernel;
+  bool pool_after;
+};
+const std::vector<SimpleNetLayer> kSimpleNetLayers = {
+    {64, 3, false},  {128, 3, false}, {128, 3, false}, {128, 3, true},
+    {128, 3, false}, {128, 3, false}, {256, 3, true},  {256, 3, false},
+    {256, 3, true},  {512, 3, false}, {2048, 1, false}, {256, 1, false},
+    {256, 3, false}};
+
 torch::nn::Sequential build_simplenet(const ModelConfig& c) {
-  struct Layer {
-    std::int64_t channels;
-    std::int64_t kernel;
-    bool pool_after;
-  };
-  const std::vector<Layer> layers = {
-      {64, 3, false},  {128, 3, false}, {128, 3, false}, {128, 3, true},
-      {128, 3, false}, {128, 3, false}, {256, 3, true},  {256, 3, false},
-      {256, 3, true},  {512, 3, false}, {2048, 1, false}, {256, 1, false},
-      {256, 3, false}};
   torch::nn::Sequential body;
   std::int64_t in = c.channels;
-  for (const auto& layer : layers) {
+  for (const auto& layer : kSimpleNetLayers) {
     const std::int64_t out = scaled(layer.channels, c.width);
     add_conv_block(body, in, out, layer.kernel, c.norm, layer.pool_after);
     in = out;
@@ -88,6 +89,55 @@ torch::nn::Sequential build_simplenet(const ModelConfig& c) {
 }
 
 }  // namespace
+
+namespace {
+
+/// Saturating arithmetic for stored_floats(): a lying header cannot wrap the count to small.
+std::uint64_t mul(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+std::uint64_t add(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+std::uint64_t u(std::int64_t v) { return v < 0 ? 0 : static_cast<std::uint64_t>(v); }
+
+/// Floats of add_conv_block(in, out, kernel, norm): weights, bias, α' and β, bn's running stats.
+std::uint64_t conv_block_floats(std::int64_t in, std::int64_t out, std::int64_t kernel,
+                                const std::string& norm) {
+  std::uint64_t n = add(mul(mul(u(out), u(in)), mul(u(kernel), u(kernel))), u(out));
+  if (norm != "none") n = add(n, mul(2, u(out)));
+  if (norm == "bn") n = add(n, mul(2, u(out)));
+  return n;
+}
+
+/// Floats of a Linear(in, out) with bias.
+std::uint64_t linear_floats(std::uint64_t in, std::int64_t out) {
+  return add(mul(in, u(out)), u(out));
+}
+
+}  // namespace
+
+std::uint64_t ModelConfig::stored_floats() const {
+  if (arch == "mlp") {
+    const std::uint64_t in = mul(mul(u(channels), u(height)), u(width_px));
+    return add(add(linear_floats(in, 256), linear_floats(256, 256)), linear_floats(256, classes));
+  }
+  if (arch == "cnn") {
+    const std::uint64_t flat = mul(64, mul(u(height / 4), u(width_px / 4)));
+    return add(add(conv_block_floats(channels, 32, 3, norm), conv_block_floats(32, 64, 3, norm)),
+               add(linear_floats(flat, 128), linear_floats(128, classes)));
+  }
+  std::uint64_t n = 0;
+  std::int64_t in = channels;
+  for (const auto& layer : kSimpleNetLayers) {
+    const std::int64_t out = scaled(layer.channels, width);
+    n = add(n, conv_block_floats(in, out, layer.kernel, norm));
+    in = out;
+  }
+  return add(n, linear_floats(u(in), classes));
+}
 
 const std::vector<std::string>& arch_names() {
   static const std::vector<std::string> names = {"mlp", "cnn", "simplenet"};

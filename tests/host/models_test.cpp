@@ -272,6 +272,31 @@ TEST(ModelFileErrors, ChecksumCatchesEveryFlippedByte) {
   fs::remove(path);
 }
 
+// stored_floats() is what a built Net holds (parameters and buffers), for every architecture and
+// normalization: the bound a model file's data is checked against before anything is built.
+TEST(Models, StoredFloatsWithoutBuilding) {
+  for (const std::string arch : {"mlp", "cnn", "simplenet"}) {
+    for (const std::string norm : {"gn", "bn", "none"}) {
+      ModelConfig c;
+      c.arch = arch;
+      c.norm = norm;
+      c.width = arch == "simplenet" ? 0.25 : 1.0;
+      c.channels = 3;
+      c.height = 32;
+      c.width_px = 32;
+      Net net(c);
+      std::uint64_t floats = 0;
+      for (const auto& p : net->parameters()) floats += static_cast<std::uint64_t>(p.numel());
+      for (const auto& b : net->buffers()) floats += static_cast<std::uint64_t>(b.numel());
+      EXPECT_EQ(c.stored_floats(), floats) << arch << "/" << norm;
+    }
+  }
+  ModelConfig huge;
+  huge.arch = "mlp";
+  huge.channels = huge.height = huge.width_px = std::int64_t{1} << 40;
+  EXPECT_EQ(huge.stored_floats(), UINT64_MAX);  // saturates, never wraps
+}
+
 // A version 1 file (no trailer) still loads, the same tensors, with a warning naming it.
 TEST(ModelFile, ReadsVersion1WithWarning) {
   Net net = make("mlp");
@@ -317,6 +342,9 @@ TEST(ModelFileErrors, HeaderNumbersAreExact) {
       {"quant.bits", [](nlohmann::json& h) { h["quant"]["bits"] = (1ULL << 40) + 8; }},
       {"version", [](nlohmann::json& h) { h["version"] = (1ULL << 32) + 1; }},
       {"model.classes", [](nlohmann::json& h) { h["model"]["classes"] = 1e7; }},
+      {"needs", [](nlohmann::json& h) { h["model"]["classes"] = 10000000; }},
+      {"needs", [](nlohmann::json& h) { h["model"]["height"] = 1000000; }},
+      {"needs", [](nlohmann::json& h) { h["model"]["channels"] = 1000000000; }},
   };
   for (const auto& [field, edit] : cases) {
     lowvolt::host::save_model_file(file, path);

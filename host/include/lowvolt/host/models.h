@@ -30,6 +30,10 @@ struct ModelConfig {
 
   /// Throws lowvolt::Error naming the field and value when the configuration cannot be built.
   void validate() const;
+  /// Floats a Net of this configuration holds (parameters and buffers), computed without
+  /// building it; saturates at UINT64_MAX. Readers compare it with the data a file holds before
+  /// allocating a network that a lying header describes.
+  std::uint64_t stored_floats() const;
 };
 
 /// The known architecture names, for help texts and error messages.

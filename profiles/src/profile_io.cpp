@@ -179,6 +179,12 @@ Profile decode_profile(const std::string& bytes, const std::string& name) {
     r.get(2, "observations");
     o.failing = r.get(8, "observations");
     o.violations = r.get(8, "observations");
+    // Counts of cells of this chip: at most its cells, and the violations a subset of the failing
+    // (validate() reported a nested fraction of −0.40 from a record that broke this).
+    if (o.vdd == 0 || o.failing > g.cells() || o.violations > o.failing) {
+      fail(name, ": observation ", i + 1, " (supply code ", o.vdd, ", ", o.failing, " failing, ",
+           o.violations, " violations) is impossible for ", g.cells(), " cells");
+    }
     p.observations.push_back(o);
   }
   const std::uint64_t expected = r.pos() + 3 * g.cells() + 4;

@@ -218,6 +218,22 @@ TEST(ProfileIoErrors, RejectsDamagedFiles) {
   EXPECT_EQ(expect_error("hello").rfind("x.lvp: ", 0), 0u);
 }
 
+// Observation records that cannot hold for the chip (more violations than failing cells, more
+// failing cells than the chip has) are refused naming the record, even with a valid checksum.
+TEST(ProfileIoErrors, RejectsImpossibleObservations) {
+  for (const auto& [failing, violations] : {std::pair<std::uint64_t, std::uint64_t>{10, 11},
+                                            {std::uint64_t{1} << 40, 0}}) {
+    lp::Profile p = sample("chip1", 1);
+    p.observations = {{lp::vdd_code(0.85), 100, 3}, {lp::vdd_code(0.80), failing, violations}};
+    const std::string message = expect_error(lp::encode_profile(p));
+    EXPECT_NE(message.find("observation 2"), std::string::npos) << message;
+    EXPECT_NE(message.find("impossible"), std::string::npos) << message;
+  }
+  lp::Profile ok = sample("chip1", 1);
+  ok.observations = {{lp::vdd_code(0.85), 100, 3}};
+  EXPECT_EQ(lp::decode_profile(lp::encode_profile(ok), "ok.lvp").observations.size(), 1u);
+}
+
 // An oversized geometry in the header is refused before any allocation.
 TEST(ProfileIoErrors, RejectsOversizedGeometry) {
   std::string big = lp::encode_profile(sample("uniform", 1));

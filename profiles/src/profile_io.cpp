@@ -1,9 +1,9 @@
 // The native .lvp format (layout in docs/formats.md): explicit little-endian fields, a CRC-32
 // over everything before it, and every size checked against the file before allocating.
-#include <boost/crc.hpp>
 #include <cstring>
 
 #include "lowvolt/common/atomic_file.h"
+#include "lowvolt/common/crc32.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/profiles/profile.h"
 
@@ -72,12 +72,6 @@ class Reader {
   const std::string& name_;
   std::size_t pos_ = 0;
 };
-
-std::uint32_t crc32(const char* data, std::size_t n) {
-  boost::crc_32_type crc;
-  crc.process_bytes(data, n);
-  return crc.checksum();
-}
 
 }  // namespace
 

@@ -2,8 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -12,14 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "lowvolt/common/atomic_file.h"
+#include "lowvolt/common/crc32.h"
 #include "lowvolt/common/error.h"
 
 namespace lowvolt::host {
 namespace {
 
 constexpr char kMagic[8] = {'L', 'V', 'M', 'O', 'D', 'E', 'L', '1'};
-/// Version 2 appends a CRC-32 (zlib's) of every preceding byte; version 1 files (no checksum) are
-/// still read, with a warning.
+/// Version 2 appends a CRC-32 (common/crc32.h, as zlib) of every preceding byte; version 1 files
+/// (no checksum) are still read, with a warning.
 constexpr int kVersion = 2;
 
 static_assert(sizeof(float) == 4, "float32 tensors");
@@ -43,6 +42,26 @@ bool little_endian() {
   return first == 1;
 }
 
+/// `value` (the header field `name`) as an integer of type T: it must be written as a JSON
+/// integer and fit T — 1.5 or 1e308 is not an offset, and 2^40 + 8 is not 8 bits.
+template <typename T>
+T exact_integer(const nlohmann::json& value, const std::string& path, const std::string& name) {
+  if (!value.is_number_integer()) fail(path, ": model file header field \"", name, "\" is not an integer");
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    if (v > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
+      fail(path, ": model file header field \"", name, "\" = ", v, " is out of range");
+    }
+    return static_cast<T>(v);
+  }
+  const auto v = value.get<std::int64_t>();
+  if (v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+      (v > 0 && static_cast<std::uint64_t>(v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))) {
+    fail(path, ": model file header field \"", name, "\" = ", v, " is out of range");
+  }
+  return static_cast<T>(v);
+}
+
 template <typename T>
 T field(const nlohmann::json& object, const char* key, const std::string& path,
         const char* section) {
@@ -52,22 +71,7 @@ T field(const nlohmann::json& object, const char* key, const std::string& path,
   }
   const nlohmann::json& value = object.at(key);
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    // Integers must be written as integers and fit the field: 1.5 or 1e308 is not an offset, and
-    // 2^40 + 8 is not 8 bits.
-    if (!value.is_number_integer()) fail(path, ": model file header field \"", name, "\" is not an integer");
-    if (value.is_number_unsigned()) {
-      const auto v = value.get<std::uint64_t>();
-      if (v > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
-        fail(path, ": model file header field \"", name, "\" = ", v, " is out of range");
-      }
-      return static_cast<T>(v);
-    }
-    const auto v = value.get<std::int64_t>();
-    if (v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-        (v > 0 && static_cast<std::uint64_t>(v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))) {
-      fail(path, ": model file header field \"", name, "\" = ", v, " is out of range");
-    }
-    return static_cast<T>(v);
+    return exact_integer<T>(value, path, name);
   } else {
     try {
       return value.get<T>();
@@ -75,18 +79,6 @@ T field(const nlohmann::json& object, const char* key, const std::string& path,
       fail(path, ": model file header field \"", name, "\" has the wrong type");
     }
   }
-}
-
-/// zlib's CRC-32 of `size` bytes (fed in chunks: zlib takes a 32-bit length).
-std::uint32_t crc32_of(const char* data, std::size_t size) {
-  uLong crc = ::crc32(0L, Z_NULL, 0);
-  while (size > 0) {
-    const auto n = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
-    crc = ::crc32(crc, reinterpret_cast<const Bytef*>(data), n);
-    data += n;
-    size -= n;
-  }
-  return static_cast<std::uint32_t>(crc);
 }
 
 }  // namespace
@@ -165,7 +157,7 @@ void save_model_file(const ModelFile& file, const std::string& path) {
     bytes.append(reinterpret_cast<const char*>(contiguous.data_ptr<float>()),
                  static_cast<std::size_t>(contiguous.numel()) * 4);
   }
-  const std::uint32_t crc = crc32_of(bytes.data(), bytes.size());
+  const std::uint32_t crc = crc32(bytes.data(), bytes.size());
   for (int b = 0; b < 4; ++b) bytes.push_back(static_cast<char>((crc >> (8 * b)) & 0xff));
   write_file_atomic(path, bytes);
 }
@@ -204,7 +196,7 @@ ModelFile load_model_file(const std::string& path) {
     for (int b = 0; b < 4; ++b) {
       stored |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[body + static_cast<std::size_t>(b)])) << (8 * b);
     }
-    const std::uint32_t computed = crc32_of(bytes.data(), body);
+    const std::uint32_t computed = crc32(bytes.data(), body);
     if (stored != computed) {
       char text[96];
       std::snprintf(text, sizeof text, "CRC-32 of its contents is %08x, its trailer says %08x", computed, stored);
@@ -259,8 +251,7 @@ ModelFile load_model_file(const std::string& path) {
     std::vector<std::int64_t> shape;
     std::uint64_t numel = 1;
     for (std::size_t d = 0; d < dims.size(); ++d) {
-      const std::string key = std::to_string(d);
-      const auto s = field<std::int64_t>(nlohmann::json{{key, dims[d]}}, key.c_str(), path, "tensors[].shape");
+      const auto s = exact_integer<std::int64_t>(dims[d], path, "tensors[].shape[" + std::to_string(d) + "]");
       if (s < 0) fail(path, ": tensor \"", name, "\" has a negative dimension");
       // Checked: a shape whose element count overflows (e.g. [2^32, 2^32]) must not wrap to 0.
       if (__builtin_mul_overflow(numel, static_cast<std::uint64_t>(s), &numel) || numel > data_size / 4) {

@@ -59,25 +59,39 @@ void write_all(int fd, const std::string& path, std::string_view bytes) {
   }
 }
 
-}  // namespace
+/// Where a write to `path` lands, after the rules of atomic_file.h are checked.
+struct OutputTarget {
+  fs::path file;        ///< the regular file to replace (the end of any chain of links)
+  fs::path folder;      ///< its folder, where the temporary file goes
+  bool exists = false;  ///< whether `file` exists already
+  mode_t mode = 0;      ///< its permission bits when it does
+};
 
-void check_output_path(const std::string& path) {
+OutputTarget inspect_output(const std::string& path) {
   if (path.empty()) fail("an output path is empty");
-  const fs::path target = resolve_links(path);
+  OutputTarget out;
+  out.file = resolve_links(path);
   struct stat st{};
-  if (::stat(target.c_str(), &st) == 0) {
+  if (::stat(out.file.c_str(), &st) == 0) {
     if (!S_ISREG(st.st_mode)) {
       fail(path, ": is ", kind_name(st.st_mode),
            "; LowVolt writes outputs only to regular files (give a file path)");
     }
+    out.exists = true;
+    out.mode = st.st_mode & 07777;
   } else if (errno != ENOENT) {
     fail(path, ": cannot inspect (", std::strerror(errno), ")");
   }
-  const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    fail(path, ": folder ", folder.string(), " does not exist");
+  out.folder = out.file.parent_path().empty() ? fs::path(".") : out.file.parent_path();
+  if (::stat(out.folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fail(path, ": folder ", out.folder.string(), " does not exist");
   }
+  return out;
 }
+
+}  // namespace
+
+void check_output_path(const std::string& path) { inspect_output(path); }
 
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& writer) {
   // Produce the contents first: a writer that throws leaves nothing behind.
@@ -88,18 +102,16 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
 }
 
 void write_file_atomic(const std::string& path, std::string_view contents) {
-  check_output_path(path);
-  const fs::path target = resolve_links(path);
-  struct stat existing{};
-  const bool exists = ::stat(target.c_str(), &existing) == 0;
+  const OutputTarget target = inspect_output(path);
   // A fresh, exclusively created temporary file beside the target (never a fixed name that a
   // planted link could redirect), renamed over the target once complete and on disk.
-  const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  std::string tmp = (folder / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
+  std::string tmp = (target.folder / ("." + target.file.filename().string() + ".tmp.XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) fail(path, ": cannot create a temporary file in ", folder.string(), " (", std::strerror(errno), ")");
+  if (fd < 0) {
+    fail(path, ": cannot create a temporary file in ", target.folder.string(), " (", std::strerror(errno), ")");
+  }
   try {
-    if (::fchmod(fd, exists ? (existing.st_mode & 07777) : new_file_mode()) != 0) {
+    if (::fchmod(fd, target.exists ? target.mode : new_file_mode()) != 0) {
       fail(path, ": cannot set the permissions (", std::strerror(errno), ")");
     }
     write_all(fd, path, contents);
@@ -114,13 +126,13 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
     ::unlink(tmp.c_str());
     fail(path, ": write failed (", reason, ")");
   }
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+  if (::rename(tmp.c_str(), target.file.c_str()) != 0) {
     const std::string reason = std::strerror(errno);
     ::unlink(tmp.c_str());
     fail(path, ": cannot rename the temporary file into place (", reason, ")");
   }
   // The rename itself is durable once the folder is on disk.
-  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  const int dir = ::open(target.folder.c_str(), O_RDONLY | O_DIRECTORY);
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);

@@ -38,7 +38,7 @@ bool starts_with_gzip_magic(const std::string& path) {
 /// a (possibly lying) header claims.
 constexpr std::size_t kIdxChunk = std::size_t{16} << 20;
 
-/// `available`: bytes the file holds after the header when known (a raw file), else 0 (gzip: the
+/// `file_size`: the size of a raw file, checked against the header before reading; 0 for gzip (the
 /// payload is bounded by the chunked read instead).
 IdxArray read_idx_stream(std::istream& in, const std::string& path, std::uint64_t file_size) {
   std::array<unsigned char, 4> magic{};

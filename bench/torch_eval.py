@@ -27,45 +27,15 @@ import resource
 import struct
 import sys
 import time
-import zlib
+
+import os
 
 import numpy as np
 import torch
 from torch import nn
 
-
-def read_lvm(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    if blob[:8] != b"LVMODEL1":
-        sys.exit(f"torch_eval: {path}: not a LowVolt model file (bad magic)")
-    (length,) = struct.unpack("<Q", blob[8:16])
-    if 16 + length > len(blob):
-        sys.exit(f"torch_eval: {path}: header length {length} exceeds the file")
-    header = json.loads(blob[16 : 16 + length])
-    end = len(blob)
-    if header.get("version", 1) >= 2:  # CRC-32 trailer (docs/model-format.md)
-        end -= 4
-        if zlib.crc32(blob[:end]) != struct.unpack("<I", blob[end:])[0]:
-            sys.exit(f"torch_eval: {path}: corrupt model file (checksum mismatch)")
-    data = blob[16 + length : end]
-    tensors = {}
-    for t in header["tensors"]:
-        count = int(np.prod(t["shape"])) if t["shape"] else 1
-        end = t["offset"] + 4 * count
-        if end > len(data):
-            sys.exit(f"torch_eval: {path}: tensor {t['name']} runs past the end of the file")
-        values = np.frombuffer(data, dtype="<f4", count=count, offset=t["offset"])
-        tensors[t["name"]] = torch.from_numpy(values.reshape(t["shape"]).copy())
-    return header, tensors
-
-
-def groups_for(channels):
-    """LowVolt's GroupNorm groups: 4 channels per group, at most 32, dividing evenly."""
-    groups = min(max(channels // 4, 1), 32)
-    while channels % groups:
-        groups -= 1
-    return groups
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
+from lowvolt_cnn import LvmError, groups_for, read_lvm  # noqa: E402  (the .lvm reader of the examples)
 
 
 def build_cnn(header, tensors):
@@ -112,7 +82,10 @@ def main():
     if args.train > 0:
         return train_epoch(args)
 
-    header, tensors = read_lvm(args.model)
+    try:
+        header, tensors = read_lvm(args.model)
+    except (OSError, LvmError) as e:
+        sys.exit(f"torch_eval: {e}")
     net = build_cnn(header, tensors)
     images = torch.from_numpy(read_idx(f"{args.data}/t10k-images-idx3-ubyte.gz").astype(np.float32) / 255.0)
     images = images.unsqueeze(1)
@@ -144,7 +117,10 @@ def main():
 
 
 def train_epoch(args):
-    header, tensors = read_lvm(args.model)
+    try:
+        header, tensors = read_lvm(args.model)
+    except (OSError, LvmError) as e:
+        sys.exit(f"torch_eval: {e}")
     net = build_cnn(header, tensors).train()
     images = torch.from_numpy(read_idx(f"{args.data}/train-images-idx3-ubyte.gz")[: args.train].astype(np.float32) / 255.0)
     images = images.unsqueeze(1)

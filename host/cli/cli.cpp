@@ -107,10 +107,10 @@ void print_json(const nlohmann::json& j) {
 void check_options(const std::string& prog, const std::function<void()>& check) {
   try {
     check();
-  } catch (const UsageError&) {
-    throw;
   } catch (const Error& e) {
-    throw UsageError(prog + ": " + e.what());
+    const std::string what = e.what();
+    if (what.rfind(prog, 0) == 0) throw UsageError(what);
+    throw UsageError(prog + ": " + what);
   }
 }
 

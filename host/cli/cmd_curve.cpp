@@ -275,7 +275,16 @@ void plot_curve(const host::CurveResult& r, const std::string& output, bool pool
 int run_curve(const Args& args) {
   po::options_description o("curve options");
   o.add_options()
-      ("model", po::value<std::vector<std::string>>()->composing(), "trained model (.lvm); repeat for several")
+      ("model", po::value<std::vector<std::string>>()->composing(),
+       "model (.lvm or TorchScript); repeat for several")
+      ("quant", po::value<std::string>()->default_value(""),
+       "TorchScript models: quantization scheme (default: their LowVolt record, else rquant)")
+      ("bits", po::value<int>()->default_value(0),
+       "TorchScript models: bits per weight, 2..8 (default: their LowVolt record, else 8)")
+      ("memory", po::value<std::string>()->default_value("layers"),
+       "TorchScript models: parameters in weight memory: layers (conv/linear) or all")
+      ("dataset", po::value<std::string>()->default_value(""),
+       "test data: a data set name or a tensor file *.pt (default: each model's own)")
       ("profile", po::value<std::vector<std::string>>()->composing(), "chip profile (.lvp); repeat for several")
       ("vdd", po::value<std::string>()->default_value("1.0:0.70:0.01"),
        "voltage grid × Vmin: start:stop:step or a list")
@@ -314,6 +323,10 @@ int run_curve(const Args& args) {
   for (const char c : (*vm)["budget"].as<std::string>()) budgets += c == ',' ? std::string("%,") : std::string(1, c);
   options.budgets = parse_rates("budget", budgets + "%");
   options.data_dir = (*vm)["data"].as<std::string>();
+  options.dataset = (*vm)["dataset"].as<std::string>();
+  options.source.quant = (*vm)["quant"].as<std::string>();
+  options.source.bits = (*vm)["bits"].as<int>();
+  options.source.memory = (*vm)["memory"].as<std::string>();
   options.test_subset = (*vm)["test-subset"].as<std::int64_t>();
   options.batch_size = (*vm)["batch-size"].as<std::int64_t>();
   options.instances = (*vm)["instances"].as<int>();

@@ -1,45 +1,32 @@
 // `lowvolt eval`: clean test error (TE) and robust test error (RTE) of a model file under random
 // bit errors, its own PattBET pattern, or a pattern file. Output keys: docs/cli.md.
-#include <torch/torch.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
-#include "lowvolt/host/curve.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/common/parse.h"
-#include "lowvolt/host/bit_errors.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/evaluate.h"
-#include "lowvolt/host/model_file.h"
-#include "lowvolt/host/models.h"
+#include "lowvolt/host/app.h"
+#include "lowvolt/host/curve.h"
 #include "lowvolt/host/runtime.h"
-#include "lowvolt/host/train.h"
 
 namespace lowvolt::cli {
 
 void register_backends();  // backends.cpp
 namespace {
 
-std::string training_value(const host::ModelFile& file, const std::string& key,
-                           const std::string& path) {
-  const auto it = file.training.find(key);
-  if (it == file.training.end()) fail(path, ": model file has no training option \"", key, "\"");
-  return it->second;
-}
-
 /// `lowvolt eval --profile P --vdd V [--mappings K] [--backend B]`: the model under a chip's
 /// faults at each supply, over K mapping offsets (host/curve.h does the work).
-int run_eval_profile(const po::variables_map& vm, const std::string& path, bool json) {
+int run_eval_profile(const po::variables_map& vm, const std::string& path,
+                     const host::ModelSource& source, bool json) {
   if (!vm.count("vdd")) throw UsageError("lowvolt eval: '--profile' needs '--vdd'");
   if (!vm["pattern"].as<std::string>().empty() || vm["own-pattern"].as<bool>()) {
     throw UsageError("lowvolt eval: '--profile' excludes '--pattern' and '--own-pattern'");
   }
   host::CurveOptions o;
   o.models = {path};
+  o.source = source;
   o.profiles = {vm["profile"].as<std::string>()};
   o.vdds = parse_voltages("vdd", vm["vdd"].as<std::string>());
   o.backend = vm["backend"].as<std::string>();
@@ -83,12 +70,37 @@ int run_eval_profile(const po::variables_map& vm, const std::string& path, bool 
   return 0;
 }
 
+/// The memory map (--verbose, --json): tensor, shape, words.
+nlohmann::json memory_map_json(const std::vector<host::MemoryEntry>& map) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : map) out.push_back({{"tensor", e.name}, {"shape", e.shape}, {"words", e.words}});
+  return out;
+}
+
+void print_memory_map(const std::vector<host::MemoryEntry>& map) {
+  std::printf("weight memory:\n%-40s  %-20s  %10s\n", "tensor", "shape", "words");
+  std::int64_t total = 0;
+  for (const auto& e : map) {
+    std::string shape;
+    for (const auto d : e.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    std::printf("%-40s  %-20s  %10lld\n", e.name.c_str(), shape.c_str(), static_cast<long long>(e.words));
+    total += e.words;
+  }
+  std::printf("%-40s  %-20s  %10lld\n\n", "total", "", static_cast<long long>(total));
+}
+
 int run_eval(const Args& args) {
   po::options_description options("eval options");
   options.add_options()
-      ("model,m", po::value<std::string>()->required(), "model file (*.lvm)")
+      ("model,m", po::value<std::string>()->required(), "model file (*.lvm or TorchScript)")
+      ("quant", po::value<std::string>()->default_value(""),
+       "TorchScript model: quantization scheme (default: its LowVolt record, else rquant)")
+      ("bits", po::value<int>()->default_value(0),
+       "TorchScript model: bits per weight, 2..8 (default: its LowVolt record, else 8)")
+      ("memory", po::value<std::string>()->default_value("layers"),
+       "TorchScript model: parameters in weight memory: layers (conv/linear) or all")
       ("dataset", po::value<std::string>()->default_value(""),
-       "data set (default: the one the model was trained on)")
+       "data set name or tensor file *.pt (default: the one the model was trained on)")
       ("data", po::value<std::string>()->default_value(""),
        "data folder (default: /usr/share/datasets/<dataset>)")
       ("test-subset", po::value<std::int64_t>()->default_value(0),
@@ -117,110 +129,68 @@ int run_eval(const Args& args) {
        "with --profile, golden/rtl: accelerator instances in parallel (0: 2 for golden, 1 for rtl)")
       ("backend", po::value<std::string>()->default_value("torch"),
        "with --profile: torch (fake quantization), golden (accelerator model) or rtl (RTL co-simulation)")
+      ("verbose", po::bool_switch(), "also print the weight memory map (tensor, shape, words)")
       ("json", po::bool_switch(), "print one JSON object (keys in docs/cli.md)");
   po::positional_options_description positional;
   positional.add("model", 1);
-  const auto parsed = parse("lowvolt eval", "MODEL.lvm [options]", options, args, &positional);
+  const auto parsed = parse("lowvolt eval", "MODEL [options]", options, args, &positional);
   if (!parsed) return 0;
   const auto& vm = *parsed;
   const bool json = vm["json"].as<bool>();
   const int threads = host::configure_threads(vm["threads"].as<int>());
   const std::string path = vm["model"].as<std::string>();
+  host::ModelSource source;
+  source.quant = vm["quant"].as<std::string>();
+  source.bits = vm["bits"].as<int>();
+  source.memory = vm["memory"].as<std::string>();
+  check_options("lowvolt eval", [&] { source.validate(); });
   if (vm["test-subset"].as<std::int64_t>() < 0) {
     throw UsageError("lowvolt eval: option '--test-subset': " +
                      std::to_string(vm["test-subset"].as<std::int64_t>()) + " is negative (0 = all)");
   }
-  if (vm.count("profile")) return run_eval_profile(vm, path, json);
+  if (vm.count("profile")) return run_eval_profile(vm, path, source, json);
   if (!vm["backend"].defaulted() || vm.count("vdd")) {
     throw UsageError("lowvolt eval: '--backend' and '--vdd' need '--profile'");
   }
-  const auto file = host::load_model_file(path);
-  std::string dataset = vm["dataset"].as<std::string>();
-  if (dataset.empty()) {
-    const auto it = file.training.find("dataset");
-    dataset = it == file.training.end() ? "fashion-mnist" : it->second;
-  }
-  const auto test_set = host::load_dataset(dataset, vm["data"].as<std::string>(), false)
-                            .head(vm["test-subset"].as<std::int64_t>());
-  host::Net net = host::instantiate(file);
 
-  host::EvalOptions o;
+  host::EvalRequest request;
+  request.model = path;
+  request.source = source;
+  request.dataset = vm["dataset"].as<std::string>();
+  request.data_dir = vm["data"].as<std::string>();
+  request.test_subset = vm["test-subset"].as<std::int64_t>();
+  request.pattern_file = vm["pattern"].as<std::string>();
+  const bool own = vm["own-pattern"].as<bool>();
+  if (own && !request.pattern_file.empty()) {
+    throw UsageError("lowvolt eval: '--own-pattern' and '--pattern' exclude each other");
+  }
+  request.errors = own ? "own-pattern" : request.pattern_file.empty() ? "random" : "pattern-file";
+  host::EvalOptions& o = request.eval;
   o.samples = vm["samples"].as<int>();
   o.seed = vm["seed"].as<std::uint64_t>();
   const std::int64_t batch_size = vm["batch-size"].as<std::int64_t>();
   if (batch_size != 0) o.batch_size = batch_size;
   o.delta = vm["delta"].as<double>();
   o.quiet = json;
-  check_options("lowvolt eval", [&] { o.validate(); });
-  const std::string pattern_file = vm["pattern"].as<std::string>();
-  const bool own = vm["own-pattern"].as<bool>();
-  if (own && !pattern_file.empty()) {
-    throw UsageError("lowvolt eval: '--own-pattern' and '--pattern' exclude each other");
-  }
-  std::string mode = "random";
-  host::EvalResult result;
-  if (!pattern_file.empty()) {
-    mode = "pattern-file";
-    const auto pattern = host::FixedPattern::load(pattern_file);
-    const std::int64_t words = host::memory_numel(net);
-    if (pattern.numel() != words || pattern.bits() != file.quant.bits) {
-      fail(pattern_file, ": pattern covers ", pattern.numel(), " words of ", pattern.bits(),
-           " bits, the model's memory is ", words, " words of ", file.quant.bits, " bits");
-    }
-    o.samples = 1;
-    o.rates = {static_cast<double>(pattern.faulty_cells()) /
-               (static_cast<double>(words) * file.quant.bits)};
-    result = host::evaluate_with(net, file.quant, test_set, o,
-                                 [&](const torch::Tensor& codes, int, std::size_t) {
-                                   return pattern.apply(codes);
-                                 });
-  } else if (own) {
-    mode = "own-pattern";
-    if (training_value(file, "method", path) != "pattbet") {
-      fail(path, ": '--own-pattern' needs a PattBET model, this one was trained with ",
-           training_value(file, "method", path));
-    }
-    const std::string p_text = training_value(file, "p", path);
-    const std::string seed_text = training_value(file, "pattern_seed", path);
-    const auto rate = parse_real(p_text);
-    if (!rate || !(*rate > 0.0 && *rate <= 1.0)) {
-      fail(path, ": training option \"p\" = '", p_text, "' is not a bit error rate in (0, 1]");
-    }
-    const auto pattern_seed = parse_unsigned(seed_text);
-    if (!pattern_seed) {
-      fail(path, ": training option \"pattern_seed\" = '", seed_text, "' is not an unsigned integer");
-    }
-    const double trained_p = *rate;
-    const std::uint64_t seed = *pattern_seed;
-    o.rates = parse_rates("p", vm["p"].as<std::string>());
-    for (const double p : o.rates) {
-      if (p > trained_p) {
-        throw UsageError("lowvolt eval: option '--p': rate " + std::to_string(p) +
-                         " exceeds the model's pattern rate " + std::to_string(trained_p) +
-                         " (its own pattern has no errors beyond it)");
-      }
-    }
-    o.samples = 1;
-    const host::RandomBitErrors pattern = host::pattbet_pattern(net, file.quant.bits, trained_p, seed);
-    result = host::evaluate_with(net, file.quant, test_set, o,
-                                 [&](const torch::Tensor& codes, int, std::size_t r) {
-                                   return pattern.apply(codes, o.rates[r]);
-                                 });
-  } else {
-    o.rates = parse_rates("p", vm["p"].as<std::string>());
-    result = host::evaluate(net, file.quant, test_set, o);
-  }
+  if (request.errors != "pattern-file") o.rates = parse_rates("p", vm["p"].as<std::string>());
+  check_options("lowvolt eval", [&] { request.validate(); });
+  const host::EvalReport report = host::run_evaluation(request);
+  const host::EvalResult& result = report.result;
+  const std::string& mode = report.errors;
 
   const double images_per_s = static_cast<double>(result.forward_images) / result.seconds;
   const double outside = 1.0 - result.forward_seconds / result.seconds;
   if (json) {
     nlohmann::json j;
     j["model"] = path;
-    j["arch"] = file.model.arch;
-    j["quant"] = file.quant.name();
+    j["format"] = report.format;
+    j["arch"] = report.arch;
+    j["quant"] = report.quant;
     j["bits"] = result.bits;
+    j["memory"] = report.memory;
     j["memory_words"] = result.memory_words;
-    j["dataset"] = dataset;
+    j["memory_map"] = memory_map_json(report.memory_map);
+    j["dataset"] = report.dataset;
     j["images"] = result.images;
     j["errors"] = mode;
     j["seed"] = o.seed;
@@ -249,9 +219,10 @@ int run_eval(const Args& args) {
     return 0;
   }
   std::printf("model %s: %s, %s, %lld weights in memory; %s, %lld test images\n", path.c_str(),
-              file.model.arch.c_str(), file.quant.name().c_str(),
-              static_cast<long long>(result.memory_words), dataset.c_str(),
+              report.arch.c_str(), report.quant.c_str(),
+              static_cast<long long>(result.memory_words), report.dataset.c_str(),
               static_cast<long long>(result.images));
+  if (vm["verbose"].as<bool>()) print_memory_map(report.memory_map);
   std::printf("clean test error (TE): %.2f %%, mean confidence %.3f\n", 100.0 * result.clean.error,
               result.clean.confidence);
   if (!result.rte.empty()) {

@@ -1,22 +1,12 @@
 // `lowvolt train`: quantization-aware training (Normal, Clipping, RandBET, PattBET) of a model on
 // an MNIST-format folder or CIFAR-10, ending in a model file (docs/model-format.md).
-#include <torch/torch.h>
-
-#include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
-#include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/bit_errors.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/evaluate.h"
-#include "lowvolt/host/model_file.h"
-#include "lowvolt/host/models.h"
+#include "lowvolt/host/app.h"
 #include "lowvolt/host/runtime.h"
-#include "lowvolt/host/train.h"
 
 namespace lowvolt::cli {
 namespace {
@@ -30,9 +20,16 @@ double single_rate(const std::string& option, const std::string& text) {
 int run_train(const Args& args) {
   po::options_description options("train options");
   options.add_options()
-      ("out,o", po::value<std::string>()->required(), "model file to write (*.lvm)")
+      ("out,o", po::value<std::string>()->required(),
+       "model file to write (*.lvm; a TorchScript file with --init)")
+      ("init", po::value<std::string>()->default_value(""),
+       "fine-tune this TorchScript model instead of a new --arch network")
+      ("memory", po::value<std::string>()->default_value("layers"),
+       "with --init: parameters in weight memory: layers (conv/linear) or all")
       ("dataset", po::value<std::string>()->default_value("fashion-mnist"),
-       "data set: fashion-mnist, mnist or cifar10")
+       "training data: fashion-mnist, mnist, cifar10 or a tensor file *.pt")
+      ("test-dataset", po::value<std::string>()->default_value(""),
+       "test data (default: the test split of --dataset; required for a *.pt training set)")
       ("data", po::value<std::string>()->default_value(""),
        "data folder (default: /usr/share/datasets/<dataset>)")
       ("train-subset", po::value<std::int64_t>()->default_value(0),
@@ -45,7 +42,7 @@ int run_train(const Args& args) {
       ("method", po::value<std::string>()->default_value("normal"),
        "normal, randbet (random bit error training) or pattbet (one fixed pattern)")
       ("quant", po::value<std::string>()->default_value("normal"),
-       "quantization: normal, global, asymmetric, unsigned or rquant")
+       "quantization: normal, global, asymmetric, unsigned or rquant (with --init: default rquant)")
       ("bits", po::value<int>()->default_value(8), "bits per weight, 2..8")
       ("wmax", real(0.0),
        "clip all parameters to [-wmax, wmax] after every update (0: off)")
@@ -77,9 +74,24 @@ int run_train(const Args& args) {
   const bool json = vm["json"].as<bool>();
   const int threads = host::configure_threads(vm["threads"].as<int>());
 
-  host::TrainOptions o;
+  host::TrainRequest request;
+  host::TrainOptions& o = request.train;
+  request.out = vm["out"].as<std::string>();
+  request.init = vm["init"].as<std::string>();
+  request.source.memory = vm["memory"].as<std::string>();
+  request.config.arch = vm["arch"].as<std::string>();
+  request.config.norm = vm["norm"].as<std::string>();
+  request.config.width = vm["width"].as<double>();
+  request.dataset = vm["dataset"].as<std::string>();
+  request.test_dataset = vm["test-dataset"].as<std::string>();
+  request.data_dir = vm["data"].as<std::string>();
+  request.train_subset = vm["train-subset"].as<std::int64_t>();
+  request.test_subset = vm["test-subset"].as<std::int64_t>();
+  request.augment = vm["augment"].as<std::string>();
+  request.save_pattern = vm["save-pattern"].as<std::string>();
   o.method = vm["method"].as<std::string>();
-  o.quant = host::QuantScheme::preset(vm["quant"].as<std::string>(), vm["bits"].as<int>());
+  const std::string quant = vm["quant"].defaulted() && !request.init.empty() ? "rquant" : vm["quant"].as<std::string>();
+  check_options("lowvolt train", [&] { o.quant = host::QuantScheme::preset(quant, vm["bits"].as<int>()); });
   o.wmax = vm["wmax"].as<double>();
   o.quant.wmax = o.wmax;
   o.p = single_rate("p", vm["p"].as<std::string>());
@@ -91,119 +103,54 @@ int run_train(const Args& args) {
   o.weight_decay = vm["weight-decay"].as<double>();
   o.label_smoothing = vm["label-smoothing"].as<double>();
   o.seed = vm["seed"].as<std::uint64_t>();
-  const std::string out = vm["out"].as<std::string>();
-  o.checkpoint = vm["checkpoint"].as<std::string>().empty() ? out + ".ckpt"
+  o.checkpoint = vm["checkpoint"].as<std::string>().empty() ? request.out + ".ckpt"
                                                              : vm["checkpoint"].as<std::string>();
   o.resume = vm["resume"].as<bool>();
   o.quiet = json;
-  const std::string dataset = vm["dataset"].as<std::string>();
-  const std::string augment = vm["augment"].as<std::string>();
-  if (augment != "on" && augment != "off" && augment != "auto") {
-    throw UsageError("lowvolt train: option '--augment': expected on, off or auto, got '" +
-                     augment + "'");
-  }
-  o.augment = augment == "on" || (augment == "auto" && dataset == "cifar10");
-  check_options("lowvolt train", [&] { o.validate(); });
   // Every option combination and output path is checked before the (long) training starts.
-  const std::string pattern_path = vm["save-pattern"].as<std::string>();
-  if (!pattern_path.empty() && o.method != "pattbet") {
-    throw UsageError("lowvolt train: '--save-pattern' needs '--method pattbet'");
-  }
-  for (const std::string& path : std::vector<std::string>{out, o.checkpoint, pattern_path}) {
-    if (!path.empty()) check_output_path(path);
-  }
-  for (const char* subset : {"train-subset", "test-subset"}) {
-    if (vm[subset].as<std::int64_t>() < 0) {
-      throw UsageError(std::string("lowvolt train: option '--") + subset + "': " +
-                       std::to_string(vm[subset].as<std::int64_t>()) + " is negative (0 = all)");
-    }
-  }
+  check_options("lowvolt train", [&] { request.validate(); });
 
-  const auto train_set = host::load_dataset(dataset, vm["data"].as<std::string>(), true)
-                             .head(vm["train-subset"].as<std::int64_t>());
-  const auto test_set = host::load_dataset(dataset, vm["data"].as<std::string>(), false)
-                            .head(vm["test-subset"].as<std::int64_t>());
-  host::ModelConfig config;
-  config.arch = vm["arch"].as<std::string>();
-  config.norm = vm["norm"].as<std::string>();
-  config.width = vm["width"].as<double>();
-  config.channels = train_set.images.size(1);
-  config.height = train_set.images.size(2);
-  config.width_px = train_set.images.size(3);
-  config.classes = train_set.classes;
-  config.validate();
-
-  torch::manual_seed(o.seed);
-  host::Net net(config);
-  if (!json) {
-    std::printf("training %s (%lld weights in memory) on %lld %s images: %s, %s, %d epochs, "
-                "%d threads\n",
-                config.arch.c_str(), static_cast<long long>(host::memory_numel(net)),
-                static_cast<long long>(train_set.size()), dataset.c_str(), o.method.c_str(),
-                o.quant.name().c_str(), o.epochs, threads);
-  }
-  const auto start = std::chrono::steady_clock::now();
-  const auto history = host::train(net, train_set, o, [&](const host::EpochStats& s) {
-    if (json) return;
-    std::printf("epoch %d/%d: lr %.4g, loss %.4f, train error %.2f%%%s, %.1f s (%.0f images/s)\n",
-                s.epoch + 1, o.epochs, s.lr, s.loss, 100.0 * s.error,
-                s.injected_steps > 0
-                    ? (", loss under bit errors " + std::to_string(s.perturbed_loss)).c_str()
-                    : "",
-                s.seconds, s.images_per_s);
-    std::fflush(stdout);
-  });
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-  // Final clean error of the quantized model; the file keeps the float weights.
-  auto file = host::snapshot(net, o.quant);
-  host::EvalOptions eval_options;
-  eval_options.quiet = true;
-  const auto clean = host::evaluate(net, o.quant, test_set, eval_options).clean;
-
-  file.training = o.describe();
-  file.training.erase("checkpoint");
-  file.training.erase("resume");
-  file.training.erase("quiet");
-  file.training["dataset"] = dataset;
-  file.training["train_size"] = std::to_string(train_set.size());
-  if (o.method == "pattbet") {
-    file.training["pattern_seed"] = std::to_string(host::pattern_seed(o));
-  }
-  double train_seconds = 0.0;
-  for (const auto& s : history) train_seconds += s.seconds;
-  file.metrics = {{"test_error", clean.error},
-                  {"test_confidence", clean.confidence},
-                  {"test_size", static_cast<double>(test_set.size())},
-                  {"train_loss", history.back().loss},
-                  {"train_error", history.back().error},
-                  {"train_seconds", train_seconds}};
-  host::save_model_file(file, out);
-
-  if (!pattern_path.empty()) {
-    host::FixedPattern::random(host::memory_numel(net), o.quant.bits,
-                               host::BitErrorRates::uniform(o.p), host::pattern_seed(o))
-        .save(pattern_path);
-  }
+  const auto report = host::run_training(
+      request,
+      [&](const host::TrainReport& r) {
+        if (json) return;
+        std::printf("training %s (%lld weights in memory) on %lld %s images: %s, %s, %d epochs, "
+                    "%d threads\n",
+                    r.arch.c_str(), static_cast<long long>(r.memory_words),
+                    static_cast<long long>(r.train_size), request.dataset.c_str(), o.method.c_str(),
+                    o.quant.name().c_str(), o.epochs, threads);
+        std::fflush(stdout);
+      },
+      [&](const host::EpochStats& s) {
+        if (json) return;
+        std::printf("epoch %d/%d: lr %.4g, loss %.4f, train error %.2f%%%s, %.1f s (%.0f images/s)\n",
+                    s.epoch + 1, o.epochs, s.lr, s.loss, 100.0 * s.error,
+                    s.injected_steps > 0
+                        ? (", loss under bit errors " + std::to_string(s.perturbed_loss)).c_str()
+                        : "",
+                    s.seconds, s.images_per_s);
+        std::fflush(stdout);
+      });
 
   if (json) {
     nlohmann::json j;
-    j["model"] = out;
-    j["arch"] = config.arch;
+    j["model"] = report.out;
+    j["format"] = report.format;
+    j["arch"] = report.arch;
     j["method"] = o.method;
     j["quant"] = o.quant.name();
     j["bits"] = o.quant.bits;
     j["wmax"] = o.wmax;
     j["p"] = o.p;
-    j["train_size"] = train_set.size();
-    j["test_size"] = test_set.size();
-    j["test_error"] = clean.error;
-    j["test_confidence"] = clean.confidence;
+    j["memory_words"] = report.memory_words;
+    j["train_size"] = report.train_size;
+    j["test_size"] = report.test_size;
+    j["test_error"] = report.test.error;
+    j["test_confidence"] = report.test.confidence;
     j["threads"] = threads;
-    j["seconds"] = seconds;
+    j["seconds"] = report.seconds;
     j["epochs"] = nlohmann::json::array();
-    for (const auto& s : history) {
+    for (const auto& s : report.history) {
       j["epochs"].push_back({{"epoch", s.epoch + 1},
                              {"lr", s.lr},
                              {"loss", s.loss},
@@ -216,8 +163,8 @@ int run_train(const Args& args) {
     print_json(j);
   } else {
     std::printf("test error %.2f%% (quantized %s, %lld test images); wrote %s in %.1f s\n",
-                100.0 * clean.error, o.quant.name().c_str(),
-                static_cast<long long>(test_set.size()), out.c_str(), seconds);
+                100.0 * report.test.error, o.quant.name().c_str(),
+                static_cast<long long>(report.test_size), report.out.c_str(), report.seconds);
   }
   return 0;
 }

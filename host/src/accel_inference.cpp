@@ -1,6 +1,8 @@
 // Host inference on an accelerator backend (accel_inference.h).
 #include "lowvolt/host/accel_inference.h"
 
+#include "lowvolt/host/script_accel.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -91,9 +93,55 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
   std::vector<acc::LayerCodes> layer_codes;
   std::size_t param = 0;
   std::int64_t flat = 0;
+  // One accelerator layer: weight w (memory parameter `param`) and bias b (the next one, or
+  // undefined), codes from the weight memory in order.
+  const auto add_layer = [&](MatrixLayer ml, const std::string& name, const torch::Tensor& w,
+                           const torch::Tensor& b) {
+    LV_CHECK(param < params.size(), "matrix layer " << name << " beyond the memory parameters");
+    acc::LayerCodes lc;
+    lc.name = name;
+    lc.out_features = static_cast<std::uint32_t>(w.size(0));
+    lc.in_features = static_cast<std::uint32_t>(w.numel() / w.size(0));
+    ml.out_features = lc.out_features;
+    ml.weight = memory.params().at(param);
+    lc.w_signed = !ml.weight.unsigned_codes;
+    lc.w_zero = static_cast<std::uint8_t>(ml.weight.zero_point());
+    lc.weights.assign(code_ptr + flat, code_ptr + flat + w.numel());
+    flat += w.numel();
+    ++param;
+    if (b.defined()) {
+      ml.has_bias = true;
+      ml.bias = memory.params().at(param);
+      // every code's value once, so that instance threads dequantize without LibTorch
+      const std::int64_t n_codes = std::int64_t{1} << quant.bits;
+      const auto table = quantizer_.dequantize(torch::arange(n_codes, torch::kInt64).to(torch::kUInt8),
+                                               ml.bias)
+                             .to(torch::kFloat64)
+                             .contiguous();
+      ml.bias_table.assign(table.data_ptr<double>(), table.data_ptr<double>() + n_codes);
+      lc.bias.assign(code_ptr + flat, code_ptr + flat + b.numel());
+      flat += b.numel();
+      ++param;
+    }
+    layer_codes.push_back(std::move(lc));
+    layers_.push_back(ml);
+  };
+  if (net_->script) {
+    script_graph_ = std::make_unique<ScriptAccelGraph>(net_, options_.nonnegative_input);
+    for (const ScriptMatrixLayer& sl : script_graph_->layers()) {
+      LV_CHECK(sl.weight == param, "TorchScript layer " << sl.node << " at memory tensor " << sl.weight
+                                   << ", expected " << param);
+      MatrixLayer ml;
+      ml.conv = sl.conv;
+      ml.shape = sl.shape;
+      ml.unsigned_input = sl.unsigned_input;
+      add_layer(ml, sl.node, params[sl.weight], sl.has_bias ? params[sl.weight + 1] : torch::Tensor());
+    }
+  }
   bool relu_input = options_.nonnegative_input;
   std::size_t position = 0;
-  for (auto& any : *net_->body) {
+  const torch::nn::Sequential body = net_->script ? torch::nn::Sequential() : net_->body;
+  for (auto& any : *body) {
     const auto module = any.ptr();
     const auto* conv = module->as<torch::nn::Conv2dImpl>();
     const auto* linear = module->as<torch::nn::LinearImpl>();
@@ -121,33 +169,7 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
         ml.shape.dilation_h = static_cast<std::uint32_t>((*o.dilation())[0]);
         ml.shape.dilation_w = static_cast<std::uint32_t>((*o.dilation())[1]);
       }
-      acc::LayerCodes lc;
-      lc.name = "body." + std::to_string(position);
-      lc.out_features = static_cast<std::uint32_t>(w.size(0));
-      lc.in_features = static_cast<std::uint32_t>(w.numel() / w.size(0));
-      ml.out_features = lc.out_features;
-      ml.weight = memory.params().at(param);
-      lc.w_signed = !ml.weight.unsigned_codes;
-      lc.w_zero = static_cast<std::uint8_t>(ml.weight.zero_point());
-      lc.weights.assign(code_ptr + flat, code_ptr + flat + w.numel());
-      flat += w.numel();
-      ++param;
-      if (b.defined()) {
-        ml.has_bias = true;
-        ml.bias = memory.params().at(param);
-        // every code's value once, so that instance threads dequantize without LibTorch
-        const std::int64_t n_codes = std::int64_t{1} << quant.bits;
-        const auto table = quantizer_.dequantize(torch::arange(n_codes, torch::kInt64).to(torch::kUInt8),
-                                                 ml.bias)
-                               .to(torch::kFloat64)
-                               .contiguous();
-        ml.bias_table.assign(table.data_ptr<double>(), table.data_ptr<double>() + n_codes);
-        lc.bias.assign(code_ptr + flat, code_ptr + flat + b.numel());
-        flat += b.numel();
-        ++param;
-      }
-      layer_codes.push_back(std::move(lc));
-      layers_.push_back(ml);
+      add_layer(ml, "body." + std::to_string(position), w, b);
       relu_input = false;
     } else if (module->as<torch::nn::ReLUImpl>() != nullptr) {
       relu_input = true;
@@ -283,6 +305,12 @@ torch::Tensor AccelInference::forward(const torch::Tensor& images) {
     const std::int64_t hi = std::min(n, lo + round);
     const int active = static_cast<int>((hi - lo + b - 1) / b);
     torch::Tensor x = images.slice(0, lo, hi);
+    if (script_graph_) {
+      outputs.push_back(script_graph_->forward(x, [&](std::size_t layer, const torch::Tensor& in) {
+        return run_layer(layer, in, b, active);
+      }));
+      continue;
+    }
     std::size_t next = 0;
     std::size_t position = 0;
     for (auto& any : *net_->body) {

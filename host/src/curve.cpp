@@ -17,7 +17,8 @@
 #include "lowvolt/accelerator/accelerator.h"
 #include "lowvolt/host/data.h"
 #include "lowvolt/host/evaluate.h"
-#include "lowvolt/host/model_file.h"
+#include "lowvolt/host/memory_layout.h"
+#include "lowvolt/host/model_source.h"
 #include "lowvolt/host/weight_memory.h"
 #include "lowvolt/profiles/mapping.h"
 #include "lowvolt/profiles/profile.h"
@@ -55,14 +56,13 @@ CurvePoint summarize(double vdd, std::vector<double> errors) {
 /// cells at read count 0).
 class TorchCurveBackend : public CurveBackend {
  public:
-  TorchCurveBackend(const ModelFile& file, const Dataset& test, std::int64_t batch_size)
-      : file_(file),
-        net_(instantiate(file)),
-        memory_(file.quant, net_->memory_parameters()),
+  TorchCurveBackend(const Model& model, const Dataset& test, std::int64_t batch_size)
+      : model_(model),
+        net_(model.net),
+        memory_(model.quant, net_->memory_parameters()),
         test_(test),
         batch_size_(batch_size) {
     net_->eval();
-    accelerator::register_golden_backend();
     const auto codes = memory_.codes().contiguous();
     clean_codes_.assign(codes.data_ptr<std::uint8_t>(), codes.data_ptr<std::uint8_t>() + codes.numel());
   }
@@ -71,7 +71,7 @@ class TorchCurveBackend : public CurveBackend {
 
   std::optional<double> error(const lp::CellMap& /*map*/, const lp::FaultMasks& masks,
                               std::uint64_t offset) override {
-    const lp::CodeFaults faults = layout(offset).image().flat_code_faults(masks);
+    const lp::CodeFaults faults = layout(offset).flat_code_faults(masks);
     LV_CHECK(faults.size() == clean_codes_.size(),
              "weight image holds " << faults.size() << " codes, memory " << clean_codes_.size());
     std::vector<std::uint8_t> codes = clean_codes_;
@@ -82,17 +82,15 @@ class TorchCurveBackend : public CurveBackend {
   std::uint64_t weight_reads() const override { return 0; }
 
  private:
-  /// The accelerator's layout of the weights at `offset` (built once per offset from a clean
-  /// copy of the model; only its WeightImage is used).
-  const AccelInference& layout(std::uint64_t offset) {
+  /// The accelerator's layout of the weights at `offset` (memory_layout.h), built once per
+  /// offset.
+  const accelerator::WeightImage& layout(std::uint64_t offset) {
     auto it = layouts_.find(offset);
     if (it == layouts_.end()) {
-      if (!layout_net_) layout_net_ = instantiate(file_);
-      AccelInferenceOptions o;
-      o.backend = "golden";
-      o.offset = offset;
-      o.instances = 1;
-      it = layouts_.emplace(offset, std::make_unique<AccelInference>(*layout_net_, file_.quant, o))
+      it = layouts_
+               .emplace(offset, std::make_unique<accelerator::WeightImage>(memory_image(
+                                    net_->memory_parameters(), net_->memory_parameter_names(),
+                                    clean_codes_, model_.quant.bits, offset)))
                .first;
     }
     return *it->second;
@@ -106,14 +104,13 @@ class TorchCurveBackend : public CurveBackend {
     return test_error(net_, test_, batch_size_).error;
   }
 
-  const ModelFile& file_;
+  const Model& model_;
   Net net_;
   WeightMemory memory_;
   const Dataset& test_;
   std::int64_t batch_size_;
   std::vector<std::uint8_t> clean_codes_;
-  std::optional<Net> layout_net_;
-  std::map<std::uint64_t, std::unique_ptr<AccelInference>> layouts_;
+  std::map<std::uint64_t, std::unique_ptr<accelerator::WeightImage>> layouts_;
 };
 
 /// Whether any cell of the chip can be faulty at the masks' supply.
@@ -130,12 +127,12 @@ bool any_fault(const lp::FaultMasks& masks) {
 /// runs conv/linear layers on it and the rest in LibTorch.
 class AccelCurveBackend : public CurveBackend {
  public:
-  AccelCurveBackend(std::string backend, int instances, const ModelFile& file,
+  AccelCurveBackend(std::string backend, int instances, const Model& model,
                     const Dataset& test, std::int64_t batch_size)
       : backend_(std::move(backend)),
         instances_(instances > 0 ? instances : backend_ == "rtl" ? 1 : 2),
-        net_(instantiate(file)),
-        quant_(file.quant),
+        net_(model.net),
+        quant_(model.quant),
         test_(test),
         batch_size_(batch_size) {
     net_->eval();
@@ -194,6 +191,7 @@ class AccelCurveBackend : public CurveBackend {
 }  // namespace
 
 void CurveOptions::validate() const {
+  source.validate();
   if (models.empty()) fail("--model: at least one model file is required");
   if (profiles.empty()) fail("--profile: at least one chip profile is required");
   if (vdds.empty()) fail("--vdd: the voltage grid is empty");
@@ -251,9 +249,9 @@ CurveResult sweep_curve(const CurveOptions& options) {
 
   std::vector<lp::Profile> chips;
   for (const auto& path : options.profiles) chips.push_back(lp::read_profile(path));
-  std::vector<ModelFile> files;
+  std::vector<Model> files;
   for (const auto& path : options.models) {
-    files.push_back(load_model_file(path));
+    files.push_back(load_model(path, options.source));
     if (files.back().quant.bits > 8) {
       fail(path, ": curves need weights of at most 8 bits, the model has ", files.back().quant.bits);
     }
@@ -276,15 +274,16 @@ CurveResult sweep_curve(const CurveOptions& options) {
 
   // Test sets are shared by models trained on the same data set.
   std::map<std::string, Dataset> test_sets;
-  const auto test_set_for = [&](const ModelFile& file) -> const Dataset& {
-    const auto it = file.training.find("dataset");
-    const std::string name = it == file.training.end() ? "fashion-mnist" : it->second;
+  const auto test_set_for = [&](Model& model) -> const Dataset& {
+    std::string name = options.dataset;
+    if (name.empty()) name = model.dataset();
+    if (name.empty()) name = "fashion-mnist";
     const std::string key = name + "|" + options.data_dir;
     if (!test_sets.count(key)) {
-      Dataset test = load_dataset(name, options.data_dir, false);
-      if (options.test_subset > 0) test = test.head(options.test_subset);
-      test_sets.emplace(key, std::move(test));
+      test_sets.emplace(key, model_dataset(model, options.dataset, options.data_dir, false,
+                                           options.test_subset));
     }
+    check_data_fits(model, test_sets.at(key), name);
     return test_sets.at(key);
   };
 
@@ -361,15 +360,15 @@ std::string curve_backend_names() {
   return names;
 }
 
-std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const ModelFile& file,
+std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const Model& model,
                                                  const Dataset& test, std::int64_t batch_size,
                                                  int instances) {
   if (batch_size == 0) batch_size = name == "torch" ? kEvalBatch : 1000;
-  if (name == "torch") return std::make_unique<TorchCurveBackend>(file, test, batch_size);
+  if (name == "torch") return std::make_unique<TorchCurveBackend>(model, test, batch_size);
   if (!curve_backend_known(name)) {
     fail("--backend: unknown backend '", name, "' (known: ", curve_backend_names(), ")");
   }
-  return std::make_unique<AccelCurveBackend>(name, instances, file, test, batch_size);
+  return std::make_unique<AccelCurveBackend>(name, instances, model, test, batch_size);
 }
 
 }  // namespace lowvolt::host

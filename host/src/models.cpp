@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "lowvolt/common/error.h"
+#include "lowvolt/host/script_model.h"
 
 namespace lowvolt::host {
 namespace {
@@ -208,9 +209,18 @@ NetImpl::NetImpl(ModelConfig config_) : config(std::move(config_)) {
   register_module("body", body);
 }
 
-torch::Tensor NetImpl::forward(torch::Tensor x) { return body->forward(x); }
+torch::Tensor NetImpl::forward(torch::Tensor x) {
+  if (script) return script_forward(*script, x);
+  return body->forward(x);
+}
+
+void NetImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (script) script_train(*script, on);
+}
 
 std::vector<torch::Tensor> NetImpl::memory_parameters() const {
+  if (script) return script_memory(*script);
   std::vector<torch::Tensor> out;
   for (const auto& module : body->children()) {
     if (const auto* conv = module->as<torch::nn::Conv2dImpl>()) {
@@ -225,6 +235,7 @@ std::vector<torch::Tensor> NetImpl::memory_parameters() const {
 }
 
 std::vector<std::string> NetImpl::memory_parameter_names() const {
+  if (script) return script_memory_names(*script);
   std::vector<std::string> out;
   const auto children = body->named_children();
   for (const auto& item : children) {

@@ -192,8 +192,10 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
                               const std::function<void(const EpochStats&)>& on_epoch) {
   options.validate();
   if (data.size() == 0) fail("training set is empty");
-  if (data.images.size(1) != net->config.channels || data.images.size(2) != net->config.height ||
-      data.images.size(3) != net->config.width_px) {
+  // A TorchScript model declares no input shape (0); its forward() checks what it gets.
+  if (net->config.channels > 0 &&
+      (data.images.size(1) != net->config.channels || data.images.size(2) != net->config.height ||
+       data.images.size(3) != net->config.width_px)) {
     fail("training images are ", data.images.sizes().slice(1), ", the model expects ",
          net->config.channels, "×", net->config.height, "×", net->config.width_px);
   }

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "lowvolt/common/error.h"
+#include "lowvolt/common/parse.h"
 
 namespace lowvolt::profiles {
 namespace {
@@ -74,15 +75,9 @@ void apply_overrides(ChipParams& p, const std::vector<std::string>& assignments)
     if (eq == std::string::npos || eq == 0) fail("--set '", a, "': expected key=value");
     const std::string key = a.substr(0, eq);
     const std::string text = a.substr(eq + 1);
-    std::size_t used = 0;
-    double value = 0;
-    try {
-      value = std::stod(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != text.size()) fail("--set '", a, "': '", text, "' is not a number");
-    set_param(p, key, value);
+    const auto value = parse_real(text);  // finite only: "inf" is not a parameter value
+    if (!value) fail("--set '", a, "': '", text, "' is not a finite number");
+    set_param(p, key, *value);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "lowvolt/common/error.h"
+#include "lowvolt/common/parse.h"
 #include "lowvolt/profiles/read_model.h"
 #include "lowvolt/sim/simulation.h"
 
@@ -24,18 +25,9 @@ std::string trim(const std::string& s) {
 }
 
 double parse_number(const std::string& option, const std::string& text) {
-  const std::string t = trim(text);
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(t, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (t.empty() || used != t.size() || !std::isfinite(v)) {
-    fail("rtl backend: option ", option, ": '", text, "' is not a number");
-  }
-  return v;
+  const auto v = parse_real(trim(text));
+  if (!v) fail("rtl backend: option ", option, ": '", text, "' is not a number");
+  return *v;
 }
 
 }  // namespace

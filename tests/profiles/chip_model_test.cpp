@@ -163,6 +163,10 @@ TEST(ChipModelErrors, RejectsBadParameters) {
   EXPECT_THROW(lp::apply_overrides(p, {"f_col"}), lowvolt::Error);
   EXPECT_THROW(lp::apply_overrides(p, {"f_col=abc"}), lowvolt::Error);
   EXPECT_THROW(lp::apply_overrides(p, {"=1"}), lowvolt::Error);
+  // The common strict parser: no infinities, NaN or trailing text (stod accepted "inf").
+  for (const char* bad : {"sigma_n=inf", "sigma_n=-inf", "f_col=nan", "f_col=0.1x", "f_col= 0.1"}) {
+    EXPECT_THROW(lp::apply_overrides(p, {bad}), lowvolt::Error) << bad;
+  }
   try {
     lp::preset("chip3");
   } catch (const lowvolt::Error& e) {

@@ -1,7 +1,8 @@
 #pragma once
 // Inference of a host Net with its conv2d/linear layers on an accelerator backend ("golden" or
 // "rtl", accelerator.h) and everything else (normalization, activations, pooling, flatten) in
-// LibTorch on the host. Contract (docs/accelerator.md, "Host inference"):
+// LibTorch on the host. A TorchScript Net runs through its rewritten forward graph
+// (script_accel.h: same layers, same rules, its memory tensors in memory order). Contract (docs/accelerator.md, "Host inference"):
 //  - Weights: the Net's memory parameters are quantized once with the QuantScheme (m ≤ 8 bits;
 //    host::WeightMemory) and laid out by accelerator::WeightImage at `offset`; the net itself is
 //    not modified. Signed codes run with w_signed = 1, w_zero = 0; unsigned codes with
@@ -39,6 +40,8 @@
 #include "lowvolt/profiles/cell_map.h"
 
 namespace lowvolt::host {
+
+class ScriptAccelGraph;  // script_accel.h
 
 /// Options of AccelInference.
 struct AccelInferenceOptions {
@@ -95,6 +98,7 @@ class AccelInference {
   std::unique_ptr<accelerator::WeightImage> image_;
   std::vector<std::unique_ptr<accelerator::Accelerator>> accels_;
   std::vector<std::unique_ptr<accelerator::Tiler>> tilers_;
+  std::unique_ptr<ScriptAccelGraph> script_graph_;  ///< TorchScript models: the rewritten graph
 };
 
 /// Quantizes activations per image as in the contract: returns the raw bytes (N × rest) and

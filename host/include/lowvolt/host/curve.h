@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "lowvolt/host/model_source.h"
+
 namespace lowvolt::host {
 
 /// Statistics of the test error over the samples (chips × mappings) at one voltage.
@@ -85,7 +87,9 @@ struct CurveResult {
 
 /// Options of sweep_curve().
 struct CurveOptions {
-  std::vector<std::string> models;    ///< model files (.lvm)
+  std::vector<std::string> models;    ///< model files (.lvm or TorchScript, model_source.h)
+  ModelSource source;                 ///< how TorchScript models are read (quantization, memory)
+  std::string dataset;                ///< data set name or .pt file; "" = each model's own
   std::vector<std::string> profiles;  ///< chip profiles (.lvp)
   std::vector<double> vdds;           ///< voltage grid, × Vmin, in (0, 2]
   std::string backend = "torch";      ///< "torch" (fake quantization), "golden" or "rtl" (accelerator)

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "lowvolt/host/data.h"
-#include "lowvolt/host/model_file.h"
+#include "lowvolt/host/model_source.h"
 #include "lowvolt/profiles/cell_map.h"
 
 namespace lowvolt::host {
@@ -38,7 +38,7 @@ bool curve_backend_known(const std::string& name);
 std::string curve_backend_names();
 /// The backend `name` for one model and test set, with `instances` accelerator instances
 /// (CurveOptions::instances); throws lowvolt::Error for an unknown name.
-std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const ModelFile& file,
+std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const Model& model,
                                                  const Dataset& test, std::int64_t batch_size,
                                                  int instances);
 

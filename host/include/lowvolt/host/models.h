@@ -13,6 +13,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -64,11 +65,24 @@ struct MaxPool2Impl : torch::nn::Module {
 };
 TORCH_MODULE(MaxPool2);
 
-/// A feed-forward classifier built from a ModelConfig.
+struct ScriptNet;  // a TorchScript module behind a Net (script_model.h)
+
+/// A classifier: a feed-forward network built from a ModelConfig, or a user's TorchScript module
+/// (script_model.h). Either way forward() maps images to logits, memory_parameters() are the
+/// tensors held in weight memory and parameters() are what an optimizer trains, so evaluation,
+/// curves and training see one interface.
 struct NetImpl : torch::nn::Module {
   explicit NetImpl(ModelConfig config);
-  /// Logits, N×classes.
+  /// A TorchScript module as a Net (script_model.h): config.arch = "torchscript", the input
+  /// shape (config.channels/height/width_px) and classes are 0 (unknown until data is seen); its
+  /// parameters and buffers are registered here under their dotted names with '.' → '/', sharing
+  /// storage with the module.
+  explicit NetImpl(std::shared_ptr<ScriptNet> script);
+  /// Logits, N×classes. A TorchScript module's output is checked to be N×classes, else
+  /// lowvolt::Error naming its file.
   torch::Tensor forward(torch::Tensor x);
+  /// Training mode of this module and of the TorchScript module behind it.
+  void train(bool on = true) override;
 
   /// Weights and biases of every conv/linear layer, in forward order (weight before bias).
   std::vector<torch::Tensor> memory_parameters() const;
@@ -76,7 +90,8 @@ struct NetImpl : torch::nn::Module {
   std::vector<std::string> memory_parameter_names() const;
 
   ModelConfig config;             ///< what was built
-  torch::nn::Sequential body{nullptr};  ///< the layers, in order
+  torch::nn::Sequential body{nullptr};  ///< the layers, in order (built-in architectures)
+  std::shared_ptr<ScriptNet> script;    ///< the TorchScript module (TorchScript models), else null
 };
 TORCH_MODULE(Net);
 

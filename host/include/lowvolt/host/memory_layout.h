@@ -1,0 +1,27 @@
+#pragma once
+// Where a model's weight memory sits in the accelerator's weight SRAM, derived from its memory
+// tensors alone, so that the torch backend and the accelerator place every code in the same
+// cells for built-in and TorchScript models alike. Contract: the memory tensors, in memory
+// order, become accelerator layers: a tensor of ≥ 2 dimensions W is a layer of N = W.size(0)
+// rows of K = W.numel() / N codes; a 1-d tensor of N values right after it is that layer's bias;
+// any other 1-d tensor (a norm parameter under `--memory all`) is a layer of N = numel rows of
+// K = 1 without bias. For the built-in networks this is exactly the layer list AccelInference
+// builds from their conv/linear modules.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "lowvolt/accelerator/weight_image.h"
+
+namespace lowvolt::host {
+
+/// The accelerator's image of memory tensors `params` (named `names`) whose codes, flat in
+/// memory order (WeightMemory::codes()), are `codes`, laid out with m = `bits` from cell `offset`.
+accelerator::WeightImage memory_image(const std::vector<torch::Tensor>& params,
+                                      const std::vector<std::string>& names,
+                                      const std::vector<std::uint8_t>& codes, int bits,
+                                      std::uint64_t offset);
+
+}  // namespace lowvolt::host

@@ -1,0 +1,167 @@
+#include "lowvolt/host/script_model.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "lowvolt/common/atomic_file.h"
+#include "lowvolt/common/error.h"
+#include "script_net.h"
+
+namespace lowvolt::host {
+
+namespace {
+
+constexpr const char* kRecordName = "lowvolt.json";
+
+/// The class a scripted module was made from ("Conv2d" for
+/// __torch__.torch.nn.modules.conv.___torch_mangle_3.Conv2d), when it is one of torch.nn's.
+std::string torch_nn_class(const torch::jit::Module& m) {
+  const auto type = m.type();
+  if (!type->name()) return "";
+  const std::string qualified = type->name()->qualifiedName();
+  if (qualified.find("torch.nn.modules.") == std::string::npos) return "";
+  return type->name()->name();
+}
+
+bool is_matrix_layer(const std::string& cls) {
+  return cls == "Conv1d" || cls == "Conv2d" || cls == "Conv3d" || cls == "Linear";
+}
+
+/// A parameter name as a torch::nn::Module accepts it (no dots).
+std::string registered_name(const std::string& dotted) {
+  std::string out = dotted;
+  for (char& c : out) {
+    if (c == '.') c = '/';
+  }
+  return out;
+}
+
+std::string shape_text(const torch::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes();
+  return out.str();
+}
+
+}  // namespace
+
+MemoryRule parse_memory_rule(const std::string& text, const std::string& option) {
+  if (text == "layers") return MemoryRule::kLayers;
+  if (text == "all") return MemoryRule::kAll;
+  fail(option, ": expected layers or all, got '", text, "'");
+}
+
+std::string memory_rule_name(MemoryRule rule) { return rule == MemoryRule::kAll ? "all" : "layers"; }
+
+bool looks_like_torchscript(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == '\x03' &&
+         magic[3] == '\x04';
+}
+
+NetImpl::NetImpl(std::shared_ptr<ScriptNet> script_) : script(std::move(script_)) {
+  LV_CHECK(script != nullptr, "a TorchScript Net needs its module");
+  config.arch = "torchscript";
+  config.norm = "none";
+  config.channels = 0;
+  config.height = 0;
+  config.width_px = 0;
+  config.classes = 0;
+  for (const auto& p : script->module.named_parameters(true)) {
+    register_parameter(registered_name(p.name), p.value, p.value.requires_grad());
+  }
+  for (const auto& b : script->module.named_buffers(true)) {
+    register_buffer(registered_name(b.name), b.value);
+  }
+}
+
+ScriptModel load_script_model(const std::string& path, MemoryRule memory) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) fail(path, ": no such file");
+  if (!std::filesystem::is_regular_file(status)) fail(path, ": not a regular file");
+  if (!looks_like_torchscript(path)) {
+    fail(path, ": neither a LowVolt model file (.lvm) nor a TorchScript archive (torch.jit.save)");
+  }
+  auto script = std::make_shared<ScriptNet>();
+  script->path = path;
+  ScriptModel out;
+  torch::jit::ExtraFilesMap extra{{kRecordName, ""}};
+  try {
+    script->module = torch::jit::load(path, torch::kCPU, extra);
+  } catch (const c10::Error& e) {
+    fail(path, ": not a loadable TorchScript archive: ", e.what_without_backtrace());
+  }
+  out.record = extra[kRecordName];
+  if (!script->module.find_method("forward")) fail(path, ": the TorchScript module has no forward()");
+  script->module.eval();
+
+  std::vector<std::pair<std::string, torch::Tensor>> chosen;
+  if (memory == MemoryRule::kAll) {
+    for (const auto& p : script->module.named_parameters(true)) chosen.emplace_back(p.name, p.value);
+  } else {
+    for (const auto& m : script->module.named_modules()) {
+      if (!is_matrix_layer(torch_nn_class(m.value))) continue;
+      for (const char* which : {"weight", "bias"}) {
+        for (const auto& p : m.value.named_parameters(false)) {
+          if (p.name == which) chosen.emplace_back(m.name.empty() ? p.name : m.name + "." + p.name, p.value);
+        }
+      }
+    }
+  }
+  if (chosen.empty()) {
+    fail(path, ": no parameter lies in weight memory under the memory rule '",
+         memory_rule_name(memory), "' (no torch.nn Conv/Linear layer; try --memory all)");
+  }
+  for (auto& [name, tensor] : chosen) {
+    if (tensor.scalar_type() != torch::kFloat32) {
+      fail(path, ": parameter ", name, " is ", tensor.scalar_type(), ", LowVolt quantizes float32 weights");
+    }
+    script->memory_names.push_back(name);
+    script->memory.push_back(tensor);
+  }
+  out.memory = memory;
+  out.net = Net(std::make_shared<NetImpl>(script));
+  return out;
+}
+
+void save_script_model(const Net& net, const std::string& path, const std::string& record) {
+  LV_CHECK(net->script != nullptr, "save_script_model on a built-in Net");
+  torch::jit::ExtraFilesMap extra{{kRecordName, record}};
+  write_file_atomic(path, [&](std::ostream& out) { net->script->module.save(out, extra); });
+}
+
+std::vector<torch::Tensor> script_memory(const ScriptNet& script) { return script.memory; }
+
+std::vector<std::string> script_memory_names(const ScriptNet& script) { return script.memory_names; }
+
+torch::Tensor script_forward(ScriptNet& script, const torch::Tensor& x) {
+  torch::jit::IValue result;
+  try {
+    result = script.module.forward({x});
+  } catch (const c10::Error& e) {
+    std::string message = e.what_without_backtrace();
+    const auto newline = message.find('\n');
+    if (newline != std::string::npos) message = message.substr(0, newline);
+    fail(script.path, ": forward() failed on input ", shape_text(x), ": ", message);
+  }
+  if (!result.isTensor()) {
+    fail(script.path, ": forward() returned a ", result.tagKind(), ", expected an N×classes tensor");
+  }
+  torch::Tensor y = result.toTensor();
+  if (y.dim() != 2 || y.size(0) != x.size(0) || y.size(1) < 2) {
+    fail(script.path, ": forward() returned shape ", shape_text(y), " for ", x.size(0),
+         " images, expected (N, classes) = (", x.size(0), ", ≥ 2)");
+  }
+  if (y.scalar_type() != torch::kFloat32) y = y.to(torch::kFloat32);
+  return y;
+}
+
+void script_train(ScriptNet& script, bool on) { script.module.train(on); }
+
+}  // namespace lowvolt::host

@@ -1,6 +1,7 @@
 // The backend registry and the backend-independent helpers of accelerator.h.
 #include "lowvolt/accelerator/accelerator.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "lowvolt/common/error.h"
@@ -51,6 +52,24 @@ std::vector<std::int32_t> Accelerator::run(std::uint32_t w_bit_addr,
   return out;
 }
 
+void Accelerator::run_row_tiles(const RowTileRuns& job, std::optional<TileConfig>& current) {
+  std::vector<std::int32_t> tile(std::size_t{hw::kPeRows} * hw::kPeCols);
+  for (std::uint32_t row0 = 0, t = 0; row0 < job.rows; row0 += hw::kPeRows, ++t) {
+    TileConfig cfg = job.cfg;
+    cfg.rows = std::min<std::uint32_t>(hw::kPeRows, job.rows - row0);
+    if (!current || *current != cfg) {
+      tile_cfg(cfg);
+      current = cfg;
+    }
+    run(job.w_bit_addr, job.activations + std::size_t{t} * job.act_stride, job.k, tile.data());
+    for (std::uint32_t i = 0; i < cfg.rows; ++i) {
+      std::uint32_t* dst = job.acc + (std::size_t{row0} + i) * job.acc_stride;
+      const std::int32_t* src = tile.data() + std::size_t{i} * cfg.cols;
+      for (std::uint32_t j = 0; j < cfg.cols; ++j) dst[j] += static_cast<std::uint32_t>(src[j]);
+    }
+  }
+}
+
 void register_accelerator(const std::string& name, AcceleratorFactory factory) {
   LV_CHECK(factory, "register_accelerator: empty factory for '" << name << "'");
   auto& r = registry();
@@ -68,8 +87,8 @@ std::unique_ptr<Accelerator> make_accelerator(const std::string& name,
     if (it == r.factories.end()) {
       std::string known;
       for (const auto& [n, f] : r.factories) known += (known.empty() ? "" : ", ") + n;
-      fail("accelerator: unknown backend '", name, "' (known: ",
-           known.empty() ? std::string("none registered") : known, ")");
+      fail("accelerator: unknown backend '", name,
+           "' (known: ", known.empty() ? std::string("none registered") : known, ")");
     }
     factory = it->second;
   }

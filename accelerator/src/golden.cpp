@@ -4,7 +4,9 @@
 #include "lowvolt/accelerator/golden.h"
 
 #include <algorithm>
+#include <cstring>
 
+#include "kernels.h"
 #include "lowvolt/accelerator/datapath.h"
 #include "lowvolt/common/error.h"
 
@@ -14,21 +16,9 @@ namespace {
 constexpr std::uint32_t kBufferBits = hw::kBufferWords * hw::kWordBits;  // 2^19
 constexpr std::uint64_t kResetCycles = hw::kSramRows;                    // mask sweep after rst
 constexpr std::uint64_t kMaxCount = 0xffff;                              // 16-bit count fields
+constexpr std::size_t kMaxBlockBytes = std::size_t{256} << 20;  // decoded ranges kept, at most
 
 std::uint32_t words_per_result_row(const TileConfig& cfg) { return (cfg.cols + 1) / 2; }
-
-/// out[i][j] = Σ_s x[i][s]·w[j][s] mod 2^32 for a rows × cols tile (x rows-major, w cols-major,
-/// both k long). Compiled twice, for AVX2 and for the baseline, chosen at load time by the CPU.
-__attribute__((target_clones("avx2", "default"))) void tile_products(
-    const std::int16_t* x, const std::int16_t* w, std::uint32_t rows, std::uint32_t cols,
-    std::size_t k, std::int32_t* out) {
-  for (std::uint32_t i = 0; i < rows; ++i) {
-    for (std::uint32_t j = 0; j < cols; ++j) {
-      out[std::size_t{i} * cols + j] =
-          as_int32(dot_wrap(x + std::size_t{i} * k, w + std::size_t{j} * k, k));
-    }
-  }
-}
 
 /// Words of a run: the controller's r_words (first word = bit address / 64).
 std::uint32_t run_words(std::uint32_t bit_addr, std::size_t k, const TileConfig& cfg) {
@@ -38,8 +28,7 @@ std::uint32_t run_words(std::uint32_t bit_addr, std::size_t k, const TileConfig&
 }
 }  // namespace
 
-std::uint64_t run_command_cycles(std::uint32_t w_bit_addr, std::uint32_t k,
-                                 const TileConfig& cfg) {
+std::uint64_t run_command_cycles(std::uint32_t w_bit_addr, std::uint32_t k, const TileConfig& cfg) {
   const std::uint64_t results = std::uint64_t{cfg.rows} * words_per_result_row(cfg);
   if (k == 0) return 1 + results + 1;
   // S_RUN of the controller: a 128-bit gearbox fed by one word read per cycle while it holds
@@ -73,13 +62,83 @@ std::uint64_t run_command_cycles(std::uint32_t w_bit_addr, std::uint32_t k,
   return 1 + edges + results + 1;
 }
 
-GoldenAccelerator::GoldenAccelerator()
-    : map_(std::make_unique<profiles::CellMap>(buffer_geometry())),
+/// A weight range as read through the persistent faults and decoded (see golden.h).
+struct GoldenAccelerator::Block {
+  std::uint64_t mask_generation = ~std::uint64_t{0};  // masks it was built with
+  std::uint64_t write_epoch = ~std::uint64_t{0};      // buffer state last checked
+  std::uint32_t first = 0;                            // first word address
+  std::uint32_t n_words = 0;                          // words per run
+  std::uint32_t skip = 0;                             // bit of code 0 in the first word
+  std::vector<std::uint64_t> stored;  // the stored words as of write_epoch (n_words)
+  std::vector<std::uint64_t> base;    // their reads with no candidate cell faulty (+ a 0)
+  detail::PackedWeights w;            // decoded from `base`
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> banks;  // (bank, reads per run)
+  // words holding intermittent-candidate cells, ascending position
+  std::vector<std::uint32_t> cand_pos;   // position in the range
+  std::vector<std::uint32_t> cand_addr;  // buffer address
+  // their candidate cells (detail::CandidateCells), cell by cell
+  std::vector<std::uint64_t> cphi;
+  std::vector<std::uint32_t> thr, before, step, slot;
+  std::vector<std::uint8_t> bit, bank;
+
+  std::size_t bytes() const {
+    return 8 * (stored.size() + base.size()) + 2 * w.v.size() + 4 * w.packed.size() +
+           8 * cand_pos.size() + 26 * cphi.size() + sizeof(Block);
+  }
+};
+
+/// Buffers reused by every run.
+struct GoldenAccelerator::Scratch {
+  std::vector<std::uint32_t> tiles;  // kernel output, tiles × 64, column-major tiles
+  std::vector<std::uint32_t> r0;     // candidate cells' read counts in the first run
+  std::vector<std::uint64_t> masks;  // candidate words' faulty candidate cells in one run
+  std::vector<std::uint64_t> cur;    // a run's words as read
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> changed;  // (pos, word) of one run
+  std::vector<detail::Correction> corrections;                   // of one run
+  std::vector<std::uint32_t> diff;  // positions of a range stored differently
+};
+
+namespace {
+/// Codes [lo, hi) of a range (code c at stream bits skip + c·m …) that meet word `pos`.
+std::pair<std::uint64_t, std::uint64_t> codes_of_word(std::uint64_t pos, std::uint64_t skip,
+                                                      std::uint32_t m, std::uint64_t total) {
+  const std::uint64_t lo_bit = pos * 64, hi_bit = lo_bit + 63;
+  if (hi_bit < skip) return {0, 0};
+  const std::uint64_t lo = lo_bit < skip ? 0 : (lo_bit - skip) / m;  // holds bit lo_bit
+  const std::uint64_t hi = std::min<std::uint64_t>(total, (hi_bit - skip) / m + 1);
+  return {std::min(lo, hi), hi};
+}
+
+/// The smallest read-hash byte sum s at which a cell with code vc is faulty at vdd (noise grows
+/// with s); 1021 if none.
+std::uint32_t fault_threshold(std::uint16_t sigma, std::int32_t vc, std::int32_t vdd) {
+  std::uint32_t lo = 0, hi = 1021;  // answer in [lo, hi]
+  while (lo < hi) {
+    const std::uint32_t mid = (lo + hi) / 2;
+    if (vc + profiles::noise_from_sum(sigma, mid) > vdd) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+}  // namespace
+
+GoldenAccelerator::GoldenAccelerator(KernelPath path)
+    : path_(path),
+      map_(std::make_unique<profiles::CellMap>(buffer_geometry())),
       mem_(hw::kBufferWords, 0),
       bank_reads_(hw::kBanks, 0),
-      bank_writes_(hw::kBanks, 0) {
+      bank_writes_(hw::kBanks, 0),
+      scratch_(std::make_unique<Scratch>()) {
+  if (!kernel_path_supported(path_)) {
+    fail("golden: this CPU cannot run the ", kernel_path_name(path_), " kernels");
+  }
   reset();
 }
+
+GoldenAccelerator::~GoldenAccelerator() = default;
 
 void GoldenAccelerator::refresh_masks() {
   masks_ = std::make_unique<profiles::FaultMasks>(map_->faults_at(vdd_));
@@ -91,8 +150,21 @@ void GoldenAccelerator::refresh_masks() {
     sure_[i] = (words[i].flip | words[i].stuck) & ~words[i].candidate;
     has_candidate_[i] = words[i].candidate != 0;
   }
-  cache_.valid = false;
-  ++generation_;
+  // a candidate cell has min_noise ≤ vdd − vc < max_noise: its byte-sum threshold by vdd − vc
+  const std::uint16_t sigma = map_->sigma_code();
+  thr_lo_ = profiles::min_noise(sigma);
+  thr_table_.resize(static_cast<std::size_t>(profiles::max_noise(sigma) - thr_lo_ + 1));
+  for (std::size_t d = 0; d < thr_table_.size(); ++d) {
+    thr_table_[d] = fault_threshold(sigma, 0, thr_lo_ + static_cast<std::int32_t>(d));
+  }
+  ++mask_generation_;
+}
+
+std::uint32_t GoldenAccelerator::threshold(std::uint64_t cell) const {
+  const std::int32_t d = static_cast<std::int32_t>(vdd_) - map_->vc()[cell] - thr_lo_;
+  LV_CHECK(d >= 0 && static_cast<std::size_t>(d) < thr_table_.size(),
+           "cell " << cell << " is no intermittent candidate at this supply");
+  return thr_table_[static_cast<std::size_t>(d)];
 }
 
 void GoldenAccelerator::reset() {
@@ -133,8 +205,21 @@ std::uint64_t GoldenAccelerator::read_word(std::uint32_t addr) {
 }
 
 void GoldenAccelerator::write_word(std::uint32_t addr, std::uint64_t data) {
+  // FaultMasks::write: cells stuck and faulty at this moment store their stuck value; only the
+  // intermittent stuck cells need the hash (flip cells do not affect writes)
   const std::uint32_t bank = addr / hw::kSramRows;
-  mem_[addr] = masks_->write(addr, data, bank_reads_[bank]);
+  const profiles::WordFaults& wf = masks_->words()[addr];
+  std::uint64_t stuck_now = sure_[addr] & wf.stuck;
+  for (std::uint64_t m = wf.candidate & wf.stuck; m != 0; m &= m - 1) {
+    const std::uint64_t cell =
+        std::uint64_t{addr} * hw::kWordBits + static_cast<unsigned>(__builtin_ctzll(m));
+    const std::uint64_t h = profiles::mix64(
+        map_->seed() ^ profiles::mix64(cell * 0x9e3779b97f4a7c15ULL + bank_reads_[bank]));
+    const auto sum = static_cast<std::uint32_t>((h & 0xff) + ((h >> 8) & 0xff) +
+                                                ((h >> 16) & 0xff) + ((h >> 24) & 0xff));
+    if (sum >= threshold(cell)) stuck_now |= m & (~m + 1);
+  }
+  mem_[addr] = (data & ~stuck_now) | (stuck_now & wf.stuck1);
   ++bank_writes_[bank];
 }
 
@@ -146,8 +231,7 @@ void GoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words, st
     write_word(static_cast<std::uint32_t>((addr + i) % hw::kBufferWords), words[i]);
   }
   cycles_ += count == 0 ? 2 : count + 1;
-  cache_.valid = false;
-  ++generation_;
+  ++write_epoch_;
 }
 
 void GoldenAccelerator::read(std::uint32_t addr, std::size_t count, std::uint64_t* out) {
@@ -166,91 +250,282 @@ void GoldenAccelerator::tile_cfg(const TileConfig& cfg) {
   cycles_ += 1;
 }
 
-void GoldenAccelerator::run(std::uint32_t w_bit_addr, const std::uint64_t* activations,
-                            std::size_t k, std::int32_t* out) {
+void GoldenAccelerator::check_run(std::uint32_t w_bit_addr, std::size_t k) const {
   if (w_bit_addr > 0xffffffu || k > kMaxCount) {
     fail("golden: run with w_bit_addr ", w_bit_addr, " (24 bits) and k ", k, " (≤ ", kMaxCount,
          ")");
   }
-  const TileConfig& c = cfg_;
-  const std::uint32_t a = w_bit_addr % kBufferBits;
+}
 
-  // weight words, each read once in ascending address order
-  const std::uint32_t n_words = run_words(a, k, c);
-  const std::uint32_t first = a >> 6;
-  const bool same_place = cache_.valid && cache_.bit_addr == a && cache_.k == k && cache_.cfg == c;
-  if (same_place && cache_.deterministic && cache_.generation == generation_) {
-    // nothing changed and no word has an intermittent cell: the reads return what they returned
-    // last time, only the counters move
-    for (const auto& [bank, reads] : cache_.bank_reads) bank_reads_[bank] += reads;
-  } else {
-    raw_.resize(n_words + 1);
-    bool deterministic = true;
-    for (std::uint32_t i = 0; i < n_words; ++i) {
-      const std::uint32_t addr = (first + i) % hw::kBufferWords;
-      deterministic = deterministic && has_candidate_[addr] == 0;
-      raw_[i] = read_word(addr);
-    }
-    raw_[n_words] = 0;
-    // decoded weights: reuse the last run's if it read the same words from the same place
-    const bool hit = same_place && std::equal(raw_.begin(), raw_.begin() + n_words,
-                                              cache_.raw.begin(), cache_.raw.end());
-    if (!hit) {
-      cache_.w.assign(std::size_t{c.cols} * k, 0);
-      const std::int32_t wz = byte_value(c.w_zero, c.w_signed);
-      const std::uint64_t skip = a & 63u;
-      for (std::size_t s = 0; s < k; ++s) {
-        for (std::uint32_t j = 0; j < c.cols; ++j) {
-          const std::uint64_t pos = skip + (std::uint64_t{s} * c.cols + j) * c.wbits;
-          const auto code = static_cast<std::uint32_t>(stream_bits(raw_.data(), pos, c.wbits));
-          cache_.w[std::size_t{j} * k + s] =
-              static_cast<std::int16_t>(code_value(code, c.wbits, c.w_signed) - wz);
-        }
-      }
-      cache_.valid = true;
-      cache_.bit_addr = a;
-      cache_.k = k;
-      cache_.cfg = c;
-      cache_.raw.assign(raw_.begin(), raw_.begin() + n_words);
-    }
-    cache_.generation = generation_;
-    cache_.deterministic = deterministic;
-    cache_.bank_reads.clear();
-    for (std::uint32_t i = 0; i < n_words;) {  // reads per bank of this word range
-      const std::uint32_t addr = (first + i) % hw::kBufferWords;
-      const std::uint32_t bank = addr / hw::kSramRows;
-      const std::uint32_t in_bank = std::min(n_words - i, hw::kSramRows - addr % hw::kSramRows);
-      cache_.bank_reads.emplace_back(bank, in_bank);
-      i += in_bank;
-    }
-  }
-
-  // activations minus zero point, row-major
-  x_.resize(std::size_t{c.rows} * k);
-  const std::int32_t xz = byte_value(c.act_zero, c.act_signed);
-  for (std::uint32_t i = 0; i < c.rows; ++i) {  // row-outer so that the step loop vectorises
-    std::int16_t* xi = x_.data() + std::size_t{i} * k;
-    const unsigned shift = 8 * i;
-    if (c.act_signed) {
-      for (std::size_t s = 0; s < k; ++s) {
-        const std::int32_t b = static_cast<std::uint8_t>(activations[s] >> shift);
-        xi[s] = static_cast<std::int16_t>(((b ^ 0x80) - 0x80) - xz);  // int8 value of the byte
-      }
-    } else {
-      for (std::size_t s = 0; s < k; ++s) {
-        xi[s] = static_cast<std::int16_t>(static_cast<std::uint8_t>(activations[s] >> shift) - xz);
-      }
-    }
-  }
-  tile_products(x_.data(), cache_.w.data(), c.rows, c.cols, k, out);
-
-  macs_ += std::uint64_t{k} * c.rows * c.cols;
+std::uint64_t GoldenAccelerator::run_cycles(std::uint32_t a, std::size_t k, const TileConfig& c) {
   const auto key = std::make_tuple(a & 63u, k, c.rows, c.cols, c.wbits);
   auto it = run_cycles_.find(key);
   if (it == run_cycles_.end()) {
     it = run_cycles_.emplace(key, run_command_cycles(a, static_cast<std::uint32_t>(k), c)).first;
   }
-  cycles_ += it->second;
+  return it->second;
+}
+
+std::int16_t GoldenAccelerator::decode(const std::uint64_t* words, std::uint64_t skip,
+                                       std::uint64_t code, const TileConfig& c) {
+  const auto bits = static_cast<std::uint32_t>(stream_bits(words, skip + code * c.wbits, c.wbits));
+  return static_cast<std::int16_t>(code_value(bits, c.wbits, c.w_signed) -
+                                   byte_value(c.w_zero, c.w_signed));
+}
+
+void GoldenAccelerator::build_block(Block& b, std::uint32_t a, std::size_t k, const TileConfig& c) {
+  const std::uint32_t n = run_words(a, k, c);
+  b.first = a >> 6;
+  b.n_words = n;
+  b.skip = a & 63u;
+  std::uint32_t per_bank[hw::kBanks] = {};
+  std::vector<std::uint32_t>& before = scratch_->diff;  // reads of the same bank earlier in a run
+  before.resize(n);
+  for (std::uint32_t p = 0; p < n; ++p) {
+    before[p] = per_bank[((b.first + p) % hw::kBufferWords) / hw::kSramRows]++;
+  }
+  b.banks.clear();
+  for (std::uint32_t bank = 0; bank < hw::kBanks; ++bank) {
+    if (per_bank[bank] != 0) b.banks.emplace_back(bank, per_bank[bank]);
+  }
+  b.cand_pos.clear();
+  b.cand_addr.clear();
+  for (auto* v : {&b.thr, &b.before, &b.step, &b.slot}) v->clear();
+  b.cphi.clear();
+  b.bit.clear();
+  b.bank.clear();
+  for (std::uint32_t p = 0; p < n; ++p) {
+    const std::uint32_t addr = (b.first + p) % hw::kBufferWords;
+    if (has_candidate_[addr] == 0) continue;
+    const std::uint32_t bank = addr / hw::kSramRows;
+    for (std::uint64_t m = masks_->words()[addr].candidate; m != 0; m &= m - 1) {
+      const auto bit = static_cast<std::uint32_t>(__builtin_ctzll(m));
+      const std::uint64_t cell = std::uint64_t{addr} * hw::kWordBits + bit;
+      b.cphi.push_back(cell * 0x9e3779b97f4a7c15ULL);  // profiles::noise_byte_sum's product
+      b.thr.push_back(threshold(cell));
+      b.before.push_back(before[p]);
+      b.step.push_back(per_bank[bank]);
+      b.slot.push_back(static_cast<std::uint32_t>(b.cand_pos.size()));
+      b.bit.push_back(static_cast<std::uint8_t>(bit));
+      b.bank.push_back(static_cast<std::uint8_t>(bank));
+    }
+    b.cand_pos.push_back(p);
+    b.cand_addr.push_back(addr);
+  }
+  decode_block(b, k, c);
+  b.mask_generation = mask_generation_;
+}
+
+void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& c) {
+  const std::uint32_t n = b.n_words;
+  b.stored.resize(n);
+  b.base.assign(std::size_t{n} + 1, 0);
+  for (std::uint32_t p = 0; p < n; ++p) {
+    const std::uint32_t addr = (b.first + p) % hw::kBufferWords;
+    b.stored[p] = mem_[addr];
+    // candidate cells read as not faulty here; the runs correct the reads where they are
+    b.base[p] = profiles::apply_faults(mem_[addr], sure_[addr], masks_->words()[addr]);
+  }
+  // every code once: v = w − zw, 8 columns per step (missing columns 0)
+  b.w.k = k;
+  b.w.v.assign(k * detail::kTile, 0);
+  const std::int32_t wz = byte_value(c.w_zero, c.w_signed);
+  if (c.wbits == 8 && b.skip % 8 == 0) {  // whole bytes
+    const std::uint64_t* words = b.base.data();
+    const std::size_t byte0 = b.skip / 8;
+    for (std::size_t s = 0; s < k; ++s) {
+      for (std::uint32_t j = 0; j < c.cols; ++j) {
+        const std::size_t at = byte0 + s * c.cols + j;
+        const auto byte = static_cast<std::uint8_t>(words[at / 8] >> (8 * (at % 8)));
+        b.w.v[s * detail::kTile + j] = static_cast<std::int16_t>(byte_value(byte, c.w_signed) - wz);
+      }
+    }
+  } else {
+    for (std::size_t s = 0; s < k; ++s) {
+      for (std::uint32_t j = 0; j < c.cols; ++j) {
+        b.w.v[s * detail::kTile + j] =
+            decode(b.base.data(), b.skip, std::uint64_t{s} * c.cols + j, c);
+      }
+    }
+  }
+  detail::pack_weights(path_, (c.w_signed ? 0 : 128) - wz, b.w);
+}
+
+GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t k,
+                                                   const TileConfig& c) {
+  const std::uint64_t key = std::uint64_t{a} | (std::uint64_t{k} << 19) |
+                            (std::uint64_t{c.cols - 1} << 35) | (std::uint64_t{c.wbits - 1} << 38) |
+                            (std::uint64_t{c.w_zero} << 41) | (std::uint64_t{c.w_signed} << 49);
+  auto it = blocks_.find(key);
+  if (it == blocks_.end()) {
+    if (block_bytes_ > kMaxBlockBytes) {
+      blocks_.clear();
+      block_bytes_ = 0;
+    }
+    it = blocks_.emplace(key, std::make_unique<Block>()).first;
+  }
+  Block& b = *it->second;
+  if (b.write_epoch == write_epoch_ && b.mask_generation == mask_generation_) return b;
+  block_bytes_ -= std::min(block_bytes_, b.bytes());
+  if (b.mask_generation != mask_generation_) {
+    build_block(b, a, k, c);
+  } else {
+    // the same masks: only words stored differently since (rewritten with other data, or with
+    // an intermittent stuck cell that caught another value) change their codes
+    std::vector<std::uint32_t>& diff = scratch_->diff;
+    diff.clear();
+    for (std::uint32_t p = 0; p < b.n_words; ++p) {
+      if (mem_[(b.first + p) % hw::kBufferWords] != b.stored[p]) diff.push_back(p);
+    }
+    if (diff.size() * 4 > b.n_words) {
+      decode_block(b, k, c);
+    } else {
+      const std::uint64_t total = std::uint64_t{k} * c.cols;
+      for (const std::uint32_t p : diff) {
+        const std::uint32_t addr = (b.first + p) % hw::kBufferWords;
+        b.stored[p] = mem_[addr];
+        b.base[p] = profiles::apply_faults(mem_[addr], sure_[addr], masks_->words()[addr]);
+      }
+      for (const std::uint32_t p : diff) {
+        const auto [lo, hi] = codes_of_word(p, b.skip, c.wbits, total);
+        for (std::uint64_t code = lo; code < hi; ++code) {
+          const std::size_t s = code / c.cols;
+          const auto j = static_cast<std::uint32_t>(code % c.cols);
+          const std::int16_t v = decode(b.base.data(), b.skip, code, c);
+          if (v != b.w.v[s * detail::kTile + j]) detail::update_weight(b.w, s, j, v);
+        }
+      }
+    }
+  }
+  block_bytes_ += b.bytes();
+  b.write_epoch = write_epoch_;
+  return b;
+}
+
+void GoldenAccelerator::correct_intermittent(const Block& b, const TileConfig& c,
+                                             const std::uint64_t* activations, std::size_t stride,
+                                             std::uint32_t tiles) {
+  Scratch& sc = *scratch_;
+  // a candidate cell's read count in run t: the bank's count before the first run, plus its
+  // reads per run for each earlier run, plus its earlier reads in the same run
+  const std::size_t nc = b.cphi.size();
+  sc.r0.resize(nc);
+  for (std::size_t q = 0; q < nc; ++q) sc.r0[q] = bank_reads_[b.bank[q]] + b.before[q];
+  detail::CandidateCells cells;
+  cells.cphi = b.cphi.data();
+  cells.thr = b.thr.data();
+  cells.r0 = sc.r0.data();
+  cells.step = b.step.data();
+  cells.slot = b.slot.data();
+  cells.bit = b.bit.data();
+  cells.n = nc;
+  cells.seed = map_->seed();
+  detail::ActTiles x;
+  x.xor_mask = c.act_signed ? 0x80 : 0;
+  x.a = static_cast<std::uint32_t>((c.act_signed ? 128 : 0) + byte_value(c.act_zero, c.act_signed));
+  const std::uint64_t total = std::uint64_t{b.w.k} * c.cols;
+  const auto& words = masks_->words();
+  sc.cur.assign(b.base.begin(), b.base.end());
+  sc.masks.resize(b.cand_pos.size());
+  for (std::uint32_t t = 0; t < tiles; ++t) {
+    std::fill(sc.masks.begin(), sc.masks.end(), 0);
+    detail::candidate_masks(path_, cells, t, sc.masks.data());
+    sc.changed.clear();
+    for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
+      const std::uint32_t pos = b.cand_pos[w], addr = b.cand_addr[w];
+      const std::uint64_t word =
+          profiles::apply_faults(b.stored[pos], sure_[addr] | sc.masks[w], words[addr]);
+      if (word != b.base[pos]) sc.changed.emplace_back(pos, word);
+    }
+    if (sc.changed.empty()) continue;
+    // the codes these words hold, decoded from the words as read, against the decoded ones
+    for (const auto& [pos, word] : sc.changed) sc.cur[pos] = word;
+    sc.corrections.clear();
+    std::uint64_t next = 0;  // codes below this one are done
+    for (const auto& [pos, word] : sc.changed) {
+      const auto [lo, hi] = codes_of_word(pos, b.skip, c.wbits, total);
+      for (std::uint64_t code = std::max(lo, next); code < hi; ++code) {
+        const std::size_t s = code / c.cols;
+        const auto j = static_cast<std::uint32_t>(code % c.cols);
+        const std::int32_t delta =
+            decode(sc.cur.data(), b.skip, code, c) - b.w.v[s * detail::kTile + j];
+        if (delta != 0) {
+          sc.corrections.push_back(detail::Correction{static_cast<std::uint32_t>(s), j, delta});
+        }
+      }
+      next = std::max(next, hi);
+    }
+    for (const auto& [pos, word] : sc.changed) sc.cur[pos] = b.base[pos];
+    x.act = activations + std::size_t{t} * stride;
+    detail::apply_corrections(path_, sc.corrections.data(), sc.corrections.size(), x,
+                              sc.tiles.data() + std::size_t{t} * detail::kTile * detail::kTile);
+  }
+}
+
+void GoldenAccelerator::run_tiles(std::uint32_t a, const std::uint64_t* activations,
+                                  std::size_t stride, std::uint32_t tiles, std::size_t k,
+                                  const TileConfig& c) {
+  Scratch& sc = *scratch_;
+  sc.tiles.assign(std::size_t{tiles} * detail::kTile * detail::kTile, 0);
+  if (k == 0 || tiles == 0) return;  // no step reads a word
+  const Block& b = block(a, k, c);
+  detail::ActTiles x;
+  x.act = activations;
+  x.stride = stride;
+  x.tiles = tiles;
+  x.xor_mask = c.act_signed ? 0x80 : 0;
+  x.a = static_cast<std::uint32_t>((c.act_signed ? 128 : 0) + byte_value(c.act_zero, c.act_signed));
+  detail::tile_products(path_, b.w, x, sc.tiles.data());
+  if (!b.cand_pos.empty()) correct_intermittent(b, c, activations, stride, tiles);
+  for (const auto& [bank, reads] : b.banks) bank_reads_[bank] += reads * tiles;
+}
+
+void GoldenAccelerator::run(std::uint32_t w_bit_addr, const std::uint64_t* activations,
+                            std::size_t k, std::int32_t* out) {
+  check_run(w_bit_addr, k);
+  const TileConfig& c = cfg_;
+  const std::uint32_t a = w_bit_addr % kBufferBits;
+  run_tiles(a, activations, k, 1, k, c);
+  const std::uint32_t* tile = scratch_->tiles.data();
+  for (std::uint32_t i = 0; i < c.rows; ++i) {
+    for (std::uint32_t j = 0; j < c.cols; ++j) {
+      out[std::size_t{i} * c.cols + j] = as_int32(tile[j * detail::kTile + i]);
+    }
+  }
+  macs_ += std::uint64_t{k} * c.rows * c.cols;
+  cycles_ += run_cycles(a, k, c);
+}
+
+void GoldenAccelerator::run_row_tiles(const RowTileRuns& job, std::optional<TileConfig>& current) {
+  const std::uint32_t tiles = (job.rows + hw::kPeRows - 1) / hw::kPeRows;
+  if (tiles == 0) return;
+  TileConfig full = job.cfg, last = job.cfg;
+  full.rows = hw::kPeRows;
+  last.rows = job.rows - (tiles - 1) * hw::kPeRows;
+  // the tile_cfg commands of the sequence, in order (the first before the first run's checks)
+  const TileConfig& first = tiles > 1 ? full : last;
+  if (!current || *current != first) {
+    tile_cfg(first);
+    current = first;
+  }
+  check_run(job.w_bit_addr, job.k);
+  if (tiles > 1 && last != full) {
+    tile_cfg(last);
+    current = last;
+  }
+  const std::uint32_t a = job.w_bit_addr % kBufferBits;
+  run_tiles(a, job.activations, job.act_stride, tiles, job.k, full);
+  const std::uint32_t* tile = scratch_->tiles.data();
+  for (std::uint32_t t = 0; t < tiles; ++t) {
+    const std::uint32_t rows = t + 1 < tiles ? hw::kPeRows : last.rows;
+    const std::uint32_t* o = tile + std::size_t{t} * detail::kTile * detail::kTile;
+    for (std::uint32_t i = 0; i < rows; ++i) {
+      std::uint32_t* dst = job.acc + (std::size_t{t} * hw::kPeRows + i) * job.acc_stride;
+      for (std::uint32_t j = 0; j < job.cfg.cols; ++j) dst[j] += o[j * detail::kTile + i];
+    }
+  }
+  macs_ += std::uint64_t{job.k} * job.rows * job.cfg.cols;
+  cycles_ += (tiles - 1) * run_cycles(a, job.k, full) + run_cycles(a, job.k, last);
 }
 
 Counters GoldenAccelerator::counters() {
@@ -299,17 +574,22 @@ std::vector<MbistRecord> GoldenAccelerator::mbist() {
   }
   // accept, 10 ops per word, flush, drain, end word, forward, the end word taken
   cycles_ += 1 + std::uint64_t{hw::kMbistOpsPerWord} * n + 1 + drain + 3;
-  cache_.valid = false;
-  ++generation_;
+  ++write_epoch_;
   return records;
 }
 
 void register_golden_backend() {
   register_accelerator("golden", [](const AcceleratorConfig& config) {
+    KernelPath path = default_kernel_path();
     for (const auto& [key, value] : config) {
-      fail("golden backend: unknown option '", key, "' = '", value, "' (it takes none)");
+      if (key == "kernel") {
+        path = parse_kernel_path(value, "golden backend option 'kernel'");
+      } else {
+        fail("golden backend: unknown option '", key, "' = '", value,
+             "' (it takes kernel = portable, avx2, avx512 or auto)");
+      }
     }
-    return std::make_unique<GoldenAccelerator>();
+    return std::make_unique<GoldenAccelerator>(path);
   });
 }
 

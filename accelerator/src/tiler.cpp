@@ -15,8 +15,8 @@ constexpr std::uint64_t kMaxSteps = 0xffff;  // run.k is 16 bits
 /// layer's bias (a read).
 struct Unit {
   bool bias = false;
-  std::uint32_t n0 = 0, cw = 0;  // first feature, tile width
-  std::uint32_t k0 = 0, kc = 0;  // K chunk
+  std::uint32_t n0 = 0, cw = 0;      // first feature, tile width
+  std::uint32_t k0 = 0, kc = 0;      // K chunk
   std::uint64_t begin = 0, end = 0;  // unwrapped cells [begin, end)
 };
 }  // namespace
@@ -68,13 +68,6 @@ std::vector<std::uint64_t> pack_activation_words(const std::uint8_t* x, std::uin
 
 Tiler::Tiler(Accelerator& accel, const WeightImage& image) : accel_(&accel), image_(&image) {}
 
-void Tiler::configure(const TileConfig& cfg) {
-  if (configured_ && cfg == current_) return;
-  accel_->tile_cfg(cfg);
-  current_ = cfg;
-  configured_ = true;
-}
-
 LayerResult Tiler::linear(std::size_t layer, const std::uint8_t* x, std::uint32_t rows,
                           const ActEncoding& act) {
   if (layer >= image_->layers().size()) {
@@ -86,7 +79,8 @@ LayerResult Tiler::linear(std::size_t layer, const std::uint8_t* x, std::uint32_
   std::vector<std::int64_t> act_sum(rows, 0);
   for (std::uint32_t m = 0; m < rows; ++m) {
     std::int64_t s = 0;
-    for (std::uint32_t i = 0; i < k; ++i) s += byte_value(x[std::size_t{m} * k + i], act.is_signed) - zx;
+    for (std::uint32_t i = 0; i < k; ++i)
+      s += byte_value(x[std::size_t{m} * k + i], act.is_signed) - zx;
     act_sum[m] = s;
   }
   pack_activation_words(x, rows, k, act.zero, words_);
@@ -101,12 +95,13 @@ LayerResult Tiler::conv2d(std::size_t layer, const std::uint8_t* x, const Conv2d
   const auto& l = image_->layers()[layer];
   const std::uint64_t k = std::uint64_t{sh.in_channels} * sh.kernel_h * sh.kernel_w;
   if (k != l.in_features) {
-    fail("tiler: conv2d layer '", l.name, "' has K = ", l.in_features, ", the shape gives Cin·kh·kw = ",
-         k);
+    fail("tiler: conv2d layer '", l.name, "' has K = ", l.in_features,
+         ", the shape gives Cin·kh·kw = ", k);
   }
   const std::uint32_t oh = sh.out_h(), ow = sh.out_w();
   const std::uint64_t rows64 = std::uint64_t{sh.batch} * oh * ow;
-  if (rows64 == 0 || rows64 > 0xffffffffu) fail("tiler: conv2d layer '", l.name, "' has ", rows64, " output rows");
+  if (rows64 == 0 || rows64 > 0xffffffffu)
+    fail("tiler: conv2d layer '", l.name, "' has ", rows64, " output rows");
   const auto rows = static_cast<std::uint32_t>(rows64);
   // im2col: row (b, oy, ox), column (c, ky, kx); taps in the padding hold the zero point
   std::vector<std::uint8_t>& cols = cols_;
@@ -118,16 +113,16 @@ LayerResult Tiler::conv2d(std::size_t layer, const std::uint8_t* x, const Conv2d
         for (std::uint32_t kx = 0; kx < sh.kernel_w; ++kx) {
           const std::size_t col = (std::size_t{c} * sh.kernel_h + ky) * sh.kernel_w + kx;
           for (std::uint32_t oy = 0; oy < oh; ++oy) {
-            const std::int64_t iy = std::int64_t{oy} * sh.stride_h + std::int64_t{ky} * sh.dilation_h -
-                                    sh.pad_h;
+            const std::int64_t iy =
+                std::int64_t{oy} * sh.stride_h + std::int64_t{ky} * sh.dilation_h - sh.pad_h;
             if (iy < 0 || iy >= sh.height) continue;
             for (std::uint32_t ox = 0; ox < ow; ++ox) {
-              const std::int64_t ix = std::int64_t{ox} * sh.stride_w +
-                                      std::int64_t{kx} * sh.dilation_w - sh.pad_w;
+              const std::int64_t ix =
+                  std::int64_t{ox} * sh.stride_w + std::int64_t{kx} * sh.dilation_w - sh.pad_w;
               if (ix < 0 || ix >= sh.width) continue;
               const std::size_t row = (std::size_t{b} * oh + oy) * ow + ox;
-              cols[row * k + col] = plane[static_cast<std::size_t>(iy) * sh.width +
-                                          static_cast<std::size_t>(ix)];
+              cols[row * k + col] =
+                  plane[static_cast<std::size_t>(iy) * sh.width + static_cast<std::size_t>(ix)];
             }
           }
         }
@@ -142,7 +137,7 @@ LayerResult Tiler::run_matrix(std::size_t layer, std::uint32_t rows,
   const std::vector<std::uint64_t>& act_words = words_;
   const auto& l = image_->layers()[layer];
   const std::uint32_t n = l.out_features, k = l.in_features, m = image_->bits();
-  configured_ = false;  // the backend may have been reset since the last layer
+  current_.reset();  // the backend may have been reset since the last layer
   const std::uint64_t cells = WeightImage::cells();
   const std::uint64_t base = image_->offset() + image_->layer_start(layer) * m;
 
@@ -151,7 +146,8 @@ LayerResult Tiler::run_matrix(std::size_t layer, std::uint32_t rows,
   for (std::uint32_t n0 = 0; n0 < n; n0 += hw::kPeCols) {
     const std::uint32_t cw = std::min<std::uint32_t>(hw::kPeCols, n - n0);
     // a chunk plus its alignment slack must fit the buffer
-    const std::uint64_t kmax = std::min<std::uint64_t>(kMaxSteps, (cells - 128) / (std::uint64_t{cw} * m));
+    const std::uint64_t kmax =
+        std::min<std::uint64_t>(kMaxSteps, (cells - 128) / (std::uint64_t{cw} * m));
     for (std::uint64_t k0 = 0; k0 < k; k0 += kmax) {
       Unit u;
       u.n0 = n0;
@@ -180,8 +176,6 @@ LayerResult Tiler::run_matrix(std::size_t layer, std::uint32_t rows,
   res.act_sum = std::move(act_sum);
   std::vector<std::uint32_t>& acc = acc_;
   acc.assign(std::size_t{rows} * n, 0);
-  std::vector<std::int32_t> tile(std::size_t{hw::kPeRows} * hw::kPeCols);
-  const std::uint32_t row_tiles = (rows + hw::kPeRows - 1) / hw::kPeRows;
   const auto& image_words = image_->unwrapped_words();
 
   for (std::size_t u0 = 0; u0 < units.size();) {
@@ -207,24 +201,21 @@ LayerResult Tiler::run_matrix(std::size_t layer, std::uint32_t rows,
         }
         continue;
       }
-      const auto w_bit_addr = static_cast<std::uint32_t>(u.begin % cells);
-      for (std::uint32_t t = 0; t < row_tiles; ++t) {
-        TileConfig cfg;
-        cfg.rows = std::min<std::uint32_t>(hw::kPeRows, rows - t * hw::kPeRows);
-        cfg.cols = u.cw;
-        cfg.wbits = m;
-        cfg.act_zero = act.zero;
-        cfg.w_zero = l.w_zero;
-        cfg.act_signed = act.is_signed;
-        cfg.w_signed = l.w_signed;
-        configure(cfg);
-        accel_->run(w_bit_addr, act_words.data() + std::size_t{t} * k + u.k0, u.kc, tile.data());
-        for (std::uint32_t i = 0; i < cfg.rows; ++i) {
-          std::uint32_t* dst = acc.data() + (std::size_t{t} * hw::kPeRows + i) * n + u.n0;
-          const std::int32_t* src = tile.data() + std::size_t{i} * u.cw;
-          for (std::uint32_t j = 0; j < u.cw; ++j) dst[j] += static_cast<std::uint32_t>(src[j]);
-        }
-      }
+      RowTileRuns job;
+      job.cfg.cols = u.cw;
+      job.cfg.wbits = m;
+      job.cfg.act_zero = act.zero;
+      job.cfg.w_zero = l.w_zero;
+      job.cfg.act_signed = act.is_signed;
+      job.cfg.w_signed = l.w_signed;
+      job.rows = rows;
+      job.w_bit_addr = static_cast<std::uint32_t>(u.begin % cells);
+      job.activations = act_words.data() + u.k0;
+      job.act_stride = k;
+      job.k = u.kc;
+      job.acc = acc.data() + u.n0;
+      job.acc_stride = n;
+      accel_->run_row_tiles(job, current_);
     }
     u0 = u1;
   }

@@ -13,21 +13,7 @@
 namespace lowvolt::accelerator {
 namespace {
 
-/// The memory-model read of one word, bit by bit from the per-cell rule.
-std::uint64_t reference_read(const profiles::CellMap& map, std::uint16_t vdd, std::uint32_t addr,
-                             std::uint64_t stored, std::uint32_t r) {
-  std::uint64_t out = 0;
-  for (std::uint32_t b = 0; b < 64; ++b) {
-    const std::uint64_t cell = std::uint64_t{addr} * 64 + b;
-    std::uint64_t bit = (stored >> b) & 1u;
-    if (profiles::cell_faulty(map.vc()[cell], vdd, map.sigma_code(), map.seed(), cell, r)) {
-      const auto kind = map.kind()[cell];
-      bit = kind == 0 ? bit ^ 1u : (kind == 2 ? 1u : 0u);
-    }
-    out |= bit << b;
-  }
-  return out;
-}
+using testing::reference_read;
 
 // Runs without faults equal Σ (x − zx)(w − zw) computed from codes packed bit by bit.
 TEST(Golden, RunMatchesPlainDotProduct) {

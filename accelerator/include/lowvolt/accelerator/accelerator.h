@@ -37,6 +37,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,13 +48,13 @@ namespace lowvolt::accelerator {
 
 /// Shape, weight width and zero points of the following runs (the tile_cfg command).
 struct TileConfig {
-  std::uint32_t rows = hw::kPeRows;   ///< M: activation rows per tile, 1..kPeRows
-  std::uint32_t cols = hw::kPeCols;   ///< N: weight columns per tile, 1..kPeCols
+  std::uint32_t rows = hw::kPeRows;     ///< M: activation rows per tile, 1..kPeRows
+  std::uint32_t cols = hw::kPeCols;     ///< N: weight columns per tile, 1..kPeCols
   std::uint32_t wbits = hw::kMaxWbits;  ///< m: weight code width in bits, 1..kMaxWbits
-  std::uint8_t act_zero = 0;          ///< activation zero point, raw 8 bits (int8 if act_signed)
-  std::uint8_t w_zero = 0;            ///< weight zero point, raw 8 bits (int8 if w_signed)
-  bool act_signed = true;             ///< activations and act_zero are int8 (else uint8)
-  bool w_signed = false;              ///< codes are m-bit two's complement, w_zero int8 (else unsigned)
+  std::uint8_t act_zero = 0;            ///< activation zero point, raw 8 bits (int8 if act_signed)
+  std::uint8_t w_zero = 0;              ///< weight zero point, raw 8 bits (int8 if w_signed)
+  bool act_signed = true;               ///< activations and act_zero are int8 (else uint8)
+  bool w_signed = false;  ///< codes are m-bit two's complement, w_zero int8 (else unsigned)
 
   bool operator==(const TileConfig& o) const {
     return rows == o.rows && cols == o.cols && wbits == o.wbits && act_zero == o.act_zero &&
@@ -72,8 +73,10 @@ struct Counters {
   std::uint64_t status = 0;  ///< raw status word (hw::StatusWord): sticky error bits, version
   std::uint64_t cycles = 0;  ///< clock cycles since reset, in cycles
   std::uint64_t macs = 0;    ///< useful multiply-accumulates: rows × cols per run step
-  std::vector<std::uint32_t> bank_reads = std::vector<std::uint32_t>(hw::kBanks);   ///< per bank, reads
-  std::vector<std::uint32_t> bank_writes = std::vector<std::uint32_t>(hw::kBanks);  ///< per bank, writes
+  std::vector<std::uint32_t> bank_reads =
+      std::vector<std::uint32_t>(hw::kBanks);  ///< per bank, reads
+  std::vector<std::uint32_t> bank_writes =
+      std::vector<std::uint32_t>(hw::kBanks);  ///< per bank, writes
 
   bool operator==(const Counters& o) const {
     return status == o.status && cycles == o.cycles && macs == o.macs &&
@@ -91,6 +94,19 @@ struct MbistRecord {
   bool operator==(const MbistRecord& o) const {
     return cell == o.cell && saw_0to1 == o.saw_0to1 && saw_1to0 == o.saw_1to0;
   }
+};
+
+/// One weight range run on consecutive row tiles, the tiler's unit of work (run_row_tiles).
+struct RowTileRuns {
+  TileConfig cfg;                ///< shape of the tiles; its rows field is ignored
+  std::uint32_t rows = 0;        ///< M: activation rows of all tiles (tile t has min(8, M − 8t))
+  std::uint32_t w_bit_addr = 0;  ///< the runs' weight bit address
+  const std::uint64_t* activations = nullptr;  ///< tile t's k words at activations + t·act_stride
+  std::size_t act_stride = 0;                  ///< words between consecutive tiles' activations
+  std::size_t k = 0;                           ///< steps per run
+  std::uint32_t* acc =
+      nullptr;  ///< results added here: row 8t + i, column j at (8t+i)·acc_stride + j
+  std::size_t acc_stride = 0;  ///< words between rows of acc
 };
 
 /// The geometry every backend's weight buffer has: kBanks arrays × kSramRows rows × 64 columns.
@@ -123,6 +139,13 @@ class Accelerator {
   /// of the current tile configuration, row-major, to `out`.
   virtual void run(std::uint32_t w_bit_addr, const std::uint64_t* activations, std::size_t k,
                    std::int32_t* out) = 0;
+  /// A sequence of commands, exactly: for each row tile t = 0, 1, … of `job`, a tile_cfg of
+  /// job.cfg with rows = min(kPeRows, job.rows − 8t) unless `current` already holds that
+  /// configuration, then run(job.w_bit_addr, activations + t·act_stride, k) with its rows × cols
+  /// results added modulo 2^32 into job.acc. `current` is the configuration in force (nullopt:
+  /// unknown) and is updated. A backend may override it to do the same work faster; results,
+  /// reads, counters and cycles must equal those of the commands (the default issues them).
+  virtual void run_row_tiles(const RowTileRuns& job, std::optional<TileConfig>& current);
   /// counters command.
   virtual Counters counters() = 0;
   /// mbist command: failing cells in ascending cell order (the buffer contents are lost).

@@ -3,20 +3,27 @@
 // that gives the RTL's int32 results, bank read/write counters, MAC count and cycle count
 // (rtl/controller.sv, rtl/sram_bank.sv, rtl/mbist.sv driven back-to-back as by
 // lowvolt::rtl::AccelDriver). Registered as "golden" by register_golden_backend().
-// How it stays fast without per-bit objects (docs/accelerator.md):
-//  - per supply voltage, profiles::CellMap::faults_at() gives every word's masks once; a read
-//    applies them with a few word operations and hashes only the intermittent-candidate bits;
-//  - a run decodes its weight codes once into int16 and reuses them while the next run reads
-//    the same weight words with the same values (row tiles of one column tile);
-//  - the 8×8 results are int16 dot products summed modulo 2^32 (datapath.h), vectorised;
+// How it stays fast without per-bit objects or per-read work on fault-free words
+// (docs/accelerator.md, "The golden model"):
+//  - per supply voltage, profiles::CellMap::faults_at() gives every word's masks once;
+//  - a weight range (bit address, k, tile width, m, weight zero point) is read through the
+//    persistent faults and decoded once into the layout of the kernel path (kernels.h), and
+//    reused while the stored words, the profile and the supply stay the same: a run then costs
+//    its arithmetic, its counter updates, and the per-read hash of the intermittent-candidate
+//    cells that the range holds — words whose read differs from the decoded one correct the
+//    results code by code;
+//  - run_row_tiles() computes all row tiles of a range in one kernel call (the commands, reads,
+//    counters and cycles are those of the tile_cfg/run sequence it stands for);
 //  - cycle counts of a run follow the controller's gearbox and are memoised per tile shape.
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/accelerator/kernels.h"
 #include "lowvolt/profiles/cell_map.h"
 
 namespace lowvolt::accelerator {
@@ -28,8 +35,10 @@ std::uint64_t run_command_cycles(std::uint32_t w_bit_addr, std::uint32_t k, cons
 /// The C++ golden model of the accelerator.
 class GoldenAccelerator final : public Accelerator {
  public:
-  /// A reset accelerator with an all-good profile and an all-zero buffer.
-  GoldenAccelerator();
+  /// A reset accelerator with an all-good profile and an all-zero buffer, computing with the
+  /// kernels of `path` (lowvolt::Error if this CPU cannot run it).
+  explicit GoldenAccelerator(KernelPath path = default_kernel_path());
+  ~GoldenAccelerator() override;
 
   std::string name() const override { return "golden"; }
   void reset() override;
@@ -40,6 +49,7 @@ class GoldenAccelerator final : public Accelerator {
   void tile_cfg(const TileConfig& cfg) override;
   void run(std::uint32_t w_bit_addr, const std::uint64_t* activations, std::size_t k,
            std::int32_t* out) override;
+  void run_row_tiles(const RowTileRuns& job, std::optional<TileConfig>& current) override;
   Counters counters() override;
   std::vector<MbistRecord> mbist() override;
   using Accelerator::read;
@@ -49,15 +59,36 @@ class GoldenAccelerator final : public Accelerator {
   /// The stored (not read) contents of word `addr` (< kBufferWords): what a fault-free read
   /// would return. For tests and debugging.
   std::uint64_t stored_word(std::uint32_t addr) const { return mem_.at(addr); }
+  /// The kernel path this object computes with.
+  KernelPath kernel_path() const { return path_; }
 
  private:
+  struct Block;    // a weight range read and decoded (golden.cpp)
+  struct Scratch;  // per-call buffers (golden.cpp)
+
   std::uint64_t read_word(std::uint32_t addr);
   void write_word(std::uint32_t addr, std::uint64_t data);
   void refresh_masks();
+  void check_run(std::uint32_t w_bit_addr, std::size_t k) const;
+  Block& block(std::uint32_t bit_addr, std::size_t k, const TileConfig& c);
+  void build_block(Block& b, std::uint32_t bit_addr, std::size_t k, const TileConfig& c);
+  void decode_block(Block& b, std::size_t k, const TileConfig& c);
+  std::uint32_t threshold(std::uint64_t cell) const;
+  static std::int16_t decode(const std::uint64_t* words, std::uint64_t skip, std::uint64_t code,
+                             const TileConfig& c);
+  void run_tiles(std::uint32_t bit_addr, const std::uint64_t* activations, std::size_t stride,
+                 std::uint32_t tiles, std::size_t k, const TileConfig& c);
+  void correct_intermittent(const Block& b, const TileConfig& c, const std::uint64_t* activations,
+                            std::size_t stride, std::uint32_t tiles);
+  std::uint64_t run_cycles(std::uint32_t bit_addr, std::size_t k, const TileConfig& c);
 
+  KernelPath path_;
   std::unique_ptr<profiles::CellMap> map_;       // stable address: masks_ points into it
   std::unique_ptr<profiles::FaultMasks> masks_;  // at vdd_
   std::vector<std::uint64_t> sure_;              // per word: faulty on every read (flip|stuck)
+  std::vector<std::uint8_t> has_candidate_;      // per word: some cell needs the hash
+  std::int32_t thr_lo_ = 0;                      // vdd − vc of thr_table_[0]
+  std::vector<std::uint32_t> thr_table_;         // candidate's byte-sum threshold by vdd − vc
   std::vector<std::uint64_t> mem_;               // stored words
   std::uint16_t vdd_ = hw::kVddResetCode;
   TileConfig cfg_;
@@ -66,22 +97,11 @@ class GoldenAccelerator final : public Accelerator {
   std::vector<std::uint32_t> bank_reads_;
   std::vector<std::uint32_t> bank_writes_;
 
-  // decoded weights of the last run, reused while a run reads the same words with the same values
-  struct WeightCache {
-    bool valid = false;
-    std::uint32_t bit_addr = 0;
-    std::size_t k = 0;
-    TileConfig cfg;
-    std::vector<std::uint64_t> raw;  // the words as read
-    std::vector<std::int16_t> w;     // cols × k, column-major: (w - w_zero) of step k, column j
-    std::uint64_t generation = 0;    // generation_ when filled
-    bool deterministic = false;      // no intermittent-candidate cell in the words read
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> bank_reads;  // (bank, reads) of a run
-  } cache_;
-  std::uint64_t generation_ = 0;  // bumped by every change of contents, supply or profile
-  std::vector<std::uint8_t> has_candidate_;  // per word: some cell needs the hash
-  std::vector<std::uint64_t> raw_;   // scratch: words read by a run
-  std::vector<std::int16_t> x_;      // scratch: rows × k activations minus zero, row-major
+  std::uint64_t mask_generation_ = 0;  // bumped by every change of masks (supply, profile, reset)
+  std::uint64_t write_epoch_ = 0;      // bumped by every command that writes the buffer
+  std::unordered_map<std::uint64_t, std::unique_ptr<Block>> blocks_;  // by range key
+  std::size_t block_bytes_ = 0;  // memory the blocks hold, bounded
+  std::unique_ptr<Scratch> scratch_;
   std::map<std::tuple<std::uint32_t, std::size_t, std::uint32_t, std::uint32_t, std::uint32_t>,
            std::uint64_t>
       run_cycles_;  // (bit_addr % 64, k, rows, cols, wbits) -> cycles

@@ -16,6 +16,7 @@
 //  - The C·Σx term of asymmetric weights: act_sum[m] = Σ_k (x[m][k] − zx), exact, from the host.
 //  - Failures: lowvolt::Error for a shape that does not match the layer.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "lowvolt/accelerator/accelerator.h"
@@ -52,11 +53,11 @@ struct Conv2dShape {
 
 /// One layer's results as the accelerator computed them.
 struct LayerResult {
-  std::uint32_t rows = 0;            ///< M
-  std::uint32_t cols = 0;            ///< N
-  std::vector<std::int32_t> acc;     ///< M×N Σ (x − zx)(w − zw) mod 2^32, row-major
-  std::vector<std::int64_t> act_sum; ///< per row: Σ_k (x − zx)
-  std::vector<std::uint8_t> bias;    ///< N bias codes as read through the SRAM (empty: no bias)
+  std::uint32_t rows = 0;             ///< M
+  std::uint32_t cols = 0;             ///< N
+  std::vector<std::int32_t> acc;      ///< M×N Σ (x − zx)(w − zw) mod 2^32, row-major
+  std::vector<std::int64_t> act_sum;  ///< per row: Σ_k (x − zx)
+  std::vector<std::uint8_t> bias;     ///< N bias codes as read through the SRAM (empty: no bias)
 };
 
 /// Runs the layers of one WeightImage on one accelerator (both must outlive the tiler).
@@ -73,18 +74,16 @@ class Tiler {
                      const ActEncoding& act);
 
  private:
-  LayerResult run_matrix(std::size_t layer, std::uint32_t rows,
-                         std::vector<std::int64_t> act_sum, const ActEncoding& act);
-  void configure(const TileConfig& cfg);
+  LayerResult run_matrix(std::size_t layer, std::uint32_t rows, std::vector<std::int64_t> act_sum,
+                         const ActEncoding& act);
 
   Accelerator* accel_;
   const WeightImage* image_;
-  bool configured_ = false;
-  TileConfig current_;
+  std::optional<TileConfig> current_;  // the backend's tile configuration, when known
   // scratch reused across layers (large fresh allocations cost page faults every call)
-  std::vector<std::uint8_t> cols_;       // im2col matrix
-  std::vector<std::uint64_t> words_;     // activation words
-  std::vector<std::uint32_t> acc_;       // partial sums, mod 2^32
+  std::vector<std::uint8_t> cols_;    // im2col matrix
+  std::vector<std::uint64_t> words_;  // activation words
+  std::vector<std::uint32_t> acc_;    // partial sums, mod 2^32
 };
 
 /// Activation words of `rows` rows × K raw bytes: word (row tile t, step k) = bytes

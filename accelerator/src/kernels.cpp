@@ -1,0 +1,218 @@
+// The golden model's kernels (kernels.h, src/kernels.h): path selection, weight packing and the
+// portable implementations; the x86 ones are in kernels_x86.cpp.
+#include "kernels.h"
+
+#include <cstdlib>
+
+#include "lowvolt/common/error.h"
+#include "lowvolt/profiles/read_model.h"
+
+namespace lowvolt::accelerator {
+
+const char* kernel_path_name(KernelPath path) {
+  switch (path) {
+    case KernelPath::kPortable:
+      return "portable";
+    case KernelPath::kAvx2:
+      return "avx2";
+    case KernelPath::kAvx512:
+      return "avx512";
+  }
+  return "unknown";
+}
+
+bool kernel_path_supported(KernelPath path) {
+  switch (path) {
+    case KernelPath::kPortable:
+      return true;
+#if defined(__x86_64__) && defined(__GNUC__)
+    case KernelPath::kAvx2:
+      return __builtin_cpu_supports("avx2");
+    case KernelPath::kAvx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512vnni");
+#else
+    default:
+      return false;
+#endif
+  }
+  return false;
+}
+
+std::vector<KernelPath> supported_kernel_paths() {
+  std::vector<KernelPath> out;
+  for (const auto p : {KernelPath::kPortable, KernelPath::kAvx2, KernelPath::kAvx512}) {
+    if (kernel_path_supported(p)) out.push_back(p);
+  }
+  return out;
+}
+
+KernelPath parse_kernel_path(const std::string& name, const std::string& what) {
+  if (name == "auto") return supported_kernel_paths().back();
+  for (const auto p : {KernelPath::kPortable, KernelPath::kAvx2, KernelPath::kAvx512}) {
+    if (name == kernel_path_name(p)) {
+      if (!kernel_path_supported(p)) {
+        fail(what, " = '", name, "': this CPU cannot run the ", name,
+             " kernels (use portable, or auto for the fastest it can run)");
+      }
+      return p;
+    }
+  }
+  fail(what, " = '", name, "' is not a kernel path (portable, avx2, avx512 or auto)");
+}
+
+KernelPath default_kernel_path() {
+  const char* env = std::getenv("LOWVOLT_GOLDEN_KERNEL");
+  if (env != nullptr && *env != '\0') return parse_kernel_path(env, "LOWVOLT_GOLDEN_KERNEL");
+  return supported_kernel_paths().back();
+}
+
+namespace detail {
+
+void pack_weights(KernelPath path, std::int32_t b, PackedWeights& p) {
+  p.path = path;
+  p.packed.clear();
+  p.b = 0;
+  p.colsum.fill(0);
+  const std::size_t k = p.k;
+  if (path == KernelPath::kAvx2) {
+    const std::size_t pairs = (k + 1) / 2;
+    p.packed.assign(pairs * kTile, 0);
+    for (std::size_t s = 0; s < k; ++s) {
+      for (std::uint32_t j = 0; j < kTile; ++j) {
+        const auto half = static_cast<std::uint16_t>(p.v[s * kTile + j]);
+        p.packed[(s / 2) * kTile + j] |= std::uint32_t{half} << (16 * (s % 2));
+      }
+    }
+  } else if (path == KernelPath::kAvx512) {
+    const std::size_t quads = (k + 3) / 4;
+    p.packed.assign(quads * kTile, 0);
+    p.b = b;
+    for (std::size_t s = 0; s < k; ++s) {
+      for (std::uint32_t j = 0; j < kTile; ++j) {
+        const std::int32_t w8 = p.v[s * kTile + j] - b;
+        LV_CHECK(w8 >= -128 && w8 <= 127,
+                 "weight " << p.v[s * kTile + j] << " − " << b << " does not fit int8");
+        p.packed[(s / 4) * kTile + j] |= std::uint32_t{static_cast<std::uint8_t>(w8)}
+                                         << (8 * (s % 4));
+        p.colsum[j] += static_cast<std::uint32_t>(w8);
+      }
+    }
+  }
+}
+
+namespace {
+void tile_products_portable(const PackedWeights& w, const ActTiles& x, std::uint32_t* out) {
+  const std::size_t k = w.k;
+  for (std::uint32_t t = 0; t < x.tiles; ++t) {
+    std::uint32_t acc[kTile][kTile] = {};  // [j][i]
+    const std::uint64_t* a = x.act + t * x.stride;
+    for (std::size_t s = 0; s < k; ++s) {
+      const std::uint64_t word = a[s];
+      std::uint32_t xi[kTile];
+      for (std::uint32_t i = 0; i < kTile; ++i) {
+        xi[i] = static_cast<std::uint32_t>(((word >> (8 * i)) & 0xffu) ^ x.xor_mask) - x.a;
+      }
+      const std::int16_t* v = w.v.data() + s * kTile;
+      for (std::uint32_t j = 0; j < kTile; ++j) {
+        const auto vj = static_cast<std::uint32_t>(static_cast<std::int32_t>(v[j]));
+        for (std::uint32_t i = 0; i < kTile; ++i) acc[j][i] += xi[i] * vj;
+      }
+    }
+    std::uint32_t* o = out + std::size_t{t} * kTile * kTile;
+    for (std::uint32_t j = 0; j < kTile; ++j) {
+      for (std::uint32_t i = 0; i < kTile; ++i) o[j * kTile + i] = acc[j][i];
+    }
+  }
+}
+
+std::uint32_t byte_sum(std::uint64_t h) {
+  return static_cast<std::uint32_t>((h & 0xff) + ((h >> 8) & 0xff) + ((h >> 16) & 0xff) +
+                                    ((h >> 24) & 0xff));
+}
+
+void candidate_masks_portable(const CandidateCells& c, std::uint32_t t, std::uint64_t* masks) {
+  for (std::size_t q = 0; q < c.n; ++q) {
+    const std::uint32_t r = c.r0[q] + t * c.step[q];
+    const std::uint64_t h = profiles::mix64(c.seed ^ profiles::mix64(c.cphi[q] + r));
+    if (byte_sum(h) >= c.thr[q]) masks[c.slot[q]] |= std::uint64_t{1} << c.bit[q];
+  }
+}
+
+void apply_corrections_portable(const Correction* c, std::size_t n, const ActTiles& x,
+                                std::uint32_t* out) {
+  for (std::size_t e = 0; e < n; ++e) {
+    const std::uint64_t word = x.act[c[e].s];
+    const auto d = static_cast<std::uint32_t>(c[e].delta);
+    std::uint32_t* o = out + c[e].j * kTile;
+    for (std::uint32_t i = 0; i < kTile; ++i) {
+      o[i] += d * (static_cast<std::uint32_t>(((word >> (8 * i)) & 0xffu) ^ x.xor_mask) - x.a);
+    }
+  }
+}
+}  // namespace
+
+void tile_products(KernelPath path, const PackedWeights& w, const ActTiles& x, std::uint32_t* out) {
+  LV_CHECK(w.path == path, "weights packed for " << kernel_path_name(w.path) << ", run on "
+                                                 << kernel_path_name(path));
+  switch (path) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    case KernelPath::kAvx2:
+      tile_products_avx2(w, x, out);
+      return;
+    case KernelPath::kAvx512:
+      tile_products_avx512(w, x, out);
+      return;
+#endif
+    default:
+      tile_products_portable(w, x, out);
+  }
+}
+
+void candidate_masks(KernelPath path, const CandidateCells& c, std::uint32_t t,
+                     std::uint64_t* masks) {
+  switch (path) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    case KernelPath::kAvx2:
+      candidate_masks_avx2(c, t, masks);
+      return;
+    case KernelPath::kAvx512:
+      candidate_masks_avx512(c, t, masks);
+      return;
+#endif
+    default:
+      candidate_masks_portable(c, t, masks);
+  }
+}
+
+void apply_corrections(KernelPath path, const Correction* c, std::size_t n, const ActTiles& x,
+                       std::uint32_t* out) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path != KernelPath::kPortable) {
+    apply_corrections_avx2(c, n, x, out);
+    return;
+  }
+#endif
+  apply_corrections_portable(c, n, x, out);
+}
+
+void update_weight(PackedWeights& p, std::size_t s, std::uint32_t j, std::int16_t v) {
+  std::int16_t& old = p.v[s * kTile + j];
+  if (p.path == KernelPath::kAvx2) {
+    std::uint32_t& d = p.packed[(s / 2) * kTile + j];
+    const unsigned sh = 16 * (s % 2);
+    d = (d & ~(0xffffu << sh)) | (std::uint32_t{static_cast<std::uint16_t>(v)} << sh);
+  } else if (p.path == KernelPath::kAvx512) {
+    const std::int32_t w8 = v - p.b;
+    LV_CHECK(w8 >= -128 && w8 <= 127, "weight " << v << " − " << p.b << " does not fit int8");
+    std::uint32_t& d = p.packed[(s / 4) * kTile + j];
+    const unsigned sh = 8 * (s % 4);
+    d = (d & ~(0xffu << sh)) | (std::uint32_t{static_cast<std::uint8_t>(w8)} << sh);
+    p.colsum[j] += static_cast<std::uint32_t>(w8) - static_cast<std::uint32_t>(old - p.b);
+  }
+  old = v;
+}
+
+}  // namespace detail
+}  // namespace lowvolt::accelerator

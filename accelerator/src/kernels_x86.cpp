@@ -1,0 +1,244 @@
+// The golden model's x86 kernels (src/kernels.h): AVX2 and AVX-512 VNNI, compiled with target
+// attributes so that one binary carries them; kernels.cpp calls them only when the CPU supports
+// them. Each computes exactly what the portable path in kernels.cpp computes.
+#include "kernels.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() values, which -Wuninitialized
+// reports at every inlined call (a known false positive of that header).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "lowvolt/profiles/read_model.h"
+
+#define LV_AVX2 __attribute__((target("avx2")))
+#define LV_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+namespace lowvolt::accelerator::detail {
+
+namespace {
+constexpr std::uint64_t kMix1 = 0xbf58476d1ce4e5b9ULL;  // profiles::mix64's multipliers
+constexpr std::uint64_t kMix2 = 0x94d049bb133111ebULL;
+
+/// A word whose bytes read as x' = 0 after the xor (padding steps).
+std::uint64_t zero_word(std::uint8_t xor_mask) { return 0x0101010101010101ULL * xor_mask; }
+
+// ---- AVX2: int16 pairs, vpmaddwd; lanes = the 8 rows of one tile, one accumulator per column
+
+/// The 8 rows × 2 steps of words (s, s+1) as int16 (x' − a) pairs, row-major.
+LV_AVX2 inline __m256i pair_rows(const std::uint64_t* words, __m128i xm, __m128i interleave,
+                                 __m256i a16) {
+  __m128i b = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(words)), xm);
+  b = _mm_shuffle_epi8(b, interleave);  // (s row i, s+1 row i) byte pairs
+  return _mm256_sub_epi16(_mm256_cvtepu8_epi16(b), a16);
+}
+
+LV_AVX2 inline void madd_columns(__m256i xv, const std::uint32_t* wp, __m256i* acc) {
+  for (int j = 0; j < 8; ++j) {
+    const __m256i wj = _mm256_set1_epi32(static_cast<int>(wp[j]));
+    acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(xv, wj));
+  }
+}
+
+// ---- AVX-512 VNNI: u8 × s8 quads, vpdpbusd; lanes = 2 tiles × 8 rows, one accumulator per column
+
+/// Steps s..s+3 of two tiles (4 words each) as dwords (x'[s..s+3] of one row): lane 8h + i is
+/// row i of tile h.
+LV_AVX512 inline __m512i quad_rows(const std::uint64_t* p0, const std::uint64_t* p1, __m512i xm,
+                                   __m512i sh1, __m512i sh2) {
+  __m512i v = _mm512_inserti64x4(
+      _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p0))),
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p1)), 1);
+  v = _mm512_xor_si512(v, xm);
+  v = _mm512_shuffle_epi8(v, sh1);     // per 128 bits: (s row i, s+1 row i) pairs
+  v = _mm512_permutex_epi64(v, 0xD8);  // per 256 bits: qwords 0, 2, 1, 3
+  return _mm512_shuffle_epi8(v, sh2);  // per 128 bits: pairs of s, s+1 next to s+2, s+3
+}
+
+LV_AVX512 inline void dot_columns(__m512i xv, const std::uint32_t* wq, __m512i* acc) {
+  for (int j = 0; j < 8; ++j) {
+    acc[j] = _mm512_dpbusd_epi32(acc[j], xv, _mm512_set1_epi32(static_cast<int>(wq[j])));
+  }
+}
+
+LV_AVX2 inline __m256i mullo64_avx2(__m256i a, __m256i b) {
+  const __m256i lo = _mm256_mul_epu32(a, b);
+  const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), b),
+                                         _mm256_mul_epu32(a, _mm256_srli_epi64(b, 32)));
+  return _mm256_add_epi64(lo, _mm256_slli_epi64(cross, 32));
+}
+
+LV_AVX2 inline __m256i mix64_avx2(__m256i z) {
+  z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 30));
+  z = mullo64_avx2(z, _mm256_set1_epi64x(static_cast<long long>(kMix1)));
+  z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 27));
+  z = mullo64_avx2(z, _mm256_set1_epi64x(static_cast<long long>(kMix2)));
+  return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+}
+
+LV_AVX512 inline __m512i mix64_avx512(__m512i z) {
+  z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 30));
+  z = _mm512_mullo_epi64(z, _mm512_set1_epi64(static_cast<long long>(kMix1)));
+  z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 27));
+  z = _mm512_mullo_epi64(z, _mm512_set1_epi64(static_cast<long long>(kMix2)));
+  return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+/// The portable rule for cells [from, c.n) (the vector loops' tails).
+void candidate_tail(const CandidateCells& c, std::size_t from, std::uint32_t t,
+                    std::uint64_t* masks) {
+  for (std::size_t q = from; q < c.n; ++q) {
+    const std::uint32_t r = c.r0[q] + t * c.step[q];
+    const std::uint64_t h = profiles::mix64(c.seed ^ profiles::mix64(c.cphi[q] + r));
+    const auto sum = static_cast<std::uint32_t>((h & 0xff) + ((h >> 8) & 0xff) +
+                                                ((h >> 16) & 0xff) + ((h >> 24) & 0xff));
+    if (sum >= c.thr[q]) masks[c.slot[q]] |= std::uint64_t{1} << c.bit[q];
+  }
+}
+
+/// Sets the bits of the lanes in `m` (lane l = cell q + l).
+inline void set_lanes(const CandidateCells& c, std::size_t q, unsigned m, std::uint64_t* masks) {
+  for (; m != 0; m &= m - 1) {
+    const std::size_t l = q + static_cast<std::size_t>(__builtin_ctz(m));
+    masks[c.slot[l]] |= std::uint64_t{1} << c.bit[l];
+  }
+}
+}  // namespace
+
+LV_AVX2 void tile_products_avx2(const PackedWeights& w, const ActTiles& x, std::uint32_t* out) {
+  const std::size_t k = w.k, pairs = k / 2;
+  const __m128i xm = _mm_set1_epi8(static_cast<char>(x.xor_mask));
+  const __m128i interleave = _mm_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+  const __m256i a16 = _mm256_set1_epi16(static_cast<short>(static_cast<std::uint16_t>(x.a)));
+  const std::uint32_t* packed = w.packed.data();
+  for (std::uint32_t t = 0; t < x.tiles; ++t) {
+    const std::uint64_t* a = x.act + t * x.stride;
+    __m256i acc[8];
+    for (auto& v : acc) v = _mm256_setzero_si256();
+    for (std::size_t q = 0; q < pairs; ++q) {
+      madd_columns(pair_rows(a + 2 * q, xm, interleave, a16), packed + q * kTile, acc);
+    }
+    if (k % 2 != 0) {
+      const std::uint64_t tail[2] = {a[k - 1], zero_word(x.xor_mask)};
+      madd_columns(pair_rows(tail, xm, interleave, a16), packed + pairs * kTile, acc);
+    }
+    std::uint32_t* o = out + std::size_t{t} * kTile * kTile;
+    for (int j = 0; j < 8; ++j) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + j * kTile), acc[j]);
+    }
+  }
+}
+
+LV_AVX512 void tile_products_avx512(const PackedWeights& w, const ActTiles& x, std::uint32_t* out) {
+  const std::size_t k = w.k, quads = k / 4, rem = k % 4;
+  const __m512i xm = _mm512_set1_epi8(static_cast<char>(x.xor_mask));
+  const __m512i sh1 =
+      _mm512_broadcast_i32x4(_mm_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
+  const __m512i sh2 =
+      _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15));
+  const __m512i ones = _mm512_set1_epi8(1);
+  // Σ (x' − a)(w8 + b) = Σ x'·w8 + b·Σx' − a·Σw8 − k·a·b (mod 2^32)
+  const auto b = static_cast<std::uint32_t>(w.b);
+  const std::uint32_t kab = static_cast<std::uint32_t>(k) * x.a * b;
+  std::uint32_t fix[8];
+  for (int j = 0; j < 8; ++j) fix[j] = x.a * w.colsum[static_cast<std::size_t>(j)] + kab;
+  const __m512i bv = _mm512_set1_epi32(static_cast<int>(b));
+  const std::uint32_t* packed = w.packed.data();
+  const std::uint64_t pad = zero_word(x.xor_mask);
+  for (std::uint32_t t = 0; t < x.tiles; t += 2) {
+    const bool two = t + 1 < x.tiles;
+    const std::uint64_t* p0 = x.act + t * x.stride;
+    const std::uint64_t* p1 = two ? p0 + x.stride : p0;
+    __m512i acc[8];
+    for (auto& v : acc) v = _mm512_setzero_si512();
+    __m512i sx = _mm512_setzero_si512();
+    for (std::size_t g = 0; g < quads; ++g) {
+      const __m512i xv = quad_rows(p0 + 4 * g, p1 + 4 * g, xm, sh1, sh2);
+      sx = _mm512_dpbusd_epi32(sx, xv, ones);
+      dot_columns(xv, packed + g * kTile, acc);
+    }
+    if (rem != 0) {
+      std::uint64_t t0[4] = {pad, pad, pad, pad}, t1[4] = {pad, pad, pad, pad};
+      std::memcpy(t0, p0 + 4 * quads, rem * sizeof(std::uint64_t));
+      std::memcpy(t1, p1 + 4 * quads, rem * sizeof(std::uint64_t));
+      const __m512i xv = quad_rows(t0, t1, xm, sh1, sh2);
+      sx = _mm512_dpbusd_epi32(sx, xv, ones);
+      dot_columns(xv, packed + quads * kTile, acc);
+    }
+    const __m512i bsx = _mm512_mullo_epi32(sx, bv);
+    std::uint32_t* o = out + std::size_t{t} * kTile * kTile;
+    for (int j = 0; j < 8; ++j) {
+      const __m512i r = _mm512_sub_epi32(_mm512_add_epi32(acc[j], bsx),
+                                         _mm512_set1_epi32(static_cast<int>(fix[j])));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + j * kTile), _mm512_castsi512_si256(r));
+      if (two) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + kTile * kTile + j * kTile),
+                            _mm512_extracti64x4_epi64(r, 1));
+      }
+    }
+  }
+}
+
+LV_AVX2 void candidate_masks_avx2(const CandidateCells& c, std::uint32_t t, std::uint64_t* masks) {
+  const __m256i seedv = _mm256_set1_epi64x(static_cast<long long>(c.seed));
+  const __m256i low32 = _mm256_set1_epi64x(0xffffffffLL);
+  const __m128i tv = _mm_set1_epi32(static_cast<int>(t));
+  std::size_t q = 0;
+  for (; q + 4 <= c.n; q += 4) {
+    const __m128i r = _mm_add_epi32(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(c.r0 + q)),
+        _mm_mullo_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c.step + q)), tv));
+    const __m256i z = _mm256_add_epi64(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.cphi + q)), _mm256_cvtepu32_epi64(r));
+    const __m256i h = mix64_avx2(_mm256_xor_si256(seedv, mix64_avx2(z)));
+    const __m256i sum = _mm256_sad_epu8(_mm256_and_si256(h, low32), _mm256_setzero_si256());
+    const __m256i thr =
+        _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c.thr + q)));
+    const __m256i below = _mm256_cmpgt_epi64(thr, sum);  // not faulty
+    const auto m = static_cast<unsigned>(~_mm256_movemask_pd(_mm256_castsi256_pd(below))) & 0xfu;
+    set_lanes(c, q, m, masks);
+  }
+  candidate_tail(c, q, t, masks);
+}
+
+LV_AVX512 void candidate_masks_avx512(const CandidateCells& c, std::uint32_t t,
+                                      std::uint64_t* masks) {
+  const __m512i seedv = _mm512_set1_epi64(static_cast<long long>(c.seed));
+  const __m512i low32 = _mm512_set1_epi64(0xffffffffLL);
+  const __m256i tv = _mm256_set1_epi32(static_cast<int>(t));
+  std::size_t q = 0;
+  for (; q + 8 <= c.n; q += 8) {
+    const __m256i r = _mm256_add_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.r0 + q)),
+        _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.step + q)), tv));
+    const __m512i z = _mm512_add_epi64(_mm512_loadu_si512(c.cphi + q), _mm512_cvtepu32_epi64(r));
+    const __m512i h = mix64_avx512(_mm512_xor_si512(seedv, mix64_avx512(z)));
+    const __m512i sum = _mm512_sad_epu8(_mm512_and_si512(h, low32), _mm512_setzero_si512());
+    const __m512i thr =
+        _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.thr + q)));
+    set_lanes(c, q, _mm512_cmpge_epu64_mask(sum, thr), masks);
+  }
+  candidate_tail(c, q, t, masks);
+}
+
+LV_AVX2 void apply_corrections_avx2(const Correction* c, std::size_t n, const ActTiles& x,
+                                    std::uint32_t* out) {
+  const __m256i xm = _mm256_set1_epi32(x.xor_mask);
+  const __m256i av = _mm256_set1_epi32(static_cast<int>(x.a));
+  for (std::size_t e = 0; e < n; ++e) {
+    const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(x.act[c[e].s]));
+    const __m256i xi = _mm256_sub_epi32(_mm256_xor_si256(_mm256_cvtepu8_epi32(bytes), xm), av);
+    std::uint32_t* o = out + c[e].j * kTile;
+    const __m256i prev = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(o));
+    const __m256i d = _mm256_mullo_epi32(xi, _mm256_set1_epi32(c[e].delta));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm256_add_epi32(prev, d));
+  }
+}
+
+}  // namespace lowvolt::accelerator::detail
+
+#endif  // x86-64

@@ -10,7 +10,7 @@ clean loss is below 1.75 (Stutz et al., MLSys 2021). Then evaluates the quantize
 the same model without bit errors or clipping (quantization-aware only) for comparison.
 
 Usage: examples/randbet_training.py [--steps 300] [--p 0.01] [--wmax 0.1] [--batch-size 128]
-           [--lr 0.05] [--seed 1] [--test-subset 2000] [--samples 5] [--threads 2]
+           [--lr 0.05] [--seed 1] [--train-subset 0] [--test-subset 2000] [--samples 5] [--threads 2]
            [--baseline] [--json]
 Run with /usr/bin/python3 and PYTHONPATH pointing at the lowvolt package (docs/python.md).
 """
@@ -87,6 +87,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--train-subset", type=int, default=0, help="first N training images (0: all)")
     parser.add_argument("--test-subset", type=int, default=2000)
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
@@ -95,7 +96,8 @@ def main():
     args = parser.parse_args()
 
     lowvolt.configure_threads(args.threads)
-    train_images, train_labels = (torch.from_numpy(a) for a in lowvolt.load_dataset(train=True))
+    train_images, train_labels = (torch.from_numpy(a) for a in
+                                  lowvolt.load_dataset(train=True, subset=args.train_subset))
     test_images, test_labels = (torch.from_numpy(a)
                                 for a in lowvolt.load_dataset(subset=args.test_subset))
     runs = {}

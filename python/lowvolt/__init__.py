@@ -39,6 +39,7 @@ from ._core import (  # noqa: F401  (the public API, re-exported)
     rte_sample_seed,
     runtime_info,
     save_model,
+    tune_allocator,
     vdd_code,
 )
 
@@ -47,5 +48,5 @@ __all__ = [
     "ModelConfig", "ModelFile", "Profile", "QuantParams", "QuantScheme", "RandomBitErrors",
     "code_volts", "configure_threads", "dataset_names", "dequantize", "derive_seed",
     "inject_random", "load_dataset", "load_model", "mapping_offset", "quantize", "quantize_all",
-    "rte_sample_seed", "runtime_info", "save_model", "vdd_code",
+    "rte_sample_seed", "runtime_info", "save_model", "tune_allocator", "vdd_code",
 ]

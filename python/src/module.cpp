@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "lowvolt/common/error.h"
+#include "lowvolt/common/tuning.h"
 #include "lowvolt/host/data.h"
 #include "lowvolt/host/evaluate.h"
 #include "lowvolt/host/runtime.h"
@@ -114,6 +115,12 @@ PYBIND11_MODULE(_core, m) {
         "Sets LibTorch's intra-op thread count (the process's, shared with PyTorch) and pins "
         "OpenBLAS to one thread, as every `lowvolt` command does; threads <= 0 means all "
         "hardware threads. Returns the count in force.");
+  m.def("tune_allocator", &lowvolt::tune_allocator,
+        "Applies the allocator settings every `lowvolt` program applies (common/tuning.h: glibc's "
+        "mmap threshold 32 MiB, trim threshold 2 GiB) to this process, so that large buffers "
+        "allocated per batch or per call are reused instead of faulted in again. Not done on "
+        "import (it is process-wide). Returns whether it was applied (False: LOWVOLT_TUNING=off, "
+        "not glibc, or refused).");
   m.def("runtime_info", &lh::runtime_info,
         "One line per fact: LibTorch version, threads, BLAS library and its threads.");
   m.def("dataset_names", &lh::dataset_names, "Data set names load_dataset() knows.");

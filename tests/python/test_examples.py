@@ -83,8 +83,8 @@ def test_random_samples_equal_lowvolt_eval():
 # The RandBET example trains (loss falls), injects bit errors once the loss is low, and reports
 # TE and RTE of the quantized model.
 def test_randbet_example_runs():
-    out = run_example("randbet_training.py", "--steps", 40, "--test-subset", 300, "--samples", 2,
-                      "--json")
+    out = run_example("randbet_training.py", "--steps", 30, "--batch-size", 64, "--train-subset",
+                      6400, "--test-subset", 300, "--samples", 2, "--json")
     run = out["runs"]["randbet"]
     assert run["injected_steps"] > 0
     assert run["last_loss"] < run["first_loss"]

@@ -4,9 +4,10 @@
     /usr/bin/python3 examples/resnet_export.py [--out-dir DIR] [--steps N] [--test-images N]
 
 Writes, in DIR (default: the current folder):
-  resnet.pt       torch.jit.script of a small residual network (conv → BatchNorm → ReLU stem, two
-                  residual blocks with BatchNorm and identity / strided 1×1 projection shortcuts,
-                  global average pooling, linear classifier), trained for N steps (default 300,
+  resnet.pt       torch.jit.script of a small residual network (stem: conv → BatchNorm → ReLU →
+                  2×2 max pooling; two residual blocks with BatchNorm and identity / strided 1×1
+                  projection shortcuts; global average pooling; a linear classifier), trained
+                  for N steps (default 300,
                   SGD, batch 64, seed 0) on the Fashion-MNIST training set;
   fmnist_train.pt the first 6 000 training images and labels:  {"images", "labels"}
   fmnist_test.pt  the first --test-images (default 1 000) test images and labels, the tensor data
@@ -79,7 +80,7 @@ class SmallResNet(nn.Module):
         self.fc = nn.Linear(32, classes)
 
     def forward(self, x):
-        x = F.relu(self.bn(self.stem(x)))
+        x = F.max_pool2d(F.relu(self.bn(self.stem(x))), 2)
         x = self.layer2(self.layer1(x))
         x = F.adaptive_avg_pool2d(x, 1).flatten(1)
         return self.fc(x)
@@ -100,7 +101,7 @@ def main():
     train_x, train_y = fashion_mnist("train", 6000)
     test_x, test_y = fashion_mnist("test", args.test_images)
     net = SmallResNet()
-    optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     net.train()
     for step in range(args.steps):
         index = torch.randint(0, len(train_y), (64,))

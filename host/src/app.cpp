@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "lowvolt/common/atomic_file.h"
@@ -14,6 +15,7 @@
 #include "lowvolt/host/script_model.h"
 #include "lowvolt/host/tensor_data.h"
 #include "lowvolt/host/weight_memory.h"
+#include "torch_error.h"
 
 namespace lowvolt::host {
 namespace {
@@ -120,6 +122,12 @@ Model load_model(const std::string& path, const ModelSource& source) {
     model.memory = memory_rule_name(script.memory);
     apply_record(model, script.record, source);
   } else {
+    std::ifstream in(path, std::ios::binary);
+    char magic[8] = {};
+    in.read(magic, 8);
+    if (in && std::string(magic, 8) != "LVMODEL1") {
+      fail(path, ": neither a LowVolt model file (.lvm) nor a TorchScript archive (torch.jit.save)");
+    }
     model.format = "lvm";
     if (source.memory != "layers") {
       throw UsageError("option '--memory': a .lvm model's memory is fixed (its conv/linear layers); "
@@ -158,16 +166,19 @@ void check_data_fits(Model& model, const Dataset& data, const std::string& data_
   torch::Tensor logits;
   try {
     logits = model.net->forward(data.images.narrow(0, 0, 1));
-  } catch (const Error& e) {
+  } catch (const ScriptForwardError& e) {
+    model.net->train(was_training);
+    const std::string what = e.what();
+    const auto reason = what.find(": ", what.find("forward() failed on input"));
+    fail(data_name, ": images of shape ", data.images.sizes().slice(1), " do not fit ", model.path,
+         ": ", reason == std::string::npos ? what : what.substr(reason + 2));
+  } catch (const Error&) {
+    model.net->train(was_training);
+    throw;
+  } catch (const std::exception& e) {
     model.net->train(was_training);
     fail(data_name, ": images of shape ", data.images.sizes().slice(1), " do not fit ", model.path,
-         ": ", e.what());
-  } catch (const c10::Error& e) {
-    model.net->train(was_training);
-    std::string message = e.what_without_backtrace();
-    message = message.substr(0, message.find('\n'));
-    fail(data_name, ": images of shape ", data.images.sizes().slice(1), " do not fit ", model.path,
-         ": ", message);
+         ": ", torch_error_line(e));
   }
   model.net->train(was_training);
   const std::int64_t classes = logits.size(1);

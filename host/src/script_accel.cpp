@@ -14,6 +14,7 @@
 
 #include "lowvolt/common/error.h"
 #include "script_net.h"
+#include "torch_error.h"
 
 namespace lowvolt::host {
 namespace {
@@ -50,6 +51,21 @@ std::optional<std::string> attribute_path(jit::Value* v, jit::Value* self) {
     v = n->input(0);
   }
   return path;
+}
+
+/// The value of attribute `path` ("layer1.0.conv1.bias") of `module`.
+c10::IValue attribute_value(const jit::Module& module, const std::string& path) {
+  jit::Module m = module;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = path.find('.', start);
+    const std::string name = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const c10::IValue v = m.attr(name);
+    if (dot == std::string::npos) return v;
+    if (!v.isModule()) return c10::IValue();
+    m = v.toModule();
+    start = dot + 1;
+  }
 }
 
 /// Constant list of two ints (stride, padding, dilation), or nullopt.
@@ -150,8 +166,11 @@ ScriptAccelGraph::ScriptAccelGraph(const Net& net, bool nonnegative_input) : imp
     if (linear && w.dim() != 2) fail(path, ": linear weight ", what, " has ", w.dim(), " dimensions");
     // bias: None, or the memory tensor right after the weight
     jit::Value* bias = n->input(2);
-    if (!bias->type()->cast<c10::NoneType>() && !(jit::toIValue(bias) && jit::toIValue(bias)->isNone())) {
-      const auto bias_name = attribute_path(bias, self);
+    const auto bias_name = attribute_path(bias, self);
+    const bool no_bias = bias->type()->cast<c10::NoneType>() ||
+                         (jit::toIValue(bias) && jit::toIValue(bias)->isNone()) ||
+                         (bias_name && attribute_value(script.module, *bias_name).isNone());
+    if (!no_bias) {
       const std::size_t next = layer.weight + 1;
       if (!bias_name || next >= script.memory_names.size() || script.memory_names[next] != *bias_name) {
         fail(path, ": the bias of ", what, " (", bias_name ? *bias_name : "computed",
@@ -244,10 +263,7 @@ torch::Tensor ScriptAccelGraph::forward(const torch::Tensor& images, const Layer
       layer_error = nullptr;
       std::rethrow_exception(original);
     }
-    const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
-    std::string message = c10_error ? c10_error->what_without_backtrace() : e.what();
-    message = message.substr(0, message.find('\n'));
-    fail(impl_->script->path, ": forward() failed on the accelerator path: ", message);
+    fail(impl_->script->path, ": forward() failed on the accelerator path: ", torch_error_line(e));
   }
   const c10::IValue& out = stack.back();
   if (!out.isTensor()) fail(impl_->script->path, ": forward() returned a ", out.tagKind(), ", expected a tensor");

@@ -10,6 +10,7 @@
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
 #include "script_net.h"
+#include "torch_error.h"
 
 namespace lowvolt::host {
 
@@ -94,8 +95,8 @@ ScriptModel load_script_model(const std::string& path, MemoryRule memory) {
   torch::jit::ExtraFilesMap extra{{kRecordName, ""}};
   try {
     script->module = torch::jit::load(path, torch::kCPU, extra);
-  } catch (const c10::Error& e) {
-    fail(path, ": not a loadable TorchScript archive: ", e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    fail(path, ": not a loadable TorchScript archive: ", torch_error_line(e));
   }
   out.record = extra[kRecordName];
   if (!script->module.find_method("forward")) fail(path, ": the TorchScript module has no forward()");
@@ -144,11 +145,9 @@ torch::Tensor script_forward(ScriptNet& script, const torch::Tensor& x) {
   torch::jit::IValue result;
   try {
     result = script.module.forward({x});
-  } catch (const c10::Error& e) {
-    std::string message = e.what_without_backtrace();
-    const auto newline = message.find('\n');
-    if (newline != std::string::npos) message = message.substr(0, newline);
-    fail(script.path, ": forward() failed on input ", shape_text(x), ": ", message);
+  } catch (const std::exception& e) {
+    throw ScriptForwardError(script.path + ": forward() failed on input " + shape_text(x) + ": " +
+                             torch_error_line(e));
   }
   if (!result.isTensor()) {
     fail(script.path, ": forward() returned a ", result.tagKind(), ", expected an N×classes tensor");

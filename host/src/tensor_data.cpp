@@ -8,14 +8,10 @@
 
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
+#include "torch_error.h"
 
 namespace lowvolt::host {
 namespace {
-
-std::string first_line(const std::string& text) {
-  const auto newline = text.find('\n');
-  return newline == std::string::npos ? text : text.substr(0, newline);
-}
 
 std::string shape_text(const torch::Tensor& t) {
   std::ostringstream out;
@@ -46,10 +42,8 @@ Dataset load_tensor_dataset(const std::string& path) {
   c10::IValue value;
   try {
     value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
-  } catch (const c10::Error& e) {
-    fail(path, ": cannot read the torch.save archive: ", first_line(e.what_without_backtrace()));
   } catch (const std::exception& e) {
-    fail(path, ": cannot read the torch.save archive: ", first_line(e.what()));
+    fail(path, ": cannot read the torch.save archive: ", torch_error_line(e));
   }
   if (!value.isGenericDict()) {
     fail(path, ": expected a dict {\"images\": float32 N×C×H×W, \"labels\": int64 N}, got a ",

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "../cli/run_lowvolt.h"
+#include "lowvolt/accelerator/accelerator.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/host/accel_inference.h"
 #include "lowvolt/host/model_source.h"
@@ -90,6 +91,7 @@ TEST(OwnNetwork, ExportedCnnMatchesLvmOnChipFaults) {
 // The ResNet on golden and on the RTL: identical logits and counters, fault-free and at
 // 0.85 × Vmin on chip1 and chip2, 20 images.
 TEST(OwnNetwork, ResNetGoldenAndRtlAgreeBitForBit) {
+  lowvolt::accelerator::register_golden_backend();
   lowvolt::sim::register_rtl_backend();
   lh::configure_threads(2);
   const lh::Model model = lh::load_model(kResNet);
@@ -118,6 +120,7 @@ TEST(OwnNetwork, ResNetGoldenAndRtlAgreeBitForBit) {
 // Fault-free, golden's integer datapath predicts what torch's fake quantization predicts on
 // ≥ 99 % of 1 000 images (activations are quantized to 8 bits only on the accelerator).
 TEST(OwnNetwork, ResNetGoldenAgreesWithTorch) {
+  lowvolt::accelerator::register_golden_backend();
   lh::configure_threads(2);
   lh::Model model = lh::load_model(kResNet);
   const auto test = lh::load_tensor_dataset(kTest);

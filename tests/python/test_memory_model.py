@@ -239,3 +239,16 @@ def test_gil_released_during_read(chip1):
 
 def test_chip1_file_is_the_bundled_profile(chip1):
     assert lowvolt.Profile.load(str(CHIP1)) == chip1
+
+
+# ChipFaults remembers its supply (as the code LowVolt uses) and keeps its profile alive.
+def test_chip_faults_properties():
+    chip = lowvolt.Profile.generate("chip1", arrays=1, rows=16, seed=2)
+    faults = chip.faults_at(0.84)
+    assert faults.vdd_code == lowvolt.vdd_code(0.84) == 3441
+    assert faults.vdd == lowvolt.code_volts(3441) == 3441 / 4096
+    assert faults.profile == chip
+    del chip
+    codes = np.arange(100, dtype=np.uint8)
+    np.testing.assert_array_equal(faults.read(codes), faults.profile.read(codes, vdd=0.84))
+    assert lowvolt.Geometry(2, 8, 64).cells == 1024 and lowvolt.Geometry() == lowvolt.Geometry(16, 512, 64)

@@ -146,3 +146,16 @@ def test_bad_input_is_lowvolt_error(rng):
                                  qmin=1.0, qmax=-1.0, delta=0.01)
     with raises_error("range [1, -1] is not a finite interval"):
         lowvolt.dequantize(codes, broken)
+
+
+# QuantParams' derived values follow quantize.h: S, C, z, the mask and the code dtype.
+def test_quant_params_properties(rng):
+    w = rng.standard_normal(100).astype(np.float32) + 0.5
+    _, p = lowvolt.quantize(w, lowvolt.QuantScheme.preset("rquant", 6))
+    assert p.zero_point == 31 and p.bit_mask == 63 and p.code_dtype == np.uint8
+    assert p.center == pytest.approx((p.qmax + p.qmin) / 2)
+    assert p.scale == pytest.approx(p.delta * (p.qmax - p.qmin) / 2)
+    _, s = lowvolt.quantize(w, lowvolt.QuantScheme.preset("normal", 16))
+    assert s.zero_point == 0 and s.center == 0 and s.code_dtype == np.int16 and s.scale == s.delta
+    copy = lowvolt.QuantParams(p.bits, p.asymmetric, p.unsigned_codes, p.rounding, p.qmin, p.qmax, p.delta)
+    assert copy == p

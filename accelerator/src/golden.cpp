@@ -145,9 +145,13 @@ void GoldenAccelerator::refresh_masks() {
   const auto& words = masks_->words();
   LV_CHECK(words.size() == hw::kBufferWords, "fault masks have " << words.size() << " words");
   sure_.resize(words.size());
+  stuck_sure_.resize(words.size());
+  stuck_candidate_.resize(words.size());
   has_candidate_.resize(words.size());
   for (std::size_t i = 0; i < words.size(); ++i) {
     sure_[i] = (words[i].flip | words[i].stuck) & ~words[i].candidate;
+    stuck_sure_[i] = sure_[i] & words[i].stuck;
+    stuck_candidate_[i] = words[i].candidate & words[i].stuck;
     has_candidate_[i] = words[i].candidate != 0;
   }
   // a candidate cell has min_noise ≤ vdd − vc < max_noise: its byte-sum threshold by vdd − vc
@@ -204,31 +208,49 @@ std::uint64_t GoldenAccelerator::read_word(std::uint32_t addr) {
   return profiles::apply_faults(mem_[addr], f, wf);
 }
 
-void GoldenAccelerator::write_word(std::uint32_t addr, std::uint64_t data) {
+std::uint64_t GoldenAccelerator::stuck_now(std::uint32_t addr) const {
   // FaultMasks::write: cells stuck and faulty at this moment store their stuck value; only the
   // intermittent stuck cells need the hash (flip cells do not affect writes)
-  const std::uint32_t bank = addr / hw::kSramRows;
-  const profiles::WordFaults& wf = masks_->words()[addr];
-  std::uint64_t stuck_now = sure_[addr] & wf.stuck;
-  for (std::uint64_t m = wf.candidate & wf.stuck; m != 0; m &= m - 1) {
+  std::uint64_t stuck = stuck_sure_[addr];
+  const std::uint32_t r = bank_reads_[addr / hw::kSramRows];
+  for (std::uint64_t m = stuck_candidate_[addr]; m != 0; m &= m - 1) {
     const std::uint64_t cell =
         std::uint64_t{addr} * hw::kWordBits + static_cast<unsigned>(__builtin_ctzll(m));
-    const std::uint64_t h = profiles::mix64(
-        map_->seed() ^ profiles::mix64(cell * 0x9e3779b97f4a7c15ULL + bank_reads_[bank]));
+    const std::uint64_t h =
+        profiles::mix64(map_->seed() ^ profiles::mix64(cell * 0x9e3779b97f4a7c15ULL + r));
     const auto sum = static_cast<std::uint32_t>((h & 0xff) + ((h >> 8) & 0xff) +
                                                 ((h >> 16) & 0xff) + ((h >> 24) & 0xff));
-    if (sum >= threshold(cell)) stuck_now |= m & (~m + 1);
+    if (sum >= threshold(cell)) stuck |= m & (~m + 1);
   }
-  mem_[addr] = (data & ~stuck_now) | (stuck_now & wf.stuck1);
-  ++bank_writes_[bank];
+  return stuck;
+}
+
+void GoldenAccelerator::write_word(std::uint32_t addr, std::uint64_t data) {
+  const std::uint64_t stuck = stuck_now(addr);
+  mem_[addr] = (data & ~stuck) | (stuck & masks_->words()[addr].stuck1);
+  ++bank_writes_[addr / hw::kSramRows];
 }
 
 void GoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words, std::size_t count) {
   if (addr > kMaxCount || count > kMaxCount) {
     fail("golden: write of ", count, " words at address ", addr, ": both must be ≤ ", kMaxCount);
   }
-  for (std::size_t i = 0; i < count; ++i) {
-    write_word(static_cast<std::uint32_t>((addr + i) % hw::kBufferWords), words[i]);
+  // in pieces within one bank: words without stuck cells store their data
+  for (std::size_t i = 0; i < count;) {
+    const auto a0 = static_cast<std::uint32_t>((addr + i) % hw::kBufferWords);
+    const std::uint32_t bank = a0 / hw::kSramRows;
+    const std::size_t len = std::min<std::size_t>(count - i, hw::kSramRows - a0 % hw::kSramRows);
+    for (std::size_t q = 0; q < len; ++q) {
+      const std::uint32_t a = a0 + static_cast<std::uint32_t>(q);
+      if (stuck_sure_[a] == 0 && stuck_candidate_[a] == 0) {
+        mem_[a] = words[i + q];
+      } else {
+        const std::uint64_t stuck = stuck_now(a);
+        mem_[a] = (words[i + q] & ~stuck) | (stuck & masks_->words()[a].stuck1);
+      }
+    }
+    bank_writes_[bank] += static_cast<std::uint32_t>(len);
+    i += len;
   }
   cycles_ += count == 0 ? 2 : count + 1;
   ++write_epoch_;

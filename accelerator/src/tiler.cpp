@@ -2,6 +2,7 @@
 #include "lowvolt/accelerator/tiler.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "lowvolt/accelerator/datapath.h"
 #include "lowvolt/common/error.h"
@@ -70,25 +71,31 @@ Tiler::Tiler(Accelerator& accel, const WeightImage& image) : accel_(&accel), ima
 
 LayerResult Tiler::linear(std::size_t layer, const std::uint8_t* x, std::uint32_t rows,
                           const ActEncoding& act) {
+  LayerResult res;
+  linear(layer, x, rows, act, res);
+  return res;
+}
+
+LayerResult Tiler::conv2d(std::size_t layer, const std::uint8_t* x, const Conv2dShape& shape,
+                          const ActEncoding& act) {
+  LayerResult res;
+  conv2d(layer, x, shape, act, res);
+  return res;
+}
+
+void Tiler::linear(std::size_t layer, const std::uint8_t* x, std::uint32_t rows,
+                   const ActEncoding& act, LayerResult& res) {
   if (layer >= image_->layers().size()) {
     fail("tiler: layer ", layer, " of an image with ", image_->layers().size(), " layers");
   }
   if (rows == 0) fail("tiler: layer '", image_->layers()[layer].name, "' run on 0 rows");
   const std::uint32_t k = image_->layers()[layer].in_features;
-  const std::int64_t zx = byte_value(act.zero, act.is_signed);
-  std::vector<std::int64_t> act_sum(rows, 0);
-  for (std::uint32_t m = 0; m < rows; ++m) {
-    std::int64_t s = 0;
-    for (std::uint32_t i = 0; i < k; ++i)
-      s += byte_value(x[std::size_t{m} * k + i], act.is_signed) - zx;
-    act_sum[m] = s;
-  }
   pack_activation_words(x, rows, k, act.zero, words_);
-  return run_matrix(layer, rows, std::move(act_sum), act);
+  run_matrix(layer, rows, act, res);
 }
 
-LayerResult Tiler::conv2d(std::size_t layer, const std::uint8_t* x, const Conv2dShape& sh,
-                          const ActEncoding& act) {
+void Tiler::conv2d(std::size_t layer, const std::uint8_t* x, const Conv2dShape& sh,
+                   const ActEncoding& act, LayerResult& res) {
   if (layer >= image_->layers().size()) {
     fail("tiler: layer ", layer, " of an image with ", image_->layers().size(), " layers");
   }
@@ -100,40 +107,76 @@ LayerResult Tiler::conv2d(std::size_t layer, const std::uint8_t* x, const Conv2d
   }
   const std::uint32_t oh = sh.out_h(), ow = sh.out_w();
   const std::uint64_t rows64 = std::uint64_t{sh.batch} * oh * ow;
-  if (rows64 == 0 || rows64 > 0xffffffffu)
+  if (rows64 == 0 || rows64 > 0xffffffffu) {
     fail("tiler: conv2d layer '", l.name, "' has ", rows64, " output rows");
+  }
   const auto rows = static_cast<std::uint32_t>(rows64);
-  // im2col: row (b, oy, ox), column (c, ky, kx); taps in the padding hold the zero point
-  std::vector<std::uint8_t>& cols = cols_;
-  cols.assign(rows64 * k, act.zero);
-  for (std::uint32_t b = 0; b < sh.batch; ++b) {
-    for (std::uint32_t c = 0; c < sh.in_channels; ++c) {
-      const std::uint8_t* plane = x + (std::size_t{b} * sh.in_channels + c) * sh.height * sh.width;
-      for (std::uint32_t ky = 0; ky < sh.kernel_h; ++ky) {
-        for (std::uint32_t kx = 0; kx < sh.kernel_w; ++kx) {
-          const std::size_t col = (std::size_t{c} * sh.kernel_h + ky) * sh.kernel_w + kx;
-          for (std::uint32_t oy = 0; oy < oh; ++oy) {
-            const std::int64_t iy =
-                std::int64_t{oy} * sh.stride_h + std::int64_t{ky} * sh.dilation_h - sh.pad_h;
-            if (iy < 0 || iy >= sh.height) continue;
-            for (std::uint32_t ox = 0; ox < ow; ++ox) {
-              const std::int64_t ix =
-                  std::int64_t{ox} * sh.stride_w + std::int64_t{kx} * sh.dilation_w - sh.pad_w;
-              if (ix < 0 || ix >= sh.width) continue;
-              const std::size_t row = (std::size_t{b} * oh + oy) * ow + ox;
-              cols[row * k + col] =
-                  plane[static_cast<std::size_t>(iy) * sh.width + static_cast<std::size_t>(ix)];
-            }
-          }
-        }
+  // im2col straight into activation words: the input with its padding made explicit (padding
+  // taps hold the zero point), so that tap (c, ky, kx) of output row (b, oy, ox) is byte
+  // base(b, oy, ox) + offset(c, ky, kx), and the 8 rows of a tile that lie next to each other in
+  // one input row (stride 1) come with one 8-byte load per tap
+  const std::size_t hp = std::size_t{sh.height} + 2 * std::size_t{sh.pad_h};
+  const std::size_t wp = std::size_t{sh.width} + 2 * std::size_t{sh.pad_w};
+  const std::size_t plane = hp * wp, image = plane * sh.in_channels;
+  padded_.assign(image * sh.batch + 8, act.zero);  // 8: slack for the 8-byte loads
+  for (std::size_t bc = 0; bc < std::size_t{sh.batch} * sh.in_channels; ++bc) {
+    for (std::size_t y = 0; y < sh.height; ++y) {
+      std::memcpy(padded_.data() + bc * plane + (y + sh.pad_h) * wp + sh.pad_w,
+                  x + (bc * sh.height + y) * sh.width, sh.width);
+    }
+  }
+  taps_.resize(k);
+  for (std::uint32_t c = 0, s = 0; c < sh.in_channels; ++c) {
+    for (std::uint32_t ky = 0; ky < sh.kernel_h; ++ky) {
+      for (std::uint32_t kx = 0; kx < sh.kernel_w; ++kx, ++s) {
+        taps_[s] =
+            c * plane + std::size_t{ky} * sh.dilation_h * wp + std::size_t{kx} * sh.dilation_w;
       }
     }
   }
-  return linear(layer, cols.data(), rows, act);
+  const std::uint32_t tiles = (rows + hw::kPeRows - 1) / hw::kPeRows;
+  words_.resize(std::size_t{tiles} * k);
+  const std::uint8_t* src = padded_.data();
+  for (std::uint32_t t = 0; t < tiles; ++t) {
+    // the tile's rows in segments of consecutive bytes: (first row, rows, base offset)
+    struct Segment {
+      std::uint32_t i0, len;
+      std::size_t base;
+    } seg[hw::kPeRows];
+    std::uint32_t n_seg = 0;
+    std::uint64_t fill = 0;
+    for (std::uint32_t i = 0; i < hw::kPeRows; ++i) {
+      const std::uint64_t row = std::uint64_t{t} * hw::kPeRows + i;
+      if (row >= rows) {
+        fill |= std::uint64_t{act.zero} << (8 * i);
+        continue;
+      }
+      const std::uint64_t b = row / (std::uint64_t{oh} * ow), rest = row % (std::uint64_t{oh} * ow);
+      const std::size_t base =
+          b * image + (rest / ow) * sh.stride_h * wp + (rest % ow) * sh.stride_w;
+      if (n_seg > 0 && seg[n_seg - 1].base + seg[n_seg - 1].len == base) {
+        ++seg[n_seg - 1].len;
+      } else {
+        seg[n_seg++] = Segment{i, 1, base};
+      }
+    }
+    std::uint64_t* w = words_.data() + std::size_t{t} * k;
+    for (std::size_t s = 0; s < k; ++s) {
+      std::uint64_t word = fill;
+      for (std::uint32_t g = 0; g < n_seg; ++g) {
+        std::uint64_t v;
+        std::memcpy(&v, src + seg[g].base + taps_[s], sizeof v);
+        if (seg[g].len < 8) v &= (std::uint64_t{1} << (8 * seg[g].len)) - 1;
+        word |= v << (8 * seg[g].i0);
+      }
+      w[s] = word;
+    }
+  }
+  run_matrix(layer, rows, act, res);
 }
 
-LayerResult Tiler::run_matrix(std::size_t layer, std::uint32_t rows,
-                              std::vector<std::int64_t> act_sum, const ActEncoding& act) {
+void Tiler::run_matrix(std::size_t layer, std::uint32_t rows, const ActEncoding& act,
+                       LayerResult& res) {
   const std::vector<std::uint64_t>& act_words = words_;
   const auto& l = image_->layers()[layer];
   const std::uint32_t n = l.out_features, k = l.in_features, m = image_->bits();
@@ -170,12 +213,36 @@ LayerResult Tiler::run_matrix(std::size_t layer, std::uint32_t rows,
     units.push_back(u);
   }
 
-  LayerResult res;
   res.rows = rows;
   res.cols = n;
-  res.act_sum = std::move(act_sum);
-  std::vector<std::uint32_t>& acc = acc_;
-  acc.assign(std::size_t{rows} * n, 0);
+  res.bias.clear();
+  // Σ_k (x − zx) per row from the words: x' = byte ^ 0x80·signed, x − zx = x' − (128·signed + zx)
+  res.act_sum.resize(rows);
+  const std::uint64_t flip = act.is_signed ? 0x8080808080808080ULL : 0;
+  const std::int64_t a = (act.is_signed ? 128 : 0) + byte_value(act.zero, act.is_signed);
+  for (std::uint32_t row0 = 0; row0 < rows; row0 += hw::kPeRows) {
+    const std::uint64_t* w = words_.data() + std::size_t{row0 / hw::kPeRows} * k;
+    std::uint64_t even = 0, odd = 0;  // 16-bit lanes: bytes 0, 2, 4, 6 and 1, 3, 5, 7
+    std::uint64_t sums[hw::kPeRows] = {};
+    for (std::uint32_t s = 0; s < k; ++s) {
+      const std::uint64_t v = w[s] ^ flip;
+      even += v & 0x00ff00ff00ff00ffULL;
+      odd += (v >> 8) & 0x00ff00ff00ff00ffULL;
+      if ((s & 255u) == 255u || s + 1 == k) {  // 256 × 255 fits 16 bits
+        for (std::uint32_t i = 0; i < 4; ++i) {
+          sums[2 * i] += (even >> (16 * i)) & 0xffffu;
+          sums[2 * i + 1] += (odd >> (16 * i)) & 0xffffu;
+        }
+        even = odd = 0;
+      }
+    }
+    for (std::uint32_t i = 0; i < hw::kPeRows && row0 + i < rows; ++i) {
+      res.act_sum[row0 + i] = static_cast<std::int64_t>(sums[i]) - std::int64_t{k} * a;
+    }
+  }
+  // results accumulate modulo 2^32 in res.acc (uint32 and int32 share their bits)
+  res.acc.assign(std::size_t{rows} * n, 0);
+  auto* acc = reinterpret_cast<std::uint32_t*>(res.acc.data());
   const auto& image_words = image_->unwrapped_words();
 
   for (std::size_t u0 = 0; u0 < units.size();) {
@@ -213,15 +280,12 @@ LayerResult Tiler::run_matrix(std::size_t layer, std::uint32_t rows,
       job.activations = act_words.data() + u.k0;
       job.act_stride = k;
       job.k = u.kc;
-      job.acc = acc.data() + u.n0;
+      job.acc = acc + u.n0;
       job.acc_stride = n;
       accel_->run_row_tiles(job, current_);
     }
     u0 = u1;
   }
-  res.acc.resize(acc.size());
-  for (std::size_t i = 0; i < acc.size(); ++i) res.acc[i] = as_int32(acc[i]);
-  return res;
 }
 
 }  // namespace lowvolt::accelerator

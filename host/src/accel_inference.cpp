@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <exception>
+#include <mutex>
 #include <thread>
 
 #include "lowvolt/common/error.h"
@@ -16,6 +18,84 @@
 namespace lowvolt::host {
 
 namespace acc = lowvolt::accelerator;
+
+/// An instance's buffers, reused from batch to batch.
+struct AccelInference::Instance {
+  std::vector<std::uint8_t> q;   // quantized activations
+  std::vector<double> sx;        // their scale per image
+  std::vector<double> bias;      // dequantized bias per output feature
+  acc::LayerResult result;       // the tiler's output
+};
+
+/// The threads of instances 1 … n − 1: run() hands each the same job and returns when all are
+/// done (instance 0 runs in the calling thread); errors are rethrown there, the first first.
+struct AccelInference::Workers {
+  explicit Workers(int n) : errors(static_cast<std::size_t>(n)) {
+    for (int i = 1; i < n; ++i) threads.emplace_back([this, i] { loop(i); });
+  }
+  ~Workers() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+    }
+    wake.notify_all();
+    for (auto& t : threads) t.join();
+  }
+  void run(int active, const std::function<void(int)>& f) {
+    std::fill(errors.begin(), errors.end(), nullptr);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      job = &f;
+      job_active = active;
+      pending = active - 1;
+      ++generation;
+    }
+    wake.notify_all();
+    call(0);
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      finished.wait(lock, [&] { return pending == 0; });
+      job = nullptr;
+    }
+    for (auto& e : errors) {
+      if (e) std::rethrow_exception(e);
+    }
+  }
+
+ private:
+  void call(int i) {
+    try {
+      (*job)(i);
+    } catch (...) {
+      errors[static_cast<std::size_t>(i)] = std::current_exception();
+    }
+  }
+  void loop(int i) {
+    std::uint64_t seen = 0;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        wake.wait(lock, [&] { return stop || generation != seen; });
+        if (stop) return;
+        seen = generation;
+        if (i >= job_active) continue;
+      }
+      call(i);
+      std::lock_guard<std::mutex> lock(mutex);
+      if (--pending == 0) finished.notify_one();
+    }
+  }
+
+  std::vector<std::thread> threads;
+  std::vector<std::exception_ptr> errors;
+  std::mutex mutex;
+  std::condition_variable wake, finished;
+  const std::function<void(int)>* job = nullptr;
+  int job_active = 0;
+  int pending = 0;
+  std::uint64_t generation = 0;
+  bool stop = false;
+};
 
 struct AccelInference::MatrixLayer {
   std::size_t module = 0;   // position in net->body
@@ -37,32 +117,49 @@ void AccelInferenceOptions::validate() const {
   if (!(vdd >= 0.0 && vdd < 16.0)) fail("accel inference: vdd = ", vdd, " × Vmin outside [0, 16)");
 }
 
-std::vector<std::uint8_t> quantize_activations(const float* x, std::int64_t images,
-                                               std::int64_t per_image, bool is_unsigned,
-                                               std::vector<double>& scales) {
+void quantize_activations(const float* x, std::int64_t images, std::int64_t per_image,
+                          bool is_unsigned, std::vector<double>& scales,
+                          std::vector<std::uint8_t>& out) {
   const double qmax = is_unsigned ? 255.0 : 127.0;
   const double qmin = is_unsigned ? 0.0 : -127.0;
-  std::vector<std::uint8_t> out(static_cast<std::size_t>(images * per_image));
+  out.resize(static_cast<std::size_t>(images * per_image));
   scales.assign(static_cast<std::size_t>(images), 1.0);
   for (std::int64_t i = 0; i < images; ++i) {
     const float* xi = x + i * per_image;
     double mx = 0.0;
-    for (std::int64_t j = 0; j < per_image; ++j) {
-      if (!std::isfinite(xi[j])) fail("accel inference: a layer input is ", xi[j]);
-      if (is_unsigned && xi[j] < 0.0f) {
-        fail("accel inference: negative value ", xi[j], " in the input of a uint8 layer (image ",
-             i, "); set nonnegative_input = false for signed network inputs");
-      }
+    bool bad = false;
+    for (std::int64_t j = 0; j < per_image; ++j) {  // no branch out: vectorises
+      bad |= !std::isfinite(xi[j]) || (is_unsigned && xi[j] < 0.0f);
       mx = std::max(mx, std::fabs(static_cast<double>(xi[j])));
+    }
+    if (bad) {
+      for (std::int64_t j = 0; j < per_image; ++j) {
+        if (!std::isfinite(xi[j])) fail("accel inference: a layer input is ", xi[j]);
+        if (is_unsigned && xi[j] < 0.0f) {
+          fail("accel inference: negative value ", xi[j], " in the input of a uint8 layer (image ",
+               i, "); set nonnegative_input = false for signed network inputs");
+        }
+      }
     }
     const double s = mx > 0.0 ? mx / qmax : 1.0;
     scales[static_cast<std::size_t>(i)] = s;
+    std::uint8_t* o = out.data() + i * per_image;
     for (std::int64_t j = 0; j < per_image; ++j) {
-      const double q = std::clamp(std::nearbyint(static_cast<double>(xi[j]) / s), qmin, qmax);
-      const auto qi = static_cast<std::int32_t>(q);
-      out[static_cast<std::size_t>(i * per_image + j)] = static_cast<std::uint8_t>(qi & 0xff);
+      // round half to even as nearbyint() in the default rounding mode: |x / s| ≤ 255 < 2^51,
+      // so adding and subtracting 1.5 · 2^52 leaves the nearest integer, ties to even
+      constexpr double kRound = 6755399441055744.0;
+      double q = (static_cast<double>(xi[j]) / s + kRound) - kRound;
+      q = q < qmin ? qmin : (q > qmax ? qmax : q);
+      o[j] = static_cast<std::uint8_t>(static_cast<std::int32_t>(q) & 0xff);
     }
   }
+}
+
+std::vector<std::uint8_t> quantize_activations(const float* x, std::int64_t images,
+                                               std::int64_t per_image, bool is_unsigned,
+                                               std::vector<double>& scales) {
+  std::vector<std::uint8_t> out;
+  quantize_activations(x, images, per_image, is_unsigned, scales, out);
   return out;
 }
 
@@ -194,6 +291,8 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
     if (options_.vdd > 0.0) accels_.back()->set_vdd(options_.vdd);
     tilers_.push_back(std::make_unique<acc::Tiler>(*accels_.back(), *image_));
   }
+  scratch_.resize(static_cast<std::size_t>(options_.instances));
+  workers_ = std::make_unique<Workers>(options_.instances);
 }
 
 AccelInference::~AccelInference() = default;
@@ -210,27 +309,32 @@ std::vector<acc::Counters> AccelInference::counters() {
 }
 
 namespace {
-/// Runs f(i) for i in [0, n) on n threads (inline when n == 1); rethrows the first error.
-template <typename F>
-void parallel_instances(int n, const F& f) {
-  if (n == 1) {
-    f(0);
-    return;
-  }
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(n));
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      try {
-        f(i);
-      } catch (...) {
-        errors[static_cast<std::size_t>(i)] = std::current_exception();
+/// One image's layer output in float, [n][pixels] (NCHW; pixels = 1 for a linear layer) from
+/// the accelerator's [pixels][n] results: out = ss·acc + cs·Σq + bias, evaluated in double in
+/// this order. Cloned for AVX2 (4 doubles a vector, no FMA: the same roundings) and the baseline.
+__attribute__((target_clones("avx2", "default"))) void dequantize_image(
+    const std::int32_t* acc, const std::int64_t* act_sum, std::int64_t pixels, std::int64_t n,
+    double ss, double cs, const double* bias, float* out) {
+  constexpr std::int64_t kBlock = 8;  // pixels computed together, then stored feature by feature
+  float block[kBlock * 512];
+  const std::int64_t cols = std::min<std::int64_t>(n, 512);
+  for (std::int64_t j0 = 0; j0 < n; j0 += cols) {  // features in chunks of ≤ 512
+    const std::int64_t nj = std::min(cols, n - j0);
+    for (std::int64_t p0 = 0; p0 < pixels; p0 += kBlock) {
+      const std::int64_t np = std::min(kBlock, pixels - p0);
+      for (std::int64_t q = 0; q < np; ++q) {
+        const double c_term = cs * static_cast<double>(act_sum[p0 + q]);
+        const std::int32_t* a = acc + (p0 + q) * n + j0;
+        float* b = block + q * nj;
+        for (std::int64_t j = 0; j < nj; ++j) {
+          b[j] = static_cast<float>(ss * static_cast<double>(a[j]) + c_term + bias[j0 + j]);
+        }
       }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
+      for (std::int64_t j = 0; j < nj; ++j) {
+        float* o = out + (j0 + j) * pixels + p0;
+        for (std::int64_t q = 0; q < np; ++q) o[q] = block[q * nj + j];
+      }
+    }
   }
 }
 }  // namespace
@@ -252,45 +356,43 @@ torch::Tensor AccelInference::run_layer(std::size_t index, const torch::Tensor& 
     ow = shape.out_w();
   }
   // one batch per instance in parallel, plain C++ (no LibTorch): quantize, run, and
-  // y = S_w·S_x·acc + C_w·S_x·Σq + bias into the rows of that batch
+  // y = S_w·S_x·acc + C_w·S_x·Σq + bias into that batch's part of the output, NCHW for a conv
   const std::int64_t n = ml.out_features;
-  const std::int64_t rows_per_image = oh * ow;
-  auto y = torch::empty({images * rows_per_image, n}, torch::kFloat32);
+  const std::int64_t pixels = oh * ow;
+  auto y = ml.conv ? torch::empty({images, n, oh, ow}, torch::kFloat32)
+                   : torch::empty({images, n}, torch::kFloat32);
   float* yp = y.data_ptr<float>();
   const double sw = ml.weight.scale(), cw = ml.weight.center();
-  std::vector<acc::LayerResult> results(static_cast<std::size_t>(active));
   const float* data = x.data_ptr<float>();
-  parallel_instances(active, [&](int i) {
+  workers_->run(active, [&](int i) {
+    Instance& inst = scratch_[static_cast<std::size_t>(i)];
     const std::int64_t lo = i * batch, count = std::min(images, lo + batch) - lo;
-    std::vector<double> sx;
-    const auto q = quantize_activations(data + lo * per, count, per, ml.unsigned_input, sx);
+    quantize_activations(data + lo * per, count, per, ml.unsigned_input, inst.sx, inst.q);
     const acc::ActEncoding act{!ml.unsigned_input, 0};
     acc::Tiler& tiler = *tilers_[static_cast<std::size_t>(i)];
-    auto& res = results[static_cast<std::size_t>(i)];
+    acc::LayerResult& res = inst.result;
     if (ml.conv) {
       acc::Conv2dShape sh = shape;
       sh.batch = static_cast<std::uint32_t>(count);
-      res = tiler.conv2d(index, q.data(), sh, act);
+      tiler.conv2d(index, inst.q.data(), sh, act, res);
     } else {
-      res = tiler.linear(index, q.data(), static_cast<std::uint32_t>(count), act);
+      tiler.linear(index, inst.q.data(), static_cast<std::uint32_t>(count), act, res);
     }
-    std::vector<double> bias(static_cast<std::size_t>(n), 0.0);
-    for (std::size_t j = 0; j < res.bias.size(); ++j) bias[j] = ml.bias_table[res.bias[j]];
-    float* out = yp + lo * rows_per_image * n;
-    for (std::int64_t r = 0; r < static_cast<std::int64_t>(res.rows); ++r) {
-      const double s = sx[static_cast<std::size_t>(r / rows_per_image)];
-      const double c_term = cw * s * static_cast<double>(res.act_sum[static_cast<std::size_t>(r)]);
-      const std::int32_t* a = res.acc.data() + r * n;
-      for (std::int64_t j = 0; j < n; ++j) {
-        out[r * n + j] = static_cast<float>(sw * s * static_cast<double>(a[j]) + c_term +
-                                            bias[static_cast<std::size_t>(j)]);
-      }
+    inst.bias.assign(static_cast<std::size_t>(n), 0.0);
+    for (std::size_t j = 0; j < res.bias.size(); ++j) inst.bias[j] = ml.bias_table[res.bias[j]];
+    for (std::int64_t img = 0; img < count; ++img) {
+      const double s = inst.sx[static_cast<std::size_t>(img)];
+      dequantize_image(res.acc.data() + img * pixels * n,
+                       res.act_sum.data() + img * pixels, pixels, n, sw * s, cw * s,
+                       inst.bias.data(), yp + (lo + img) * pixels * n);
     }
   });
   if (on_layer) {
-    for (int i = 0; i < active; ++i) on_layer(LayerTrace{index, i, results[static_cast<std::size_t>(i)]});
+    for (int i = 0; i < active; ++i) {
+      on_layer(LayerTrace{index, i, scratch_[static_cast<std::size_t>(i)].result});
+    }
   }
-  return ml.conv ? y.view({images, oh, ow, n}).permute({0, 3, 1, 2}).contiguous() : y;
+  return y;
 }
 
 torch::Tensor AccelInference::forward(const torch::Tensor& images) {

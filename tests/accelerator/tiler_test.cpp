@@ -85,12 +85,13 @@ TEST(WeightImage, LayoutAndInverseMapping) {
     const std::uint64_t q = offset + img.image_of_flat(f) * m;
     std::uint32_t v = 0;
     for (std::uint32_t b = 0; b < m; ++b) {
-      v |= static_cast<std::uint32_t>((img.unwrapped_words()[(q + b) / 64] >> ((q + b) % 64)) & 1u) << b;
+      v |= static_cast<std::uint32_t>((img.unwrapped_words()[(q + b) / 64] >> ((q + b) % 64)) & 1u)
+           << b;
     }
     const std::uint64_t local = f - (f >= 40 ? 40 : 0);
     const auto& l = layers[f >= 40 ? 1 : 0];
-    const std::uint32_t expect = local < l.weights.size() ? l.weights[local]
-                                                          : l.bias[local - l.weights.size()];
+    const std::uint32_t expect =
+        local < l.weights.size() ? l.weights[local] : l.bias[local - l.weights.size()];
     EXPECT_EQ(v, expect);
   }
 }
@@ -99,9 +100,11 @@ TEST(WeightImage, LayoutAndInverseMapping) {
 // wrapping offsets, odd row counts) give exact results and their biases back.
 TEST(Tiler, LinearMatchesReference) {
   std::mt19937_64 rng(2);
-  struct Case { std::uint32_t n, k, rows, m; };
-  const std::vector<Case> cases = {{1, 1, 1, 8}, {10, 37, 13, 8}, {9, 8000, 3, 8},
-                                   {3, 70000, 2, 2}, {20, 300, 17, 3}};
+  struct Case {
+    std::uint32_t n, k, rows, m;
+  };
+  const std::vector<Case> cases = {
+      {1, 1, 1, 8}, {10, 37, 13, 8}, {9, 8000, 3, 8}, {3, 70000, 2, 2}, {20, 300, 17, 3}};
   GoldenAccelerator g;
   for (const auto& c : cases) {
     std::vector<LayerCodes> layers = {random_layer(rng, "pre", 3, 5, c.m, true),
@@ -131,12 +134,14 @@ TEST(Tiler, LinearMatchesReference) {
   }
 }
 
-// conv2d with stride, padding, dilation, several images and channels equals a direct
-// convolution over the codes (padding taps contribute nothing).
+// conv2d with stride, padding, dilation, several images and channels, int8 and uint8
+// activations, equals a direct convolution over the codes (results and Σx terms, padding taps
+// contributing nothing; fresh and reused result objects).
 TEST(Tiler, Conv2dMatchesDirectConvolution) {
   std::mt19937_64 rng(3);
   GoldenAccelerator g;
-  for (int trial = 0; trial < 4; ++trial) {
+  LayerResult reused;  // the out-parameter form, one object across shapes
+  for (int trial = 0; trial < 16; ++trial) {
     Conv2dShape sh;
     sh.batch = 1 + rng() % 3;
     sh.in_channels = 1 + rng() % 4;
@@ -149,43 +154,57 @@ TEST(Tiler, Conv2dMatchesDirectConvolution) {
     sh.pad_h = rng() % 2;
     sh.pad_w = rng() % 3;
     sh.dilation_h = 1 + rng() % 2;
-    sh.dilation_w = 1;
+    sh.dilation_w = 1 + rng() % 2;
+    if (sh.width + 2 * sh.pad_w < sh.dilation_w * (sh.kernel_w - 1) + 1) sh.dilation_w = 1;
     const std::uint32_t cout = 1 + rng() % 12, m = 8;
     const std::uint32_t k = sh.in_channels * sh.kernel_h * sh.kernel_w;
     std::vector<LayerCodes> layers = {random_layer(rng, "conv", cout, k, m, false)};
     WeightImage img(layers, m, rng() % WeightImage::cells());
     Tiler tiler(g, img);
-    ActEncoding act{true, static_cast<std::uint8_t>(rng())};
+    ActEncoding act{rng() % 2 == 0, static_cast<std::uint8_t>(rng())};
     std::vector<std::uint8_t> x(std::size_t{sh.batch} * sh.in_channels * sh.height * sh.width);
     for (auto& v : x) v = static_cast<std::uint8_t>(rng());
     const auto res = tiler.conv2d(0, x.data(), sh, act);
+    tiler.conv2d(0, x.data(), sh, act, reused);
+    ASSERT_EQ(reused.acc, res.acc) << "trial " << trial;
+    ASSERT_EQ(reused.act_sum, res.act_sum) << "trial " << trial;
+    ASSERT_EQ(reused.bias, res.bias) << "trial " << trial;
     const std::uint32_t oh = sh.out_h(), ow = sh.out_w();
     ASSERT_EQ(res.rows, sh.batch * oh * ow);
-    const std::int64_t zx = static_cast<std::int8_t>(act.zero);
+    const auto value = [&](std::uint8_t v) -> std::int64_t {
+      return act.is_signed ? static_cast<std::int8_t>(v) : v;
+    };
+    const std::int64_t zx = value(act.zero);
     const auto& l = layers[0];
     const std::int64_t zw = l.w_signed ? static_cast<std::int8_t>(l.w_zero) : l.w_zero;
     for (std::uint32_t b = 0; b < sh.batch; ++b) {
       for (std::uint32_t oy = 0; oy < oh; ++oy) {
         for (std::uint32_t ox = 0; ox < ow; ++ox) {
           for (std::uint32_t co = 0; co < cout; ++co) {
-            std::int64_t sum = 0;
+            std::int64_t sum = 0, xsum = 0;
             for (std::uint32_t c = 0; c < sh.in_channels; ++c) {
               for (std::uint32_t ky = 0; ky < sh.kernel_h; ++ky) {
                 for (std::uint32_t kx = 0; kx < sh.kernel_w; ++kx) {
-                  const std::int64_t iy = std::int64_t{oy} * sh.stride_h + ky * sh.dilation_h - sh.pad_h;
-                  const std::int64_t ix = std::int64_t{ox} * sh.stride_w + kx * sh.dilation_w - sh.pad_w;
+                  const std::int64_t iy =
+                      std::int64_t{oy} * sh.stride_h + ky * sh.dilation_h - sh.pad_h;
+                  const std::int64_t ix =
+                      std::int64_t{ox} * sh.stride_w + kx * sh.dilation_w - sh.pad_w;
                   if (iy < 0 || ix < 0 || iy >= sh.height || ix >= sh.width) continue;
-                  const std::int64_t xv = static_cast<std::int8_t>(
+                  const std::int64_t xv = value(
                       x[((std::size_t{b} * sh.in_channels + c) * sh.height + iy) * sh.width + ix]);
-                  std::int64_t wv = l.weights[std::size_t{co} * k + (c * sh.kernel_h + ky) * sh.kernel_w + kx];
+                  xsum += xv - zx;
+                  std::int64_t wv =
+                      l.weights[std::size_t{co} * k + (c * sh.kernel_h + ky) * sh.kernel_w + kx];
                   if (l.w_signed && wv >= 128) wv -= 256;
                   sum += (xv - zx) * (wv - zw);
                 }
               }
             }
             const std::size_t row = (std::size_t{b} * oh + oy) * ow + ox;
-            ASSERT_EQ(res.acc[row * cout + co], static_cast<std::int32_t>(static_cast<std::uint32_t>(sum)))
+            ASSERT_EQ(res.acc[row * cout + co],
+                      static_cast<std::int32_t>(static_cast<std::uint32_t>(sum)))
                 << "trial " << trial;
+            ASSERT_EQ(res.act_sum[row], xsum) << "trial " << trial << " row " << row;
           }
         }
       }
@@ -229,10 +248,10 @@ TEST(Tiler, PersistentFaultsMatchFlatCodeFaults) {
     const auto res = tiler.linear(li, x.data(), rows, act);
     for (std::uint32_t r = 0; r < rows; ++r) {
       for (std::uint32_t n = 0; n < l.out_features; ++n) {
-        ASSERT_EQ(res.acc[r * l.out_features + n],
-                  reference_dot(&x[std::size_t{r} * l.in_features],
-                                &bad.weights[std::size_t{n} * l.in_features], l.in_features, m,
-                                act, l));
+        ASSERT_EQ(
+            res.acc[r * l.out_features + n],
+            reference_dot(&x[std::size_t{r} * l.in_features],
+                          &bad.weights[std::size_t{n} * l.in_features], l.in_features, m, act, l));
       }
     }
     EXPECT_EQ(res.bias, bad.bias);

@@ -68,6 +68,7 @@ class GoldenAccelerator final : public Accelerator {
 
   std::uint64_t read_word(std::uint32_t addr);
   void write_word(std::uint32_t addr, std::uint64_t data);
+  std::uint64_t stuck_now(std::uint32_t addr) const;
   void refresh_masks();
   void check_run(std::uint32_t w_bit_addr, std::size_t k) const;
   Block& block(std::uint32_t bit_addr, std::size_t k, const TileConfig& c);
@@ -86,6 +87,8 @@ class GoldenAccelerator final : public Accelerator {
   std::unique_ptr<profiles::CellMap> map_;       // stable address: masks_ points into it
   std::unique_ptr<profiles::FaultMasks> masks_;  // at vdd_
   std::vector<std::uint64_t> sure_;              // per word: faulty on every read (flip|stuck)
+  std::vector<std::uint64_t> stuck_sure_;        // per word: stuck on every access
+  std::vector<std::uint64_t> stuck_candidate_;   // per word: stuck on some accesses only
   std::vector<std::uint8_t> has_candidate_;      // per word: some cell needs the hash
   std::int32_t thr_lo_ = 0;                      // vdd − vc of thr_table_[0]
   std::vector<std::uint32_t> thr_table_;         // candidate's byte-sum threshold by vdd − vc

@@ -72,18 +72,23 @@ class Tiler {
   /// (image, out_y, out_x), row-major. K of the layer must equal Cin·kernel_h·kernel_w.
   LayerResult conv2d(std::size_t layer, const std::uint8_t* x, const Conv2dShape& shape,
                      const ActEncoding& act);
+  /// linear() into `out`, reusing its storage.
+  void linear(std::size_t layer, const std::uint8_t* x, std::uint32_t rows, const ActEncoding& act,
+              LayerResult& out);
+  /// conv2d() into `out`, reusing its storage.
+  void conv2d(std::size_t layer, const std::uint8_t* x, const Conv2dShape& shape,
+              const ActEncoding& act, LayerResult& out);
 
  private:
-  LayerResult run_matrix(std::size_t layer, std::uint32_t rows, std::vector<std::int64_t> act_sum,
-                         const ActEncoding& act);
+  void run_matrix(std::size_t layer, std::uint32_t rows, const ActEncoding& act, LayerResult& res);
 
   Accelerator* accel_;
   const WeightImage* image_;
   std::optional<TileConfig> current_;  // the backend's tile configuration, when known
   // scratch reused across layers (large fresh allocations cost page faults every call)
-  std::vector<std::uint8_t> cols_;    // im2col matrix
+  std::vector<std::uint8_t> padded_;  // conv input with explicit padding
+  std::vector<std::size_t> taps_;     // conv: byte offset of tap (c, ky, kx) from a row's base
   std::vector<std::uint64_t> words_;  // activation words
-  std::vector<std::uint32_t> acc_;    // partial sums, mod 2^32
 };
 
 /// Activation words of `rows` rows × K raw bytes: word (row tile t, step k) = bytes

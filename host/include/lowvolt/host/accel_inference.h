@@ -22,8 +22,11 @@
 //    batch and instances only through intermittent faults (σ > 0); never on thread timing.
 //  - Threads: `instances` consecutive batches form a round; per matrix layer the instances work
 //    on their batch of the round in parallel threads (plain C++: activation quantization, tiler,
-//    backend), the LibTorch layers run on the whole round in the calling thread (with LibTorch's
-//    own intra-op threads), so no LibTorch call runs on the instance threads.
+//    backend, dequantization straight into the output tensor's layout), the LibTorch layers run
+//    on the whole round in the calling thread (with LibTorch's own intra-op threads), so no
+//    LibTorch call runs on the instance threads. The instance threads live as long as the object
+//    (one per instance beyond the first, which runs in the calling thread); their buffers are
+//    reused from batch to batch.
 #include <torch/types.h>
 
 #include <cstdint>
@@ -88,6 +91,8 @@ class AccelInference {
 
  private:
   struct MatrixLayer;
+  struct Instance;  // an instance's buffers (accel_inference.cpp)
+  struct Workers;   // the instance threads (accel_inference.cpp)
   torch::Tensor run_layer(std::size_t index, const torch::Tensor& input, std::int64_t batch,
                           int active);
 
@@ -99,6 +104,8 @@ class AccelInference {
   std::vector<std::unique_ptr<accelerator::Accelerator>> accels_;
   std::vector<std::unique_ptr<accelerator::Tiler>> tilers_;
   std::unique_ptr<ScriptAccelGraph> script_graph_;  ///< TorchScript models: the rewritten graph
+  std::vector<Instance> scratch_;                    ///< per instance
+  std::unique_ptr<Workers> workers_;                 ///< threads of instances 1, 2, …
 };
 
 /// Quantizes activations per image as in the contract: returns the raw bytes (N × rest) and
@@ -109,5 +116,9 @@ std::vector<std::uint8_t> quantize_activations(const torch::Tensor& x, bool is_u
 std::vector<std::uint8_t> quantize_activations(const float* x, std::int64_t images,
                                                std::int64_t per_image, bool is_unsigned,
                                                std::vector<double>& scales);
+/// The same into `out` (resized to images × per_image), reusing its storage.
+void quantize_activations(const float* x, std::int64_t images, std::int64_t per_image,
+                          bool is_unsigned, std::vector<double>& scales,
+                          std::vector<std::uint8_t>& out);
 
 }  // namespace lowvolt::host

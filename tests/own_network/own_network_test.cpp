@@ -88,6 +88,28 @@ TEST(OwnNetwork, ExportedCnnMatchesLvmOnChipFaults) {
   }
 }
 
+// On the accelerator the export computes what the .lvm computes, logit for logit and counter
+// for counter: same weight image, same input encodings (uint8 after ReLU), same host layers.
+TEST(OwnNetwork, ExportedCnnGoldenLogitsMatchLvm) {
+  lowvolt::accelerator::register_golden_backend();
+  lh::configure_threads(2);
+  const lh::Model lvm = lh::load_model(kLvm);
+  lh::ModelSource source;
+  source.quant = "normal";
+  source.bits = 8;
+  const lh::Model pt = lh::load_model(kCnnPt, source);
+  const auto images = lh::load_tensor_dataset(kTest).images.narrow(0, 0, 50);
+  const auto profile = lowvolt::profiles::read_profile(kSource + "/profiles/data/chip1.lvp");
+  lh::AccelInferenceOptions o;
+  o.vdd = 0.84;
+  o.batch = 25;
+  o.instances = 2;
+  lh::AccelInference a(lvm.net, lvm.quant, o, &profile.map);
+  lh::AccelInference b(pt.net, pt.quant, o, &profile.map);
+  EXPECT_TRUE(torch::equal(a.forward(images), b.forward(images)));
+  EXPECT_EQ(a.counters(), b.counters());
+}
+
 // The ResNet on golden and on the RTL: identical logits and counters, fault-free and at
 // 0.85 × Vmin on chip1 and chip2, 20 images.
 TEST(OwnNetwork, ResNetGoldenAndRtlAgreeBitForBit) {

@@ -74,16 +74,25 @@ struct GoldenAccelerator::Block {
   detail::PackedWeights w;            // decoded from `base`
   std::vector<std::pair<std::uint32_t, std::uint32_t>> banks;  // (bank, reads per run)
   // words holding intermittent-candidate cells, ascending position
-  std::vector<std::uint32_t> cand_pos;   // position in the range
-  std::vector<std::uint32_t> cand_addr;  // buffer address
-  // their candidate cells (detail::CandidateCells), cell by cell
-  std::vector<std::uint64_t> cphi;
-  std::vector<std::uint32_t> thr, before, step, slot;
-  std::vector<std::uint8_t> bit, bank;
+  std::vector<std::uint32_t> cand_pos;     // position in the range
+  std::vector<std::uint32_t> cand_addr;    // buffer address
+  std::vector<std::uint32_t> cand_before;  // reads of its bank earlier in the same run
+  std::vector<std::uint32_t> cand_step;    // reads of its bank per run
+  std::vector<std::uint8_t> cand_bank;     // its bank
+  std::vector<std::uint64_t> effect;       // per candidate word: bits a faulty cell would change
+  std::vector<std::uint64_t> forced;  // per candidate word: intermittent stuck cells that caught
+                                      // their stuck value at the last write (read so always)
+  std::vector<std::uint64_t> cur;     // base with the forced bits: what `w` is decoded from (+ 0)
+  // the candidate cells whose fault changes what their word reads as stored now (flip cells,
+  // stuck cells holding the other value): only these are hashed per read; groups' words are
+  // candidate words (slot = index in cand_pos), with their bank, earlier reads and reads per run
+  detail::CellGroups active;
+  std::vector<std::uint32_t> group_before, group_step;
+  std::vector<std::uint8_t> group_bank;
 
   std::size_t bytes() const {
     return 8 * (stored.size() + base.size()) + 2 * w.v.size() + 4 * w.packed.size() +
-           8 * cand_pos.size() + 26 * cphi.size() + sizeof(Block);
+           8 * (cur.size() + 5 * cand_pos.size()) + 53 * active.size() + sizeof(Block);
   }
 };
 
@@ -95,7 +104,8 @@ struct GoldenAccelerator::Scratch {
   std::vector<std::uint64_t> cur;    // a run's words as read
   std::vector<std::pair<std::uint32_t, std::uint64_t>> changed;  // (pos, word) of one run
   std::vector<detail::Correction> corrections;                   // of one run
-  std::vector<std::uint32_t> diff;  // positions of a range stored differently
+  std::vector<std::uint32_t> diff;         // positions of a range stored differently
+  std::vector<std::uint64_t> write_masks;  // per buffer word: intermittent stuck cells now stuck
 };
 
 namespace {
@@ -129,6 +139,8 @@ GoldenAccelerator::GoldenAccelerator(KernelPath path)
     : path_(path),
       map_(std::make_unique<profiles::CellMap>(buffer_geometry())),
       mem_(hw::kBufferWords, 0),
+      data_(hw::kBufferWords, 0),
+      wc_(std::make_unique<detail::CellGroups>()),
       bank_reads_(hw::kBanks, 0),
       bank_writes_(hw::kBanks, 0),
       scratch_(std::make_unique<Scratch>()) {
@@ -161,6 +173,16 @@ void GoldenAccelerator::refresh_masks() {
   for (std::size_t d = 0; d < thr_table_.size(); ++d) {
     thr_table_[d] = fault_threshold(sigma, 0, thr_lo_ + static_cast<std::int32_t>(d));
   }
+  // the intermittent stuck cells of the whole buffer in address order, for writes
+  wc_first_.assign(std::size_t{hw::kBufferWords} + 1, 0);
+  wc_->clear();
+  for (std::uint32_t a = 0; a < hw::kBufferWords; ++a) {
+    wc_first_[a] = static_cast<std::uint32_t>(wc_->size());
+    wc_->add_word(a, stuck_candidate_[a], std::uint64_t{a} * hw::kWordBits,
+                  [this](std::uint64_t cell) { return threshold(cell); });
+  }
+  wc_first_[hw::kBufferWords] = static_cast<std::uint32_t>(wc_->size());
+  scratch_->write_masks.assign(hw::kBufferWords, 0);
   ++mask_generation_;
 }
 
@@ -225,7 +247,14 @@ std::uint64_t GoldenAccelerator::stuck_now(std::uint32_t addr) const {
   return stuck;
 }
 
+std::uint64_t GoldenAccelerator::baseline(std::uint32_t addr) const {
+  // an intermittent stuck cell holds the data bit here; whether it caught its stuck value at
+  // the write is forced_faults()'s business
+  return (mem_[addr] & ~stuck_candidate_[addr]) | (data_[addr] & stuck_candidate_[addr]);
+}
+
 void GoldenAccelerator::write_word(std::uint32_t addr, std::uint64_t data) {
+  data_[addr] = data;
   const std::uint64_t stuck = stuck_now(addr);
   mem_[addr] = (data & ~stuck) | (stuck & masks_->words()[addr].stuck1);
   ++bank_writes_[addr / hw::kSramRows];
@@ -235,21 +264,29 @@ void GoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words, st
   if (addr > kMaxCount || count > kMaxCount) {
     fail("golden: write of ", count, " words at address ", addr, ": both must be ≤ ", kMaxCount);
   }
-  // in pieces within one bank: words without stuck cells store their data
+  // in pieces within one bank (one read count r): words without stuck cells store their data;
+  // the intermittent stuck cells of the piece are hashed together
+  Scratch& sc = *scratch_;
   for (std::size_t i = 0; i < count;) {
     const auto a0 = static_cast<std::uint32_t>((addr + i) % hw::kBufferWords);
     const std::uint32_t bank = a0 / hw::kSramRows;
-    const std::size_t len = std::min<std::size_t>(count - i, hw::kSramRows - a0 % hw::kSramRows);
-    for (std::size_t q = 0; q < len; ++q) {
-      const std::uint32_t a = a0 + static_cast<std::uint32_t>(q);
-      if (stuck_sure_[a] == 0 && stuck_candidate_[a] == 0) {
-        mem_[a] = words[i + q];
-      } else {
-        const std::uint64_t stuck = stuck_now(a);
-        mem_[a] = (words[i + q] & ~stuck) | (stuck & masks_->words()[a].stuck1);
-      }
+    const auto len = static_cast<std::uint32_t>(
+        std::min<std::size_t>(count - i, hw::kSramRows - a0 % hw::kSramRows));
+    const std::uint32_t c0 = wc_first_[a0], c1 = wc_first_[a0 + len];  // groups of the piece
+    if (c1 > c0) {
+      std::fill(sc.write_masks.begin() + a0, sc.write_masks.begin() + a0 + len, 0);
+      sc.r0.assign(c1 - c0, bank_reads_[bank]);
+      detail::candidate_masks(path_, *wc_, c0, c1, sc.r0.data(), sc.r0.data(), 0, map_->seed(),
+                              sc.write_masks.data());
     }
-    bank_writes_[bank] += static_cast<std::uint32_t>(len);
+    for (std::uint32_t q = 0; q < len; ++q) {
+      const std::uint32_t a = a0 + q;
+      data_[a] = words[i + q];
+      const std::uint64_t stuck = stuck_sure_[a] | (c1 > c0 ? sc.write_masks[a] : 0);
+      mem_[a] =
+          stuck == 0 ? words[i + q] : (words[i + q] & ~stuck) | (stuck & masks_->words()[a].stuck1);
+    }
+    bank_writes_[bank] += len;
     i += len;
   }
   cycles_ += count == 0 ? 2 : count + 1;
@@ -312,30 +349,26 @@ void GoldenAccelerator::build_block(Block& b, std::uint32_t a, std::size_t k, co
   }
   b.cand_pos.clear();
   b.cand_addr.clear();
-  for (auto* v : {&b.thr, &b.before, &b.step, &b.slot}) v->clear();
-  b.cphi.clear();
-  b.bit.clear();
-  b.bank.clear();
+  b.cand_before.clear();
+  b.cand_step.clear();
+  b.cand_bank.clear();
   for (std::uint32_t p = 0; p < n; ++p) {
     const std::uint32_t addr = (b.first + p) % hw::kBufferWords;
     if (has_candidate_[addr] == 0) continue;
     const std::uint32_t bank = addr / hw::kSramRows;
-    for (std::uint64_t m = masks_->words()[addr].candidate; m != 0; m &= m - 1) {
-      const auto bit = static_cast<std::uint32_t>(__builtin_ctzll(m));
-      const std::uint64_t cell = std::uint64_t{addr} * hw::kWordBits + bit;
-      b.cphi.push_back(cell * 0x9e3779b97f4a7c15ULL);  // profiles::noise_byte_sum's product
-      b.thr.push_back(threshold(cell));
-      b.before.push_back(before[p]);
-      b.step.push_back(per_bank[bank]);
-      b.slot.push_back(static_cast<std::uint32_t>(b.cand_pos.size()));
-      b.bit.push_back(static_cast<std::uint8_t>(bit));
-      b.bank.push_back(static_cast<std::uint8_t>(bank));
-    }
     b.cand_pos.push_back(p);
     b.cand_addr.push_back(addr);
+    b.cand_before.push_back(before[p]);
+    b.cand_step.push_back(per_bank[bank]);
+    b.cand_bank.push_back(static_cast<std::uint8_t>(bank));
   }
   decode_block(b, k, c);
   b.mask_generation = mask_generation_;
+}
+
+std::uint64_t GoldenAccelerator::forced_faults(const Block& b, std::size_t w) const {
+  const std::uint32_t addr = b.cand_addr[w];
+  return (mem_[addr] ^ data_[addr]) & stuck_candidate_[addr] & b.effect[w];
 }
 
 void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& c) {
@@ -344,16 +377,23 @@ void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& 
   b.base.assign(std::size_t{n} + 1, 0);
   for (std::uint32_t p = 0; p < n; ++p) {
     const std::uint32_t addr = (b.first + p) % hw::kBufferWords;
-    b.stored[p] = mem_[addr];
+    b.stored[p] = baseline(addr);
     // candidate cells read as not faulty here; the runs correct the reads where they are
-    b.base[p] = profiles::apply_faults(mem_[addr], sure_[addr], masks_->words()[addr]);
+    b.base[p] = profiles::apply_faults(b.stored[p], sure_[addr], masks_->words()[addr]);
+  }
+  select_active(b);
+  b.cur = b.base;
+  b.forced.resize(b.cand_pos.size());
+  for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
+    b.forced[w] = forced_faults(b, w);
+    b.cur[b.cand_pos[w]] ^= b.forced[w];
   }
   // every code once: v = w − zw, 8 columns per step (missing columns 0)
   b.w.k = k;
   b.w.v.assign(k * detail::kTile, 0);
   const std::int32_t wz = byte_value(c.w_zero, c.w_signed);
   if (c.wbits == 8 && b.skip % 8 == 0) {  // whole bytes
-    const std::uint64_t* words = b.base.data();
+    const std::uint64_t* words = b.cur.data();
     const std::size_t byte0 = b.skip / 8;
     for (std::size_t s = 0; s < k; ++s) {
       for (std::uint32_t j = 0; j < c.cols; ++j) {
@@ -366,11 +406,35 @@ void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& 
     for (std::size_t s = 0; s < k; ++s) {
       for (std::uint32_t j = 0; j < c.cols; ++j) {
         b.w.v[s * detail::kTile + j] =
-            decode(b.base.data(), b.skip, std::uint64_t{s} * c.cols + j, c);
+            decode(b.cur.data(), b.skip, std::uint64_t{s} * c.cols + j, c);
       }
     }
   }
   detail::pack_weights(path_, (c.w_signed ? 0 : 128) - wz, b.w);
+}
+
+void GoldenAccelerator::select_active(Block& b) const {
+  b.active.clear();
+  b.group_before.clear();
+  b.group_step.clear();
+  b.group_bank.clear();
+  b.effect.resize(b.cand_pos.size());
+  for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
+    const std::uint32_t pos = b.cand_pos[w], addr = b.cand_addr[w];
+    const profiles::WordFaults& wf = masks_->words()[addr];
+    // bits that read differently when their candidate cell is faulty
+    b.effect[w] =
+        b.base[pos] ^ profiles::apply_faults(b.stored[pos], sure_[addr] | wf.candidate, wf);
+    const std::size_t g0 = b.active.size();
+    b.active.add_word(static_cast<std::uint32_t>(w), b.effect[w] & wf.candidate,
+                      std::uint64_t{addr} * hw::kWordBits,
+                      [this](std::uint64_t cell) { return threshold(cell); });
+    for (std::size_t g = g0; g < b.active.size(); ++g) {
+      b.group_before.push_back(b.cand_before[w]);
+      b.group_step.push_back(b.cand_step[w]);
+      b.group_bank.push_back(b.cand_bank[w]);
+    }
+  }
 }
 
 GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t k,
@@ -392,30 +456,36 @@ GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t 
   if (b.mask_generation != mask_generation_) {
     build_block(b, a, k, c);
   } else {
-    // the same masks: only words stored differently since (rewritten with other data, or with
-    // an intermittent stuck cell that caught another value) change their codes
-    std::vector<std::uint32_t>& diff = scratch_->diff;
-    diff.clear();
-    for (std::uint32_t p = 0; p < b.n_words; ++p) {
-      if (mem_[(b.first + p) % hw::kBufferWords] != b.stored[p]) diff.push_back(p);
+    // the same masks: words written with other data since are decoded again (all of them), and
+    // the intermittent stuck cells that caught their stuck value at this batch's write (a few
+    // words) are folded into the decoded weights code by code
+    bool same = true;
+    for (std::uint32_t p = 0; same && p < b.n_words; ++p) {
+      same = baseline((b.first + p) % hw::kBufferWords) == b.stored[p];
     }
-    if (diff.size() * 4 > b.n_words) {
+    if (!same) {
       decode_block(b, k, c);
     } else {
-      const std::uint64_t total = std::uint64_t{k} * c.cols;
-      for (const std::uint32_t p : diff) {
-        const std::uint32_t addr = (b.first + p) % hw::kBufferWords;
-        b.stored[p] = mem_[addr];
-        b.base[p] = profiles::apply_faults(mem_[addr], sure_[addr], masks_->words()[addr]);
+      std::vector<std::uint32_t>& changed = scratch_->diff;
+      changed.clear();
+      for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
+        const std::uint64_t f = forced_faults(b, w);
+        if (f == b.forced[w]) continue;
+        b.forced[w] = f;
+        b.cur[b.cand_pos[w]] = b.base[b.cand_pos[w]] ^ f;
+        changed.push_back(b.cand_pos[w]);
       }
-      for (const std::uint32_t p : diff) {
+      const std::uint64_t total = std::uint64_t{k} * c.cols;
+      std::uint64_t next = 0;  // codes below this one are done
+      for (const std::uint32_t p : changed) {
         const auto [lo, hi] = codes_of_word(p, b.skip, c.wbits, total);
-        for (std::uint64_t code = lo; code < hi; ++code) {
+        for (std::uint64_t code = std::max(lo, next); code < hi; ++code) {
           const std::size_t s = code / c.cols;
           const auto j = static_cast<std::uint32_t>(code % c.cols);
-          const std::int16_t v = decode(b.base.data(), b.skip, code, c);
+          const std::int16_t v = decode(b.cur.data(), b.skip, code, c);
           if (v != b.w.v[s * detail::kTile + j]) detail::update_weight(b.w, s, j, v);
         }
+        next = std::max(next, hi);
       }
     }
   }
@@ -430,54 +500,69 @@ void GoldenAccelerator::correct_intermittent(const Block& b, const TileConfig& c
   Scratch& sc = *scratch_;
   // a candidate cell's read count in run t: the bank's count before the first run, plus its
   // reads per run for each earlier run, plus its earlier reads in the same run
-  const std::size_t nc = b.cphi.size();
-  sc.r0.resize(nc);
-  for (std::size_t q = 0; q < nc; ++q) sc.r0[q] = bank_reads_[b.bank[q]] + b.before[q];
-  detail::CandidateCells cells;
-  cells.cphi = b.cphi.data();
-  cells.thr = b.thr.data();
-  cells.r0 = sc.r0.data();
-  cells.step = b.step.data();
-  cells.slot = b.slot.data();
-  cells.bit = b.bit.data();
-  cells.n = nc;
-  cells.seed = map_->seed();
+  const std::size_t groups = b.active.size();
+  if (groups == 0) return;  // no cell whose fault would change a read
+  sc.r0.resize(groups);
+  for (std::size_t g = 0; g < groups; ++g) {
+    sc.r0[g] = bank_reads_[b.group_bank[g]] + b.group_before[g];
+  }
   detail::ActTiles x;
   x.xor_mask = c.act_signed ? 0x80 : 0;
   x.a = static_cast<std::uint32_t>((c.act_signed ? 128 : 0) + byte_value(c.act_zero, c.act_signed));
   const std::uint64_t total = std::uint64_t{b.w.k} * c.cols;
-  const auto& words = masks_->words();
-  sc.cur.assign(b.base.begin(), b.base.end());
+  const bool bytes = c.wbits == 8 && b.skip % 8 == 0;
+  if (!bytes) sc.cur.assign(b.cur.begin(), b.cur.end());
   sc.masks.resize(b.cand_pos.size());
   for (std::uint32_t t = 0; t < tiles; ++t) {
     std::fill(sc.masks.begin(), sc.masks.end(), 0);
-    detail::candidate_masks(path_, cells, t, sc.masks.data());
+    detail::candidate_masks(path_, b.active, 0, groups, sc.r0.data(), b.group_step.data(), t,
+                            map_->seed(), sc.masks.data());
     sc.changed.clear();
     for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
-      const std::uint32_t pos = b.cand_pos[w], addr = b.cand_addr[w];
-      const std::uint64_t word =
-          profiles::apply_faults(b.stored[pos], sure_[addr] | sc.masks[w], words[addr]);
-      if (word != b.base[pos]) sc.changed.emplace_back(pos, word);
+      // an active cell faulty on this read flips its bit against the decoded read, unless it is
+      // stuck since the write (already in the decoded read)
+      const std::uint64_t m = sc.masks[w] & ~b.forced[w];
+      if (m != 0) sc.changed.emplace_back(b.cand_pos[w], b.cur[b.cand_pos[w]] ^ m);
     }
     if (sc.changed.empty()) continue;
     // the codes these words hold, decoded from the words as read, against the decoded ones
-    for (const auto& [pos, word] : sc.changed) sc.cur[pos] = word;
     sc.corrections.clear();
-    std::uint64_t next = 0;  // codes below this one are done
-    for (const auto& [pos, word] : sc.changed) {
-      const auto [lo, hi] = codes_of_word(pos, b.skip, c.wbits, total);
-      for (std::uint64_t code = std::max(lo, next); code < hi; ++code) {
-        const std::size_t s = code / c.cols;
-        const auto j = static_cast<std::uint32_t>(code % c.cols);
-        const std::int32_t delta =
-            decode(sc.cur.data(), b.skip, code, c) - b.w.v[s * detail::kTile + j];
-        if (delta != 0) {
-          sc.corrections.push_back(detail::Correction{static_cast<std::uint32_t>(s), j, delta});
+    if (bytes) {  // whole-byte codes: only the bytes that differ
+      const std::uint64_t first_code_byte = b.skip / 8;
+      for (const auto& [pos, word] : sc.changed) {
+        const std::uint64_t old_word = b.cur[pos];
+        for (std::uint64_t d = word ^ old_word; d != 0;) {
+          const unsigned q = static_cast<unsigned>(__builtin_ctzll(d)) / 8;
+          d &= ~(std::uint64_t{0xff} << (8 * q));
+          const std::uint64_t at = std::uint64_t{pos} * 8 + q;
+          if (at < first_code_byte || at - first_code_byte >= total) continue;
+          const auto code = static_cast<std::uint32_t>(at - first_code_byte);  // < 2^19
+          const std::int32_t delta =
+              byte_value(static_cast<std::uint8_t>(word >> (8 * q)), c.w_signed) -
+              byte_value(static_cast<std::uint8_t>(old_word >> (8 * q)), c.w_signed);
+          sc.corrections.push_back(c.cols == 8
+                                       ? detail::Correction{code >> 3, code & 7u, delta}
+                                       : detail::Correction{code / c.cols, code % c.cols, delta});
         }
       }
-      next = std::max(next, hi);
+    } else {
+      for (const auto& [pos, word] : sc.changed) sc.cur[pos] = word;
+      std::uint64_t next = 0;  // codes below this one are done
+      for (const auto& [pos, word] : sc.changed) {
+        const auto [lo, hi] = codes_of_word(pos, b.skip, c.wbits, total);
+        for (std::uint64_t code = std::max(lo, next); code < hi; ++code) {
+          const std::size_t s = code / c.cols;
+          const auto j = static_cast<std::uint32_t>(code % c.cols);
+          const std::int32_t delta =
+              decode(sc.cur.data(), b.skip, code, c) - b.w.v[s * detail::kTile + j];
+          if (delta != 0) {
+            sc.corrections.push_back(detail::Correction{static_cast<std::uint32_t>(s), j, delta});
+          }
+        }
+        next = std::max(next, hi);
+      }
+      for (const auto& [pos, word] : sc.changed) sc.cur[pos] = b.cur[pos];
     }
-    for (const auto& [pos, word] : sc.changed) sc.cur[pos] = b.base[pos];
     x.act = activations + std::size_t{t} * stride;
     detail::apply_corrections(path_, sc.corrections.data(), sc.corrections.size(), x,
                               sc.tiles.data() + std::size_t{t} * detail::kTile * detail::kTile);

@@ -31,7 +31,7 @@ bool kernel_path_supported(KernelPath path) {
     case KernelPath::kAvx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-             __builtin_cpu_supports("avx512vnni");
+             __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("bmi2");
 #else
     default:
       return false;
@@ -132,14 +132,31 @@ std::uint32_t byte_sum(std::uint64_t h) {
                                     ((h >> 24) & 0xff));
 }
 
-void candidate_masks_portable(const CandidateCells& c, std::uint32_t t, std::uint64_t* masks) {
-  for (std::size_t q = 0; q < c.n; ++q) {
-    const std::uint32_t r = c.r0[q] + t * c.step[q];
-    const std::uint64_t h = profiles::mix64(c.seed ^ profiles::mix64(c.cphi[q] + r));
-    if (byte_sum(h) >= c.thr[q]) masks[c.slot[q]] |= std::uint64_t{1} << c.bit[q];
+}  // namespace
+
+void CellGroups::clear() {
+  cphi.clear();
+  thr.clear();
+  bit.clear();
+  bits.clear();
+  slot.clear();
+}
+
+void candidate_masks_portable(const CellGroups& c, std::size_t g0, std::size_t g1,
+                              const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
+                              std::uint64_t seed, std::uint64_t* masks) {
+  for (std::size_t g = g0; g < g1; ++g) {
+    const std::uint32_t r = r0[g - g0] + t * step[g - g0];
+    std::uint64_t m = 0;
+    for (std::size_t l = g * kGroup; l < (g + 1) * kGroup; ++l) {
+      const std::uint64_t h = profiles::mix64(seed ^ profiles::mix64(c.cphi[l] + r));
+      if (byte_sum(h) >= c.thr[l]) m |= std::uint64_t{1} << c.bit[l];
+    }
+    masks[c.slot[g]] |= m;
   }
 }
 
+namespace {
 void apply_corrections_portable(const Correction* c, std::size_t n, const ActTiles& x,
                                 std::uint32_t* out) {
   for (std::size_t e = 0; e < n; ++e) {
@@ -170,19 +187,20 @@ void tile_products(KernelPath path, const PackedWeights& w, const ActTiles& x, s
   }
 }
 
-void candidate_masks(KernelPath path, const CandidateCells& c, std::uint32_t t,
-                     std::uint64_t* masks) {
+void candidate_masks(KernelPath path, const CellGroups& c, std::size_t g0, std::size_t g1,
+                     const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
+                     std::uint64_t seed, std::uint64_t* masks) {
   switch (path) {
 #if defined(__x86_64__) && defined(__GNUC__)
     case KernelPath::kAvx2:
-      candidate_masks_avx2(c, t, masks);
+      candidate_masks_avx2(c, g0, g1, r0, step, t, seed, masks);
       return;
     case KernelPath::kAvx512:
-      candidate_masks_avx512(c, t, masks);
+      candidate_masks_avx512(c, g0, g1, r0, step, t, seed, masks);
       return;
 #endif
     default:
-      candidate_masks_portable(c, t, masks);
+      candidate_masks_portable(c, g0, g1, r0, step, t, seed, masks);
   }
 }
 

@@ -49,25 +49,58 @@ void tile_products(KernelPath path, const PackedWeights& w, const ActTiles& x, s
 /// Changes the weight of step s, column j to v in every layout of `p` (v, packed, colsum).
 void update_weight(PackedWeights& p, std::size_t s, std::uint32_t j, std::int16_t v);
 
-/// The intermittent-candidate cells of a weight range, structure of arrays (one entry per cell):
-/// cell q is faulty on a read with count r iff the read hash's byte sum
-/// noise_byte_sum(seed, cell, r) ≥ thr[q] (the smallest sum whose noise makes vc + noise > vdd;
-/// the noise grows with the sum).
-struct CandidateCells {
-  const std::uint64_t* cphi = nullptr;  ///< cell index × φ (mod 2^64), the hash's first product
-  const std::uint32_t* thr = nullptr;   ///< byte-sum threshold, 1..1020
-  const std::uint32_t* r0 = nullptr;    ///< the cell's read count in the first run
-  const std::uint32_t* step = nullptr;  ///< its bank's reads per run
-  const std::uint32_t* slot = nullptr;  ///< the candidate word it belongs to
-  const std::uint8_t* bit = nullptr;    ///< its bit in that word
-  std::size_t n = 0;                    ///< cells
-  std::uint64_t seed = 0;               ///< the chip's hash seed
+/// Lanes of a cell group: cells of one word hashed together.
+inline constexpr std::size_t kGroup = 4;
+/// A threshold no byte sum reaches (padding lanes).
+inline constexpr std::uint32_t kNever = 1021;
+
+/// Intermittent-candidate cells in groups of up to kGroup cells of one word, in ascending bit
+/// order (padding lanes never faulty). Cell c is faulty on a read with count r iff the read
+/// hash's byte sum noise_byte_sum(seed, c, r) ≥ its threshold (the smallest sum whose noise makes
+/// vc + noise > vdd; the noise grows with the sum).
+struct CellGroups {
+  std::vector<std::uint64_t> cphi;  ///< per lane: cell index × φ (mod 2^64), the hash's product
+  std::vector<std::uint32_t> thr;   ///< per lane: byte-sum threshold (kNever: padding)
+  std::vector<std::uint8_t> bit;    ///< per lane: the cell's bit in its word
+  std::vector<std::uint64_t> bits;  ///< per group: its cells' bits
+  std::vector<std::uint32_t> slot;  ///< per group: index of its word in the caller's masks
+
+  /// Number of groups.
+  std::size_t size() const { return slot.size(); }
+  /// Removes every group.
+  void clear();
+  /// Adds the cells `cells` (bit mask) of a word: cell index first_cell + bit, threshold
+  /// thr_of(cell), masks index `slot`.
+  template <typename Threshold>
+  void add_word(std::uint32_t word_slot, std::uint64_t cells, std::uint64_t first_cell,
+                const Threshold& thr_of) {
+    while (cells != 0) {
+      std::uint64_t group = 0;
+      for (std::size_t l = 0; l < kGroup; ++l) {
+        if (cells == 0) {
+          cphi.push_back(0);
+          thr.push_back(kNever);
+          bit.push_back(0);
+          continue;
+        }
+        const auto b = static_cast<std::uint32_t>(__builtin_ctzll(cells));
+        cells &= cells - 1;
+        group |= std::uint64_t{1} << b;
+        cphi.push_back((first_cell + b) * 0x9e3779b97f4a7c15ULL);  // noise_byte_sum's product
+        thr.push_back(thr_of(first_cell + b));
+        bit.push_back(static_cast<std::uint8_t>(b));
+      }
+      bits.push_back(group);
+      slot.push_back(word_slot);
+    }
+  }
 };
 
-/// masks[slot[q]] |= 1 << bit[q] for every cell q faulty on its read in run t (read count
-/// r0[q] + t·step[q], mod 2^32); masks of the slots are not cleared first.
-void candidate_masks(KernelPath path, const CandidateCells& c, std::uint32_t t,
-                     std::uint64_t* masks);
+/// masks[slot[g]] |= the cells of group g (g in [g0, g1)) faulty on their read in run t, read
+/// count r0[g] + t·step[g] (mod 2^32; r0, step indexed by g − g0); masks are not cleared first.
+void candidate_masks(KernelPath path, const CellGroups& c, std::size_t g0, std::size_t g1,
+                     const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
+                     std::uint64_t seed, std::uint64_t* masks);
 
 /// A change of one weight in one run: v[s][j] reads as v + delta.
 struct Correction {
@@ -84,8 +117,16 @@ void apply_corrections(KernelPath path, const Correction* c, std::size_t n, cons
 // The x86 implementations (kernels_x86.cpp); only called when kernel_path_supported().
 void tile_products_avx2(const PackedWeights& w, const ActTiles& x, std::uint32_t* out);
 void tile_products_avx512(const PackedWeights& w, const ActTiles& x, std::uint32_t* out);
-void candidate_masks_avx2(const CandidateCells& c, std::uint32_t t, std::uint64_t* masks);
-void candidate_masks_avx512(const CandidateCells& c, std::uint32_t t, std::uint64_t* masks);
+void candidate_masks_avx2(const CellGroups& c, std::size_t g0, std::size_t g1,
+                          const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
+                          std::uint64_t seed, std::uint64_t* masks);
+void candidate_masks_avx512(const CellGroups& c, std::size_t g0, std::size_t g1,
+                            const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
+                            std::uint64_t seed, std::uint64_t* masks);
+/// The portable rule for groups [g0, g1) (also the vector paths' tails).
+void candidate_masks_portable(const CellGroups& c, std::size_t g0, std::size_t g1,
+                              const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
+                              std::uint64_t seed, std::uint64_t* masks);
 void apply_corrections_avx2(const Correction* c, std::size_t n, const ActTiles& x,
                             std::uint32_t* out);
 

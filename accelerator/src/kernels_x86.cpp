@@ -16,7 +16,7 @@
 #include "lowvolt/profiles/read_model.h"
 
 #define LV_AVX2 __attribute__((target("avx2")))
-#define LV_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+#define LV_AVX512 __attribute__((target("avx2,bmi2,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
 namespace lowvolt::accelerator::detail {
 
@@ -88,25 +88,6 @@ LV_AVX512 inline __m512i mix64_avx512(__m512i z) {
   return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
 }
 
-/// The portable rule for cells [from, c.n) (the vector loops' tails).
-void candidate_tail(const CandidateCells& c, std::size_t from, std::uint32_t t,
-                    std::uint64_t* masks) {
-  for (std::size_t q = from; q < c.n; ++q) {
-    const std::uint32_t r = c.r0[q] + t * c.step[q];
-    const std::uint64_t h = profiles::mix64(c.seed ^ profiles::mix64(c.cphi[q] + r));
-    const auto sum = static_cast<std::uint32_t>((h & 0xff) + ((h >> 8) & 0xff) +
-                                                ((h >> 16) & 0xff) + ((h >> 24) & 0xff));
-    if (sum >= c.thr[q]) masks[c.slot[q]] |= std::uint64_t{1} << c.bit[q];
-  }
-}
-
-/// Sets the bits of the lanes in `m` (lane l = cell q + l).
-inline void set_lanes(const CandidateCells& c, std::size_t q, unsigned m, std::uint64_t* masks) {
-  for (; m != 0; m &= m - 1) {
-    const std::size_t l = q + static_cast<std::size_t>(__builtin_ctz(m));
-    masks[c.slot[l]] |= std::uint64_t{1} << c.bit[l];
-  }
-}
 }  // namespace
 
 LV_AVX2 void tile_products_avx2(const PackedWeights& w, const ActTiles& x, std::uint32_t* out) {
@@ -183,46 +164,56 @@ LV_AVX512 void tile_products_avx512(const PackedWeights& w, const ActTiles& x, s
   }
 }
 
-LV_AVX2 void candidate_masks_avx2(const CandidateCells& c, std::uint32_t t, std::uint64_t* masks) {
-  const __m256i seedv = _mm256_set1_epi64x(static_cast<long long>(c.seed));
+LV_AVX2 void candidate_masks_avx2(const CellGroups& c, std::size_t g0, std::size_t g1,
+                                  const std::uint32_t* r0, const std::uint32_t* step,
+                                  std::uint32_t t, std::uint64_t seed, std::uint64_t* masks) {
+  const __m256i seedv = _mm256_set1_epi64x(static_cast<long long>(seed));
   const __m256i low32 = _mm256_set1_epi64x(0xffffffffLL);
-  const __m128i tv = _mm_set1_epi32(static_cast<int>(t));
-  std::size_t q = 0;
-  for (; q + 4 <= c.n; q += 4) {
-    const __m128i r = _mm_add_epi32(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(c.r0 + q)),
-        _mm_mullo_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c.step + q)), tv));
-    const __m256i z = _mm256_add_epi64(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.cphi + q)), _mm256_cvtepu32_epi64(r));
+  const __m256i one = _mm256_set1_epi64x(1);
+  for (std::size_t g = g0; g < g1; ++g) {  // one group of 4 lanes at a time
+    const std::uint32_t r = r0[g - g0] + t * step[g - g0];
+    const std::size_t l = g * kGroup;
+    const __m256i z =
+        _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.cphi.data() + l)),
+                         _mm256_set1_epi64x(static_cast<long long>(r)));
     const __m256i h = mix64_avx2(_mm256_xor_si256(seedv, mix64_avx2(z)));
     const __m256i sum = _mm256_sad_epu8(_mm256_and_si256(h, low32), _mm256_setzero_si256());
     const __m256i thr =
-        _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c.thr + q)));
-    const __m256i below = _mm256_cmpgt_epi64(thr, sum);  // not faulty
-    const auto m = static_cast<unsigned>(~_mm256_movemask_pd(_mm256_castsi256_pd(below))) & 0xfu;
-    set_lanes(c, q, m, masks);
+        _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c.thr.data() + l)));
+    std::int32_t bits4;
+    std::memcpy(&bits4, c.bit.data() + l, sizeof bits4);
+    const __m256i bitv = _mm256_sllv_epi64(one, _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(bits4)));
+    // lanes not below their threshold are faulty: OR their bits
+    __m256i v = _mm256_andnot_si256(_mm256_cmpgt_epi64(thr, sum), bitv);
+    v = _mm256_or_si256(v, _mm256_permute4x64_epi64(v, 0x4E));
+    v = _mm256_or_si256(v, _mm256_shuffle_epi32(v, 0x4E));
+    masks[c.slot[g]] |= static_cast<std::uint64_t>(_mm256_extract_epi64(v, 0));
   }
-  candidate_tail(c, q, t, masks);
 }
 
-LV_AVX512 void candidate_masks_avx512(const CandidateCells& c, std::uint32_t t,
-                                      std::uint64_t* masks) {
-  const __m512i seedv = _mm512_set1_epi64(static_cast<long long>(c.seed));
+LV_AVX512 void candidate_masks_avx512(const CellGroups& c, std::size_t g0, std::size_t g1,
+                                      const std::uint32_t* r0, const std::uint32_t* step,
+                                      std::uint32_t t, std::uint64_t seed, std::uint64_t* masks) {
+  const __m512i seedv = _mm512_set1_epi64(static_cast<long long>(seed));
   const __m512i low32 = _mm512_set1_epi64(0xffffffffLL);
-  const __m256i tv = _mm256_set1_epi32(static_cast<int>(t));
-  std::size_t q = 0;
-  for (; q + 8 <= c.n; q += 8) {
-    const __m256i r = _mm256_add_epi32(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.r0 + q)),
-        _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.step + q)), tv));
-    const __m512i z = _mm512_add_epi64(_mm512_loadu_si512(c.cphi + q), _mm512_cvtepu32_epi64(r));
+  std::size_t g = g0;
+  for (; g + 2 <= g1; g += 2) {  // two groups of 4 lanes at a time
+    const std::uint32_t ra = r0[g - g0] + t * step[g - g0];
+    const std::uint32_t rb = r0[g + 1 - g0] + t * step[g + 1 - g0];
+    const std::size_t l = g * kGroup;
+    const __m512i r = _mm512_inserti64x4(_mm512_set1_epi64(static_cast<long long>(ra)),
+                                         _mm256_set1_epi64x(static_cast<long long>(rb)), 1);
+    const __m512i z = _mm512_add_epi64(_mm512_loadu_si512(c.cphi.data() + l), r);
     const __m512i h = mix64_avx512(_mm512_xor_si512(seedv, mix64_avx512(z)));
     const __m512i sum = _mm512_sad_epu8(_mm512_and_si512(h, low32), _mm512_setzero_si512());
-    const __m512i thr =
-        _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.thr + q)));
-    set_lanes(c, q, _mm512_cmpge_epu64_mask(sum, thr), masks);
+    const __m512i thr = _mm512_cvtepu32_epi64(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.thr.data() + l)));
+    const unsigned m = _mm512_cmpge_epu64_mask(sum, thr);
+    // lane i of a group is its i-th cell in ascending bit order: deposit the faulty flags there
+    masks[c.slot[g]] |= _pdep_u64(m & 0xfu, c.bits[g]);
+    masks[c.slot[g + 1]] |= _pdep_u64(m >> 4, c.bits[g + 1]);
   }
-  candidate_tail(c, q, t, masks);
+  candidate_masks_portable(c, g, g1, r0 + (g - g0), step + (g - g0), t, seed, masks);
 }
 
 LV_AVX2 void apply_corrections_avx2(const Correction* c, std::size_t n, const ActTiles& x,

@@ -28,6 +28,10 @@
 
 namespace lowvolt::accelerator {
 
+namespace detail {
+struct CellGroups;  // src/kernels.h
+}
+
 /// Clock cycles the RTL spends on one run command fed back-to-back, from the command's accept
 /// edge to the edge that hands over the last result word (k steps, bit address `w_bit_addr`).
 std::uint64_t run_command_cycles(std::uint32_t w_bit_addr, std::uint32_t k, const TileConfig& cfg);
@@ -69,11 +73,14 @@ class GoldenAccelerator final : public Accelerator {
   std::uint64_t read_word(std::uint32_t addr);
   void write_word(std::uint32_t addr, std::uint64_t data);
   std::uint64_t stuck_now(std::uint32_t addr) const;
+  std::uint64_t baseline(std::uint32_t addr) const;
   void refresh_masks();
   void check_run(std::uint32_t w_bit_addr, std::size_t k) const;
   Block& block(std::uint32_t bit_addr, std::size_t k, const TileConfig& c);
   void build_block(Block& b, std::uint32_t bit_addr, std::size_t k, const TileConfig& c);
   void decode_block(Block& b, std::size_t k, const TileConfig& c);
+  void select_active(Block& b) const;
+  std::uint64_t forced_faults(const Block& b, std::size_t w) const;
   std::uint32_t threshold(std::uint64_t cell) const;
   static std::int16_t decode(const std::uint64_t* words, std::uint64_t skip, std::uint64_t code,
                              const TileConfig& c);
@@ -93,6 +100,11 @@ class GoldenAccelerator final : public Accelerator {
   std::int32_t thr_lo_ = 0;                      // vdd − vc of thr_table_[0]
   std::vector<std::uint32_t> thr_table_;         // candidate's byte-sum threshold by vdd − vc
   std::vector<std::uint64_t> mem_;               // stored words
+  std::vector<std::uint64_t> data_;              // words as last written (before stuck cells)
+  // the intermittent stuck cells in address order, in groups (those of word a: groups
+  // [wc_first_[a], wc_first_[a + 1]) of wc_), for writes
+  std::vector<std::uint32_t> wc_first_;
+  std::unique_ptr<detail::CellGroups> wc_;
   std::uint16_t vdd_ = hw::kVddResetCode;
   TileConfig cfg_;
   std::uint64_t cycles_ = 0;

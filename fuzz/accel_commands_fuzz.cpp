@@ -11,7 +11,7 @@
 //    computed here from the stored words, and macs grows by rows × cols × k;
 //  - read: with the all-good profile, a read returns the stored words.
 // Bit 0 of the first word loads a generated chip1 profile instead (faults at low supplies: only
-// "no crash, no sanitizer report, only lowvolt::Error" is checked then).
+// "no crash, no sanitizer report, only lowvolt::Error" is checked then, and mbist is skipped).
 #include <cstring>
 #include <vector>
 
@@ -33,15 +33,21 @@ std::uint64_t mask(unsigned width) { return width == 64 ? ~0ull : (1ull << width
 std::uint64_t used_bits(std::uint64_t opcode) {
   std::uint64_t m = mask(hw::kCmdOpcodeWidth) << hw::kCmdOpcodeLsb;
   switch (opcode) {
-    case 1: return m | (mask(hw::kWriteCmdAddrWidth) << hw::kWriteCmdAddrLsb) |
-                   (mask(hw::kWriteCmdCountWidth) << hw::kWriteCmdCountLsb);
-    case 2: return m | (mask(hw::kReadCmdAddrWidth) << hw::kReadCmdAddrLsb) |
-                   (mask(hw::kReadCmdCountWidth) << hw::kReadCmdCountLsb);
-    case 3: return m | (mask(hw::kSetVddCmdVddCodeWidth) << hw::kSetVddCmdVddCodeLsb);
-    case 4: return m | (mask(30) << 0);  // rows..w_signed: bits 0..29
-    case 5: return m | (mask(hw::kRunCmdWBitAddrWidth) << hw::kRunCmdWBitAddrLsb) |
-                   (mask(hw::kRunCmdKWidth) << hw::kRunCmdKLsb);
-    default: return m;
+    case 1:
+      return m | (mask(hw::kWriteCmdAddrWidth) << hw::kWriteCmdAddrLsb) |
+             (mask(hw::kWriteCmdCountWidth) << hw::kWriteCmdCountLsb);
+    case 2:
+      return m | (mask(hw::kReadCmdAddrWidth) << hw::kReadCmdAddrLsb) |
+             (mask(hw::kReadCmdCountWidth) << hw::kReadCmdCountLsb);
+    case 3:
+      return m | (mask(hw::kSetVddCmdVddCodeWidth) << hw::kSetVddCmdVddCodeLsb);
+    case 4:
+      return m | (mask(30) << 0);  // rows..w_signed: bits 0..29
+    case 5:
+      return m | (mask(hw::kRunCmdWBitAddrWidth) << hw::kRunCmdWBitAddrLsb) |
+             (mask(hw::kRunCmdKWidth) << hw::kRunCmdKLsb);
+    default:
+      return m;
   }
 }
 
@@ -63,7 +69,8 @@ std::int32_t code_at(const acc::GoldenAccelerator& g, std::uint64_t bit, std::ui
   std::uint32_t v = 0;
   for (std::uint32_t b = 0; b < m; ++b) {
     const std::uint64_t at = (bit + b) % kBits;
-    v |= static_cast<std::uint32_t>((g.stored_word(static_cast<std::uint32_t>(at / 64)) >> (at % 64)) & 1)
+    v |= static_cast<std::uint32_t>(
+             (g.stored_word(static_cast<std::uint32_t>(at / 64)) >> (at % 64)) & 1)
          << b;
   }
   if (is_signed && m > 0 && (v >> (m - 1)) & 1) return static_cast<std::int32_t>(v) - (1 << m);
@@ -106,7 +113,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         g.read(static_cast<std::uint32_t>(c.addr), c.count, got.data());
         if (!faulty) {
           for (std::size_t i = 0; i < got.size(); ++i) {
-            require(got[i] == g.stored_word(static_cast<std::uint32_t>((c.addr + i) % hw::kBufferWords)),
+            require(got[i] ==
+                        g.stored_word(static_cast<std::uint32_t>((c.addr + i) % hw::kBufferWords)),
                     "fault-free read differs from the stored word");
           }
         }
@@ -139,7 +147,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         require(refused == !valid, "golden's tile_cfg check differs from the spec's");
         if (valid) {
-          require(acc::encode_tile_config(next) == clean, "encode_tile_config differs from hw_spec");
+          require(acc::encode_tile_config(next) == clean,
+                  "encode_tile_config differs from hw_spec");
           cfg = next;
         }
         break;
@@ -161,8 +170,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               std::uint32_t sum = 0;
               for (std::uint64_t k = 0; k < c.k; ++k) {
                 const std::int32_t xa = byte_value(x[k] >> (8 * i), cfg.act_signed) - az;
-                const std::int32_t wv =
-                    code_at(g, c.w_bit_addr + (k * cfg.cols + j) * cfg.wbits, cfg.wbits, cfg.w_signed) - wz;
+                const std::int32_t wv = code_at(g, c.w_bit_addr + (k * cfg.cols + j) * cfg.wbits,
+                                                cfg.wbits, cfg.w_signed) -
+                                        wz;
                 sum += static_cast<std::uint32_t>(xa * wv);
               }
               require(static_cast<std::uint32_t>(out[i * cfg.cols + j]) == sum,
@@ -179,15 +189,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 7: {
         require(hw::encode(hw::decode_mbist_cmd(w)) == clean, "mbist decode/encode");
+        // With the faulty profile one March C- pass takes seconds under ASan (every read hashes
+        // its intermittent cells), which would starve the fuzzer; tests/accelerator covers it.
+        if (faulty) break;
         const auto records = g.mbist();
         for (std::size_t i = 1; i < records.size(); ++i) {
-          require(records[i - 1].cell < records[i].cell, "mbist records not in ascending cell order");
+          require(records[i - 1].cell < records[i].cell,
+                  "mbist records not in ascending cell order");
         }
         if (!faulty) require(records.empty(), "mbist found faults in the all-good profile");
         break;
       }
       default:
-        break;  // unknown opcodes: the RTL ignores them (status.err_opcode); golden has no such call
+        break;  // unknown opcodes: the RTL ignores them (status.err_opcode); golden has no such
+                // call
     }
   }
   return 0;

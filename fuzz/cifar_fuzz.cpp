@@ -26,11 +26,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     lowvolt::fuzz::require(set.size() * 3073 == static_cast<std::int64_t>(n), "records miscounted");
     lowvolt::fuzz::require(set.images.sizes() == torch::IntArrayRef({set.size(), 3, 32, 32}),
                            "image shape is not N×3×32×32");
-    lowvolt::fuzz::require(set.labels.min().item<std::int64_t>() >= 0 &&
-                               set.labels.max().item<std::int64_t>() <= 9,
-                           "label outside 0..9");
-    lowvolt::fuzz::require(set.images.min().item<float>() >= 0 && set.images.max().item<float>() <= 1,
-                           "pixel outside [0, 1]");
+    lowvolt::fuzz::require(
+        set.labels.min().item<std::int64_t>() >= 0 && set.labels.max().item<std::int64_t>() <= 9,
+        "label outside 0..9");
+    lowvolt::fuzz::require(
+        set.images.min().item<float>() >= 0 && set.images.max().item<float>() <= 1,
+        "pixel outside [0, 1]");
   });
   return 0;
 }

@@ -26,9 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       lowvolt::fuzz::require(o.violations <= o.failing && o.failing <= p.map.geometry().cells(),
                              "observation counts impossible for the chip");
     }
-    lowvolt::fuzz::require(lowvolt::profiles::decode_profile(
-                               lowvolt::profiles::encode_profile(p), "re") == p,
-                           "imported profile does not survive the .lvp round trip");
+    lowvolt::fuzz::require(
+        lowvolt::profiles::decode_profile(lowvolt::profiles::encode_profile(p), "re") == p,
+        "imported profile does not survive the .lvp round trip");
     (void)cells;
   });
   return 0;

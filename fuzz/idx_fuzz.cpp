@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int mode = data[0] % 4;
   std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (mode < 2) {
-    const std::string path = lowvolt::fuzz::scratch_dir() + (mode == 1 ? "/fuzz.idx.gz" : "/fuzz.idx");
+    const std::string path =
+        lowvolt::fuzz::scratch_dir() + (mode == 1 ? "/fuzz.idx.gz" : "/fuzz.idx");
     if (mode == 1) rest = gzip(rest);
     lowvolt::fuzz::write_bytes(path, rest.data(), rest.size());
     lowvolt::fuzz::expect_only_errors([&] { check_array(lowvolt::host::read_idx(path)); });
@@ -61,15 +62,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     images = gzip(images);
     labels = gzip(labels);
   }
-  lowvolt::fuzz::write_bytes(dir + "/train-images-idx3-ubyte" + suffix, images.data(), images.size());
-  lowvolt::fuzz::write_bytes(dir + "/train-labels-idx1-ubyte" + suffix, labels.data(), labels.size());
+  lowvolt::fuzz::write_bytes(dir + "/train-images-idx3-ubyte" + suffix, images.data(),
+                             images.size());
+  lowvolt::fuzz::write_bytes(dir + "/train-labels-idx1-ubyte" + suffix, labels.data(),
+                             labels.size());
   lowvolt::fuzz::expect_only_errors([&] {
     const auto set = lowvolt::host::load_mnist_folder(dir, true);
-    lowvolt::fuzz::require(set.images.size(0) == set.labels.size(0), "image and label counts differ");
+    lowvolt::fuzz::require(set.images.size(0) == set.labels.size(0),
+                           "image and label counts differ");
     if (set.size() > 0) {
-      lowvolt::fuzz::require(set.labels.min().item<std::int64_t>() >= 0 &&
-                                 set.labels.max().item<std::int64_t>() <= 9,
-                             "label outside 0..9");
+      lowvolt::fuzz::require(
+          set.labels.min().item<std::int64_t>() >= 0 && set.labels.max().item<std::int64_t>() <= 9,
+          "label outside 0..9");
     }
   });
   return 0;

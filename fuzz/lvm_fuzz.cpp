@@ -17,9 +17,11 @@ void load_and_build(const std::string& bytes) {
   lowvolt::fuzz::expect_only_errors([&] {
     const auto file = lowvolt::host::load_model_file(path);
     std::uint64_t floats = 0;
-    for (const auto& [name, tensor] : file.tensors) floats += static_cast<std::uint64_t>(tensor.numel());
+    for (const auto& [name, tensor] : file.tensors)
+      floats += static_cast<std::uint64_t>(tensor.numel());
     // Everything the reader allocated came from the file: no more floats than it holds.
-    lowvolt::fuzz::require(floats * 4 <= bytes.size(), ".lvm tensors hold more floats than the file");
+    lowvolt::fuzz::require(floats * 4 <= bytes.size(),
+                           ".lvm tensors hold more floats than the file");
     lowvolt::host::instantiate(file);
   });
 }
@@ -31,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   load_and_build(bytes);
   if (bytes.size() >= 20) {
     const std::uint32_t crc = lowvolt::crc32(bytes.data(), bytes.size() - 4);
-    for (int i = 0; i < 4; ++i) bytes[bytes.size() - 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+    for (int i = 0; i < 4; ++i)
+      bytes[bytes.size() - 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
     load_and_build(bytes);
   }
   return 0;

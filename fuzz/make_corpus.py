@@ -92,7 +92,7 @@ def accel_commands():
                                              tile(15, 15, 15), cmd(6)))
     put("accel_commands", "faulty-low-vdd", words(1, write(100, 4), *data, cmd(3, 3000), read(100, 4),
                                                   tile(8, 8, 8), run(100 * 64, 2), *acts, cmd(6)))
-    put("accel_commands", "mbist-faulty", words(1, cmd(3, 3200), cmd(7), cmd(6)))
+    put("accel_commands", "mbist-faulty-skipped", words(1, cmd(3, 3200), cmd(7), cmd(6)))
     put("accel_commands", "mbist-good", words(0, cmd(3, 100), cmd(7)))
     put("accel_commands", "unknown-opcodes", words(0, cmd(8), cmd(15, 0xFFFFFFF), cmd(0, 0xFFFF)))
     put("accel_commands", "truncated-write", words(0, write(0, 100), 1, 2))

@@ -38,9 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   lowvolt::fuzz::expect_only_errors([&] {
     const auto maps = lowvolt::profiles::find_matrices(dir);
     const auto p = lowvolt::profiles::import_matrices(maps, options);
-    lowvolt::fuzz::require(lowvolt::profiles::decode_profile(
-                               lowvolt::profiles::encode_profile(p), "re") == p,
-                           "imported profile does not survive the .lvp round trip");
+    lowvolt::fuzz::require(
+        lowvolt::profiles::decode_profile(lowvolt::profiles::encode_profile(p), "re") == p,
+        "imported profile does not survive the .lvp round trip");
   });
   return 0;
 }

@@ -14,11 +14,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   lowvolt::fuzz::expect_only_errors([&] {
     const auto pattern = lowvolt::host::FixedPattern::load(path);
     const std::int64_t n = pattern.numel();
-    lowvolt::fuzz::require(3 * n <= static_cast<std::int64_t>(size), "pattern larger than its file");
+    lowvolt::fuzz::require(3 * n <= static_cast<std::int64_t>(size),
+                           "pattern larger than its file");
     const std::int64_t faulty = pattern.faulty_cells();
-    lowvolt::fuzz::require(faulty >= 0 && faulty <= n * pattern.bits(), "faulty cells out of range");
-    const auto dtype = pattern.bits() <= 8 ? torch::kUInt8 : pattern.bits() <= 16 ? torch::kInt16
-                                                                                  : torch::kInt32;
+    lowvolt::fuzz::require(faulty >= 0 && faulty <= n * pattern.bits(),
+                           "faulty cells out of range");
+    const auto dtype = pattern.bits() <= 8    ? torch::kUInt8
+                       : pattern.bits() <= 16 ? torch::kInt16
+                                              : torch::kInt32;
     const auto applied = pattern.apply(torch::zeros({n}, torch::TensorOptions().dtype(dtype)));
     lowvolt::fuzz::require(applied.numel() == n, "apply changed the element count");
     const std::string again = lowvolt::fuzz::scratch_dir() + "/again.lvpatt";

@@ -38,9 +38,15 @@ bool starts_with_gzip_magic(const std::string& path) {
 /// a (possibly lying) header claims.
 constexpr std::size_t kIdxChunk = std::size_t{16} << 20;
 
-/// `file_size`: the size of a raw file, checked against the header before reading; 0 for gzip (the
-/// payload is bounded by the chunked read instead).
-IdxArray read_idx_stream(std::istream& in, const std::string& path, std::uint64_t file_size) {
+/// A gzip IDX payload may expand to at most this many times its compressed size (plus one chunk):
+/// real IDX files compress 2–5×, while a 1 MB deflate stream of zeros expands to 1 GB, which as
+/// float32 images would need 4 GB more.
+constexpr std::uint64_t kMaxGzipExpansion = 64;
+
+/// `file_size`: the size of a raw file, checked against the header before reading; for gzip 0 and
+/// `gz_size` the compressed size (the payload is read in chunks up to kMaxGzipExpansion × it).
+IdxArray read_idx_stream(std::istream& in, const std::string& path, std::uint64_t file_size,
+                         std::uint64_t gz_size = 0) {
   std::array<unsigned char, 4> magic{};
   read_exact(in, reinterpret_cast<char*>(magic.data()), 4, path, "IDX header");
   if (magic[0] != 0 || magic[1] != 0) {
@@ -68,6 +74,10 @@ IdxArray read_idx_stream(std::istream& in, const std::string& path, std::uint64_
   if (file_size > 0 && total > file_size - std::min(file_size, header)) {
     fail(path, ": truncated IDX payload (the header claims ", total, " bytes, the file holds ",
          file_size - std::min(file_size, header), ")");
+  }
+  if (file_size == 0 && total > kIdxChunk + kMaxGzipExpansion * gz_size) {
+    fail(path, ": the header claims ", total, " bytes, more than ", kMaxGzipExpansion,
+         " times the ", gz_size, "-byte gzip file (a decompression bomb or a lying header)");
   }
   while (array.data.size() < total) {
     const std::size_t have = array.data.size();
@@ -105,15 +115,23 @@ Dataset Dataset::head(std::int64_t n) const {
 }
 
 IdxArray read_idx(const std::string& path) {
-  if (!fs::is_regular_file(path)) fail(path, ": no such file");
+  if (!fs::is_regular_file(path)) {
+    fail(path, fs::exists(path) ? ": not a regular file (a FIFO, device or folder is refused)"
+                                : ": no such file");
+  }
   const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
   if (gz || starts_with_gzip_magic(path)) {
     io::filtering_istream in;
     in.push(io::gzip_decompressor());
     in.push(io::file_source(path, std::ios::binary));
+    // The decompressor's errors reach the caller only with badbit exceptions on (otherwise the
+    // stream just ends, and corrupt data read as a truncated IDX file).
+    in.exceptions(std::ios::badbit);
     try {
-      return read_idx_stream(in, path, 0);
+      return read_idx_stream(in, path, 0, fs::file_size(path));
     } catch (const io::gzip_error& e) {
+      fail(path, ": corrupt gzip data (", e.what(), ")");
+    } catch (const std::ios_base::failure& e) {
       fail(path, ": corrupt gzip data (", e.what(), ")");
     }
   }

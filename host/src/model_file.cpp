@@ -241,6 +241,9 @@ ModelFile load_model_file(const std::string& path) {
   file.training = field<std::map<std::string, std::string>>(header, "training", path, "");
   file.metrics = field<std::map<std::string, double>>(header, "metrics", path, "");
   file.memory = field<std::vector<std::string>>(header, "memory", path, "");
+  // Tensors together hold at most the file's data: each is a copy, so a header listing the
+  // same bytes many times (overlapping offsets) would otherwise allocate a multiple of the file.
+  std::uint64_t claimed = 0;
   for (const auto& t : field<nlohmann::json>(header, "tensors", path, "")) {
     const auto name = field<std::string>(t, "name", path, "tensors[]");
     if (field<std::string>(t, "dtype", path, "tensors[]") != "float32") {
@@ -262,6 +265,11 @@ ModelFile load_model_file(const std::string& path) {
     const auto offset = field<std::uint64_t>(t, "offset", path, "tensors[]");
     if (offset > data_size || numel * 4 > data_size - offset) {
       fail(path, ": truncated model file (tensor \"", name, "\" ends past the data)");
+    }
+    claimed += numel * 4;
+    if (claimed > data_size) {
+      fail(path, ": the header's tensors up to \"", name, "\" claim ", claimed,
+           " bytes, the file holds ", data_size, " bytes of data (tensors overlap)");
     }
     auto tensor = torch::empty(shape, torch::kFloat32);
     std::memcpy(tensor.data_ptr<float>(), bytes.data() + data_start + offset, numel * 4);

@@ -77,6 +77,16 @@ std::uint32_t parse_index(const std::string& text, const std::string& where, con
   return static_cast<std::uint32_t>(*v);
 }
 
+/// Refuses a path that exists but is not a regular file (a FIFO would block the read, a device
+/// never end), before it is opened.
+void require_regular_file(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {
+    fail(path, ": not a regular file (a FIFO, device or folder is refused)");
+  }
+}
+
 std::string trim(std::string s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
@@ -175,6 +185,7 @@ class RateText {
 }  // namespace
 
 std::vector<FailingCell> read_failing_list(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path);
   if (!in) fail(path, ": cannot open for reading");
   std::vector<FailingCell> cells;
@@ -208,7 +219,11 @@ std::vector<FailingCell> read_failing_list(const std::string& path) {
     }
     FailingCell c;
     c.vdd = parse_double(f[0], where, "vdd");
-    vdd_code(c.vdd);  // range check
+    try {
+      vdd_code(c.vdd);  // range check
+    } catch (const Error& e) {
+      fail(where, ": ", e.what());
+    }
     if (c.vdd <= 0) fail(where, ": vdd ", f[0], " must be positive");
     c.array = parse_index(f[1], where, "array");
     c.row = parse_index(f[2], where, "row");
@@ -321,6 +336,7 @@ Profile import_matrices(const std::vector<MatrixMap>& maps, ImportOptions option
   std::string provenance = "imported from matrices:";
   for (const auto& m : maps) {
     provenance += " " + m.path;
+    require_regular_file(m.path);
     std::ifstream in(m.path);
     if (!in) fail(m.path, ": cannot open for reading");
     if (!(m.vdd > 0)) fail(m.path, ": voltage ", m.vdd, " must be positive");

@@ -74,12 +74,14 @@ struct GoldenAccelerator::Block {
   detail::PackedWeights w;            // decoded from `base`
   std::vector<std::pair<std::uint32_t, std::uint32_t>> banks;  // (bank, reads per run)
   // words holding intermittent-candidate cells, ascending position
-  std::vector<std::uint32_t> cand_pos;     // position in the range
-  std::vector<std::uint32_t> cand_addr;    // buffer address
-  std::vector<std::uint32_t> cand_before;  // reads of its bank earlier in the same run
-  std::vector<std::uint32_t> cand_step;    // reads of its bank per run
-  std::vector<std::uint8_t> cand_bank;     // its bank
-  std::vector<std::uint64_t> effect;       // per candidate word: bits a faulty cell would change
+  std::vector<std::uint32_t> cand_pos;      // position in the range
+  std::vector<std::uint32_t> cand_addr;     // buffer address
+  std::vector<std::uint32_t> cand_before;   // reads of its bank earlier in the same run
+  std::vector<std::uint32_t> cand_step;     // reads of its bank per run
+  std::vector<std::uint8_t> cand_bank;      // its bank
+  std::vector<std::uint64_t> effect;        // per candidate word: bits a faulty cell would change
+  std::vector<std::uint64_t> stuck_effect;  // … of those, the intermittent stuck cells
+  std::vector<std::uint32_t> stuck_words;   // candidate words with a stuck_effect bit
   std::vector<std::uint64_t> forced;  // per candidate word: intermittent stuck cells that caught
                                       // their stuck value at the last write (read so always)
   std::vector<std::uint64_t> cur;     // base with the forced bits: what `w` is decoded from (+ 0)
@@ -368,7 +370,7 @@ void GoldenAccelerator::build_block(Block& b, std::uint32_t a, std::size_t k, co
 
 std::uint64_t GoldenAccelerator::forced_faults(const Block& b, std::size_t w) const {
   const std::uint32_t addr = b.cand_addr[w];
-  return (mem_[addr] ^ data_[addr]) & stuck_candidate_[addr] & b.effect[w];
+  return (mem_[addr] ^ data_[addr]) & b.stuck_effect[w];
 }
 
 void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& c) {
@@ -419,12 +421,16 @@ void GoldenAccelerator::select_active(Block& b) const {
   b.group_step.clear();
   b.group_bank.clear();
   b.effect.resize(b.cand_pos.size());
+  b.stuck_effect.resize(b.cand_pos.size());
+  b.stuck_words.clear();
   for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
     const std::uint32_t pos = b.cand_pos[w], addr = b.cand_addr[w];
     const profiles::WordFaults& wf = masks_->words()[addr];
     // bits that read differently when their candidate cell is faulty
     b.effect[w] =
         b.base[pos] ^ profiles::apply_faults(b.stored[pos], sure_[addr] | wf.candidate, wf);
+    b.stuck_effect[w] = b.effect[w] & stuck_candidate_[addr];
+    if (b.stuck_effect[w] != 0) b.stuck_words.push_back(static_cast<std::uint32_t>(w));
     const std::size_t g0 = b.active.size();
     b.active.add_word(static_cast<std::uint32_t>(w), b.effect[w] & wf.candidate,
                       std::uint64_t{addr} * hw::kWordBits,
@@ -459,23 +465,49 @@ GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t 
     // the same masks: words written with other data since are decoded again (all of them), and
     // the intermittent stuck cells that caught their stuck value at this batch's write (a few
     // words) are folded into the decoded weights code by code
-    bool same = true;
-    for (std::uint32_t p = 0; same && p < b.n_words; ++p) {
-      same = baseline((b.first + p) % hw::kBufferWords) == b.stored[p];
+    std::uint64_t differ = 0;  // branch-free over the contiguous pieces of the range
+    for (std::uint32_t p = 0; p < b.n_words;) {
+      const std::uint32_t a0 = (b.first + p) % hw::kBufferWords;
+      const std::uint32_t len = std::min(b.n_words - p, hw::kBufferWords - a0);
+      const std::uint64_t* m = mem_.data() + a0;
+      const std::uint64_t* d = data_.data() + a0;
+      const std::uint64_t* sc = stuck_candidate_.data() + a0;
+      const std::uint64_t* st = b.stored.data() + p;
+      for (std::uint32_t q = 0; q < len; ++q) differ |= ((m[q] & ~sc[q]) | (d[q] & sc[q])) ^ st[q];
+      p += len;
     }
-    if (!same) {
+    if (differ != 0) {
       decode_block(b, k, c);
     } else {
+      const bool bytes = c.wbits == 8 && b.skip % 8 == 0;
+      const std::int32_t wz = byte_value(c.w_zero, c.w_signed);
+      const std::uint64_t total = std::uint64_t{k} * c.cols;
       std::vector<std::uint32_t>& changed = scratch_->diff;
       changed.clear();
-      for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
-        const std::uint64_t f = forced_faults(b, w);
+      for (const std::uint32_t w : b.stuck_words) {
+        const std::uint32_t addr = b.cand_addr[w], pos = b.cand_pos[w];
+        const std::uint64_t f = (mem_[addr] ^ data_[addr]) & b.stuck_effect[w];
         if (f == b.forced[w]) continue;
+        const std::uint64_t old = b.cur[pos];
         b.forced[w] = f;
-        b.cur[b.cand_pos[w]] = b.base[b.cand_pos[w]] ^ f;
-        changed.push_back(b.cand_pos[w]);
+        b.cur[pos] = b.base[pos] ^ f;
+        if (!bytes) {
+          changed.push_back(pos);
+          continue;
+        }
+        for (std::uint64_t d = old ^ b.cur[pos]; d != 0;) {  // whole-byte codes that differ
+          const unsigned q = static_cast<unsigned>(__builtin_ctzll(d)) / 8;
+          d &= ~(std::uint64_t{0xff} << (8 * q));
+          const std::uint64_t at = std::uint64_t{pos} * 8 + q;
+          if (at < b.skip / 8 || at - b.skip / 8 >= total) continue;
+          const auto code = static_cast<std::uint32_t>(at - b.skip / 8);
+          const std::uint32_t s = c.cols == 8 ? code >> 3 : code / c.cols;
+          const std::uint32_t j = c.cols == 8 ? code & 7u : code % c.cols;
+          const auto byte = static_cast<std::uint8_t>(b.cur[pos] >> (8 * q));
+          detail::update_weight(b.w, s, j,
+                                static_cast<std::int16_t>(byte_value(byte, c.w_signed) - wz));
+        }
       }
-      const std::uint64_t total = std::uint64_t{k} * c.cols;
       std::uint64_t next = 0;  // codes below this one are done
       for (const std::uint32_t p : changed) {
         const auto [lo, hi] = codes_of_word(p, b.skip, c.wbits, total);

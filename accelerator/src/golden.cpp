@@ -100,10 +100,11 @@ struct GoldenAccelerator::Block {
 
 /// Buffers reused by every run.
 struct GoldenAccelerator::Scratch {
-  std::vector<std::uint32_t> tiles;  // kernel output, tiles × 64, column-major tiles
-  std::vector<std::uint32_t> r0;     // candidate cells' read counts in the first run
-  std::vector<std::uint64_t> masks;  // candidate words' faulty candidate cells in one run
-  std::vector<std::uint64_t> cur;    // a run's words as read
+  std::vector<std::uint32_t> tiles;    // kernel output, tiles × 64, column-major tiles
+  std::vector<std::uint32_t> r0;       // candidate cells' read counts in the first run
+  std::vector<std::uint64_t> masks;    // candidate words' faulty candidate cells in one run
+  std::vector<std::uint32_t> touched;  // candidate words with a faulty cell in one run
+  std::vector<std::uint64_t> cur;      // a run's words as read
   std::vector<std::pair<std::uint32_t, std::uint64_t>> changed;  // (pos, word) of one run
   std::vector<detail::Correction> corrections;                   // of one run
   std::vector<std::uint32_t> diff;         // positions of a range stored differently
@@ -278,8 +279,10 @@ void GoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words, st
     if (c1 > c0) {
       std::fill(sc.write_masks.begin() + a0, sc.write_masks.begin() + a0 + len, 0);
       sc.r0.assign(c1 - c0, bank_reads_[bank]);
+      detail::MaskSink sink;
+      sink.masks = sc.write_masks.data();
       detail::candidate_masks(path_, *wc_, c0, c1, sc.r0.data(), sc.r0.data(), 0, map_->seed(),
-                              sc.write_masks.data());
+                              sink);
     }
     for (std::uint32_t q = 0; q < len; ++q) {
       const std::uint32_t a = a0 + q;
@@ -544,16 +547,21 @@ void GoldenAccelerator::correct_intermittent(const Block& b, const TileConfig& c
   const std::uint64_t total = std::uint64_t{b.w.k} * c.cols;
   const bool bytes = c.wbits == 8 && b.skip % 8 == 0;
   if (!bytes) sc.cur.assign(b.cur.begin(), b.cur.end());
-  sc.masks.resize(b.cand_pos.size());
+  sc.masks.assign(b.cand_pos.size(), 0);
+  sc.touched.resize(b.cand_pos.size() + 1);
   for (std::uint32_t t = 0; t < tiles; ++t) {
-    std::fill(sc.masks.begin(), sc.masks.end(), 0);
+    detail::MaskSink sink;
+    sink.masks = sc.masks.data();
+    sink.touched = sc.touched.data();
     detail::candidate_masks(path_, b.active, 0, groups, sc.r0.data(), b.group_step.data(), t,
-                            map_->seed(), sc.masks.data());
+                            map_->seed(), sink);
     sc.changed.clear();
-    for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
+    for (std::size_t e = 0; e < sink.n; ++e) {
       // an active cell faulty on this read flips its bit against the decoded read, unless it is
       // stuck since the write (already in the decoded read)
+      const std::uint32_t w = sc.touched[e];
       const std::uint64_t m = sc.masks[w] & ~b.forced[w];
+      sc.masks[w] = 0;
       if (m != 0) sc.changed.emplace_back(b.cand_pos[w], b.cur[b.cand_pos[w]] ^ m);
     }
     if (sc.changed.empty()) continue;

@@ -144,7 +144,7 @@ void CellGroups::clear() {
 
 void candidate_masks_portable(const CellGroups& c, std::size_t g0, std::size_t g1,
                               const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
-                              std::uint64_t seed, std::uint64_t* masks) {
+                              std::uint64_t seed, MaskSink& out) {
   for (std::size_t g = g0; g < g1; ++g) {
     const std::uint32_t r = r0[g - g0] + t * step[g - g0];
     std::uint64_t m = 0;
@@ -152,7 +152,7 @@ void candidate_masks_portable(const CellGroups& c, std::size_t g0, std::size_t g
       const std::uint64_t h = profiles::mix64(seed ^ profiles::mix64(c.cphi[l] + r));
       if (byte_sum(h) >= c.thr[l]) m |= std::uint64_t{1} << c.bit[l];
     }
-    masks[c.slot[g]] |= m;
+    out.add(c.slot[g], m);
   }
 }
 
@@ -189,18 +189,18 @@ void tile_products(KernelPath path, const PackedWeights& w, const ActTiles& x, s
 
 void candidate_masks(KernelPath path, const CellGroups& c, std::size_t g0, std::size_t g1,
                      const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
-                     std::uint64_t seed, std::uint64_t* masks) {
+                     std::uint64_t seed, MaskSink& out) {
   switch (path) {
 #if defined(__x86_64__) && defined(__GNUC__)
     case KernelPath::kAvx2:
-      candidate_masks_avx2(c, g0, g1, r0, step, t, seed, masks);
+      candidate_masks_avx2(c, g0, g1, r0, step, t, seed, out);
       return;
     case KernelPath::kAvx512:
-      candidate_masks_avx512(c, g0, g1, r0, step, t, seed, masks);
+      candidate_masks_avx512(c, g0, g1, r0, step, t, seed, out);
       return;
 #endif
     default:
-      candidate_masks_portable(c, g0, g1, r0, step, t, seed, masks);
+      candidate_masks_portable(c, g0, g1, r0, step, t, seed, out);
   }
 }
 

@@ -96,11 +96,29 @@ struct CellGroups {
   }
 };
 
-/// masks[slot[g]] |= the cells of group g (g in [g0, g1)) faulty on their read in run t, read
-/// count r0[g] + t·step[g] (mod 2^32; r0, step indexed by g − g0); masks are not cleared first.
+/// Where candidate_masks() puts faulty cells: masks[slot] |= bits; with `touched`, each slot
+/// whose mask turns non-zero is appended to touched[0 … n) (ascending, as the groups are).
+struct MaskSink {
+  std::uint64_t* masks = nullptr;    ///< per slot
+  std::uint32_t* touched = nullptr;  ///< optional: slots that became non-zero (room for one
+                                     ///< more entry than there are slots)
+  std::size_t n = 0;                 ///< entries in touched
+  /// masks[slot] |= bits, noting the slot when it becomes non-zero.
+  void add(std::uint32_t slot, std::uint64_t bits) {
+    const std::uint64_t before = masks[slot];
+    masks[slot] = before | bits;
+    if (touched != nullptr) {  // branch-free: the entry counts only if the mask turned non-zero
+      touched[n] = slot;
+      n += static_cast<std::size_t>((before == 0) & (bits != 0));
+    }
+  }
+};
+
+/// Adds to `out` the cells of group g (g in [g0, g1)) faulty on their read in run t, read count
+/// r0[g] + t·step[g] (mod 2^32; r0, step indexed by g − g0).
 void candidate_masks(KernelPath path, const CellGroups& c, std::size_t g0, std::size_t g1,
                      const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
-                     std::uint64_t seed, std::uint64_t* masks);
+                     std::uint64_t seed, MaskSink& out);
 
 /// A change of one weight in one run: v[s][j] reads as v + delta.
 struct Correction {
@@ -119,14 +137,14 @@ void tile_products_avx2(const PackedWeights& w, const ActTiles& x, std::uint32_t
 void tile_products_avx512(const PackedWeights& w, const ActTiles& x, std::uint32_t* out);
 void candidate_masks_avx2(const CellGroups& c, std::size_t g0, std::size_t g1,
                           const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
-                          std::uint64_t seed, std::uint64_t* masks);
+                          std::uint64_t seed, MaskSink& out);
 void candidate_masks_avx512(const CellGroups& c, std::size_t g0, std::size_t g1,
                             const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
-                            std::uint64_t seed, std::uint64_t* masks);
+                            std::uint64_t seed, MaskSink& out);
 /// The portable rule for groups [g0, g1) (also the vector paths' tails).
 void candidate_masks_portable(const CellGroups& c, std::size_t g0, std::size_t g1,
                               const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
-                              std::uint64_t seed, std::uint64_t* masks);
+                              std::uint64_t seed, MaskSink& out);
 void apply_corrections_avx2(const Correction* c, std::size_t n, const ActTiles& x,
                             std::uint32_t* out);
 

@@ -166,7 +166,7 @@ LV_AVX512 void tile_products_avx512(const PackedWeights& w, const ActTiles& x, s
 
 LV_AVX2 void candidate_masks_avx2(const CellGroups& c, std::size_t g0, std::size_t g1,
                                   const std::uint32_t* r0, const std::uint32_t* step,
-                                  std::uint32_t t, std::uint64_t seed, std::uint64_t* masks) {
+                                  std::uint32_t t, std::uint64_t seed, MaskSink& out) {
   const __m256i seedv = _mm256_set1_epi64x(static_cast<long long>(seed));
   const __m256i low32 = _mm256_set1_epi64x(0xffffffffLL);
   const __m256i one = _mm256_set1_epi64x(1);
@@ -187,13 +187,13 @@ LV_AVX2 void candidate_masks_avx2(const CellGroups& c, std::size_t g0, std::size
     __m256i v = _mm256_andnot_si256(_mm256_cmpgt_epi64(thr, sum), bitv);
     v = _mm256_or_si256(v, _mm256_permute4x64_epi64(v, 0x4E));
     v = _mm256_or_si256(v, _mm256_shuffle_epi32(v, 0x4E));
-    masks[c.slot[g]] |= static_cast<std::uint64_t>(_mm256_extract_epi64(v, 0));
+    out.add(c.slot[g], static_cast<std::uint64_t>(_mm256_extract_epi64(v, 0)));
   }
 }
 
 LV_AVX512 void candidate_masks_avx512(const CellGroups& c, std::size_t g0, std::size_t g1,
                                       const std::uint32_t* r0, const std::uint32_t* step,
-                                      std::uint32_t t, std::uint64_t seed, std::uint64_t* masks) {
+                                      std::uint32_t t, std::uint64_t seed, MaskSink& out) {
   const __m512i seedv = _mm512_set1_epi64(static_cast<long long>(seed));
   const __m512i low32 = _mm512_set1_epi64(0xffffffffLL);
   std::size_t g = g0;
@@ -210,10 +210,10 @@ LV_AVX512 void candidate_masks_avx512(const CellGroups& c, std::size_t g0, std::
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c.thr.data() + l)));
     const unsigned m = _mm512_cmpge_epu64_mask(sum, thr);
     // lane i of a group is its i-th cell in ascending bit order: deposit the faulty flags there
-    masks[c.slot[g]] |= _pdep_u64(m & 0xfu, c.bits[g]);
-    masks[c.slot[g + 1]] |= _pdep_u64(m >> 4, c.bits[g + 1]);
+    out.add(c.slot[g], _pdep_u64(m & 0xfu, c.bits[g]));
+    out.add(c.slot[g + 1], _pdep_u64(m >> 4, c.bits[g + 1]));
   }
-  candidate_masks_portable(c, g, g1, r0 + (g - g0), step + (g - g0), t, seed, masks);
+  candidate_masks_portable(c, g, g1, r0 + (g - g0), step + (g - g0), t, seed, out);
 }
 
 LV_AVX2 void apply_corrections_avx2(const Correction* c, std::size_t n, const ActTiles& x,

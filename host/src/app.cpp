@@ -115,6 +115,11 @@ Model load_model(const std::string& path, const ModelSource& source) {
   source.validate();
   Model model;
   model.path = path;
+  // Regular files only: peeking at a FIFO's first bytes would block (and a device is no model).
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) fail(path, ": no such file");
+  if (!std::filesystem::is_regular_file(status)) fail(path, ": not a regular file");
   if (looks_like_torchscript(path)) {
     model.format = "torchscript";
     auto script = load_script_model(path, parse_memory_rule(source.memory));
@@ -126,7 +131,8 @@ Model load_model(const std::string& path, const ModelSource& source) {
     char magic[8] = {};
     in.read(magic, 8);
     if (in && std::string(magic, 8) != "LVMODEL1") {
-      fail(path, ": neither a LowVolt model file (.lvm) nor a TorchScript archive (torch.jit.save)");
+      fail(path, ": neither a LowVolt model file (.lvm: magic \"LVMODEL1\" missing) nor a TorchScript "
+           "archive (torch.jit.save)");
     }
     model.format = "lvm";
     if (source.memory != "layers") {
@@ -160,6 +166,12 @@ Dataset model_dataset(const Model& model, const std::string& dataset, const std:
 
 void check_data_fits(Model& model, const Dataset& data, const std::string& data_name) {
   if (data.size() == 0) fail(data_name, ": the data set is empty");
+  const ModelConfig& c = model.net->config;
+  if (c.channels > 0 && (data.images.size(1) != c.channels || data.images.size(2) != c.height ||
+                         data.images.size(3) != c.width_px)) {
+    fail(data_name, ": images are ", data.images.sizes().slice(1), ", the model expects ", c.channels,
+         "×", c.height, "×", c.width_px, " (", model.path, ")");
+  }
   torch::NoGradGuard no_grad;
   const bool was_training = model.net->is_training();
   model.net->eval();

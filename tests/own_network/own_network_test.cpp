@@ -212,7 +212,7 @@ TEST(OwnNetworkErrors, BadModelsAndDataAreRefused) {
   };
   const std::string out = (dir / "never.pt").string();
   const std::vector<Case> cases = {
-      {"eval " + kSource + "/README.md", "neither a LowVolt model file (.lvm) nor a TorchScript"},
+      {"eval " + kSource + "/README.md", "README.md: neither a LowVolt model file (.lvm: magic \"LVMODEL1\" missing) nor a TorchScript"},
       {"eval " + kExports + "/bad_output.pt --dataset " + kTest, "bad_output.pt: forward() returned shape [1]"},
       {"eval " + kResNet + " --dataset " + kExports + "/rgb_test.pt", "rgb_test.pt: images of shape [3, 28, 28] do not fit"},
       {"eval " + kResNet + " --dataset " + kExports + "/bad_labels.pt", "bad_labels.pt: label 12 is out of range"},

@@ -76,8 +76,8 @@ IdxArray read_idx_stream(std::istream& in, const std::string& path, std::uint64_
          file_size - std::min(file_size, header), ")");
   }
   if (file_size == 0 && total > kIdxChunk + kMaxGzipExpansion * gz_size) {
-    fail(path, ": the header claims ", total, " bytes, more than ", kMaxGzipExpansion,
-         " times the ", gz_size, "-byte gzip file (a decompression bomb or a lying header)");
+    fail(path, ": truncated IDX payload or a decompression bomb (the header claims ", total,
+         " bytes, more than ", kMaxGzipExpansion, " times the ", gz_size, "-byte gzip file)");
   }
   while (array.data.size() < total) {
     const std::size_t have = array.data.size();

@@ -139,12 +139,15 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
   }
 }
 
-std::string read_file(const std::string& path) {
+void check_input_file(const std::string& path) {
   // Only regular files (through links): a FIFO or device would block or never end.
   struct stat st{};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    fail(path, ": is ", kind_name(st.st_mode), ", not a regular file");
-  }
+  if (::stat(path.c_str(), &st) != 0) fail(path, ": cannot open for reading (", std::strerror(errno), ")");
+  if (!S_ISREG(st.st_mode)) fail(path, ": is ", kind_name(st.st_mode), ", not a regular file");
+}
+
+std::string read_file(const std::string& path) {
+  check_input_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, ": cannot open for reading (", std::strerror(errno), ")");
   std::ostringstream buffer;

@@ -116,10 +116,7 @@ Model load_model(const std::string& path, const ModelSource& source) {
   Model model;
   model.path = path;
   // Regular files only: peeking at a FIFO's first bytes would block (and a device is no model).
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) fail(path, ": no such file");
-  if (!std::filesystem::is_regular_file(status)) fail(path, ": not a regular file");
+  check_input_file(path);
   if (looks_like_torchscript(path)) {
     model.format = "torchscript";
     auto script = load_script_model(path, parse_memory_rule(source.memory));

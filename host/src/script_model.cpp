@@ -82,10 +82,7 @@ NetImpl::NetImpl(std::shared_ptr<ScriptNet> script_) : script(std::move(script_)
 }
 
 ScriptModel load_script_model(const std::string& path, MemoryRule memory) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) fail(path, ": no such file");
-  if (!std::filesystem::is_regular_file(status)) fail(path, ": not a regular file");
+  check_input_file(path);
   if (!looks_like_torchscript(path)) {
     fail(path, ": neither a LowVolt model file (.lvm) nor a TorchScript archive (torch.jit.save)");
   }

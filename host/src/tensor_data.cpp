@@ -26,10 +26,8 @@ bool is_tensor_dataset(const std::string& spec) {
 }
 
 Dataset load_tensor_dataset(const std::string& path) {
+  check_input_file(path);
   std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) fail(path, ": no such file");
-  if (!std::filesystem::is_regular_file(status)) fail(path, ": not a regular file");
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) fail(path, ": cannot read its size: ", ec.message());
   if (size > kMaxTensorFileBytes) {

@@ -33,6 +33,11 @@ void write_file_atomic(const std::string& path, std::string_view contents);
 /// throws, nothing is written and the target is left untouched.
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& writer);
 
+/// Throws lowvolt::Error naming `path` unless it is (a link to) a regular file: "cannot open for
+/// reading (reason)" when it does not exist or cannot be inspected, "is a FIFO, not a regular
+/// file" (directory, device, socket) otherwise. Every reader calls it before opening an input.
+void check_input_file(const std::string& path);
+
 /// Reads a whole regular file into memory; throws lowvolt::Error naming the path when it cannot
 /// be read or is not a regular file (a FIFO or device is refused at once instead of blocking).
 std::string read_file(const std::string& path);

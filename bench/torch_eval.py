@@ -21,10 +21,8 @@ Usage: bench/torch_eval.py MODEL.lvm [--passes 4] [--batch 100] [--threads 2] [-
 Needs Debian's python3-torch and python3-numpy (run with /usr/bin/python3).
 """
 import argparse
-import gzip
 import json
 import resource
-import struct
 import sys
 import time
 
@@ -35,7 +33,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
-from lowvolt_cnn import LvmError, groups_for, read_lvm  # noqa: E402  (the .lvm reader of the examples)
+from lowvolt_cnn import LvmError, groups_for, read_idx, read_lvm  # noqa: E402  (the .lvm reader of the examples)
 
 
 def build_cnn(header, tensors):
@@ -59,14 +57,6 @@ def build_cnn(header, tensors):
                 layer.weight.copy_(tensors[f"body.{lv}.weight"])
                 layer.bias.copy_(tensors[f"body.{lv}.bias"])
     return net.eval()
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        blob = f.read()
-    dims = blob[3]
-    shape = struct.unpack(">" + "I" * dims, blob[4 : 4 + 4 * dims])
-    return np.frombuffer(blob, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def main():

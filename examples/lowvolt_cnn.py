@@ -1,7 +1,8 @@
-"""LowVolt's bundled `cnn`, rebuilt from standard torch.nn modules, and a reader of `.lvm` files.
+"""LowVolt's bundled `cnn`, rebuilt from standard torch.nn modules, a reader of `.lvm` files and one
+of IDX files (the MNIST format, gzip-compressed as Debian ships Fashion-MNIST).
 
-Shared by examples/export_bundled_cnn.py (the TorchScript export of a bundled model) and
-bench/torch_eval.py (the plain-PyTorch speed comparison). Uses only PyTorch and NumPy.
+Shared by examples/export_bundled_cnn.py (the TorchScript export of a bundled model),
+examples/resnet_export.py and bench/torch_eval.py (the plain-PyTorch speed comparison). Uses only PyTorch and NumPy.
 
 The network is LowVolt's `cnn` (host/src/models.cpp) operation for operation: two blocks of
 3×3 convolution (padding 1) → GroupNorm (4 channels per group, at most 32 groups; LowVolt stores
@@ -9,6 +10,7 @@ the scale as 1 + alpha) → 2×2 max pooling → ReLU, then flatten → linear (
 Pooling before ReLU is LowVolt's order; the two commute, and keeping the order keeps every
 intermediate value bit for bit the same as LowVolt's LibTorch forward pass.
 """
+import gzip
 import json
 import struct
 import zlib
@@ -47,6 +49,15 @@ def read_lvm(path):
         values = np.frombuffer(data, dtype="<f4", count=count, offset=t["offset"])
         tensors[t["name"]] = torch.from_numpy(values.reshape(t["shape"]).copy())
     return header, tensors
+
+
+def read_idx(path):
+    """The array of a gzip-compressed IDX file of unsigned bytes."""
+    with gzip.open(path, "rb") as f:
+        blob = f.read()
+    dims = blob[3]
+    shape = struct.unpack(">" + "I" * dims, blob[4 : 4 + 4 * dims])
+    return np.frombuffer(blob, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def groups_for(channels):

@@ -21,9 +21,7 @@ Then, for example:
 Needs Debian's python3-torch and the dataset-fashion-mnist package; runs in seconds on 2 cores.
 """
 import argparse
-import gzip
 import os
-import struct
 import sys
 
 import numpy as np
@@ -31,15 +29,10 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lowvolt_cnn import read_idx  # noqa: E402
+
 FMNIST = "/usr/share/datasets/fashion-mnist"
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        blob = f.read()
-    dims = blob[3]
-    shape = struct.unpack(">" + "I" * dims, blob[4 : 4 + 4 * dims])
-    return np.frombuffer(blob, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def fashion_mnist(split, count):

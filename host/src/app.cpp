@@ -70,6 +70,17 @@ std::string make_record(const Model& model) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+/// Runs an options struct's validate(): its lowvolt::Error names an option, so it is a UsageError.
+void as_usage_error(const std::function<void()>& validate) {
+  try {
+    validate();
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+}
+
 void check_subset(const char* option, std::int64_t n) {
   if (n < 0) throw UsageError(std::string("option '--") + option + "': " + std::to_string(n) + " is negative (0 = all)");
 }
@@ -207,13 +218,7 @@ void EvalRequest::validate() const {
   if ((errors == "pattern-file") != !pattern_file.empty()) {
     throw UsageError("option '--pattern': a pattern file goes with the pattern-file errors only");
   }
-  try {
-    eval.validate();
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {
-    throw UsageError(e.what());
-  }
+  as_usage_error([&] { eval.validate(); });
 }
 
 EvalReport run_evaluation(const EvalRequest& request) {
@@ -297,13 +302,7 @@ void TrainRequest::validate() const {
   if (!init.empty() && (source.quant.size() || source.bits)) {
     throw UsageError("options '--quant'/'--bits' of a trained model come from the training options");
   }
-  try {
-    train.validate();
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {
-    throw UsageError(e.what());
-  }
+  as_usage_error([&] { train.validate(); });
 }
 
 TrainReport run_training(const TrainRequest& request,

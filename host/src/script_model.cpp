@@ -41,12 +41,6 @@ std::string registered_name(const std::string& dotted) {
   return out;
 }
 
-std::string shape_text(const torch::Tensor& t) {
-  std::ostringstream out;
-  out << t.sizes();
-  return out.str();
-}
-
 }  // namespace
 
 MemoryRule parse_memory_rule(const std::string& text, const std::string& option) {

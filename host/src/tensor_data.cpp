@@ -11,15 +11,6 @@
 #include "torch_error.h"
 
 namespace lowvolt::host {
-namespace {
-
-std::string shape_text(const torch::Tensor& t) {
-  std::ostringstream out;
-  out << t.sizes();
-  return out.str();
-}
-
-}  // namespace
 
 bool is_tensor_dataset(const std::string& spec) {
   return spec.size() > 3 && spec.compare(spec.size() - 3, 3, ".pt") == 0;

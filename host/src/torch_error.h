@@ -1,8 +1,11 @@
 #pragma once
-// The one line of a LibTorch exception worth showing a user (private to lowvolt::host).
+// The one line of a LibTorch exception worth showing a user, and a tensor's shape as messages
+// print it (private to lowvolt::host).
+#include <ATen/core/Tensor.h>
 #include <c10/util/Exception.h>
 
 #include <exception>
+#include <sstream>
 #include <string>
 
 namespace lowvolt::host {
@@ -25,6 +28,13 @@ inline std::string torch_error_line(const std::exception& e) {
   }
   if (!found.empty()) return found;
   return text.substr(0, text.find('\n'));
+}
+
+/// A tensor's shape as in messages: "[1, 3, 28, 28]".
+inline std::string shape_text(const at::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes();
+  return out.str();
 }
 
 }  // namespace lowvolt::host

@@ -8,6 +8,7 @@
 
 #include "kernels.h"
 #include "lowvolt/accelerator/datapath.h"
+#include "lowvolt/accelerator/golden_ecc.h"
 #include "lowvolt/common/error.h"
 
 namespace lowvolt::accelerator {
@@ -728,15 +729,21 @@ std::vector<MbistRecord> GoldenAccelerator::mbist() {
 void register_golden_backend() {
   register_accelerator("golden", [](const AcceleratorConfig& config) {
     KernelPath path = default_kernel_path();
+    EccMode ecc = EccMode::kNone;
     for (const auto& [key, value] : config) {
       if (key == "kernel") {
         path = parse_kernel_path(value, "golden backend option 'kernel'");
+      } else if (key == "ecc") {
+        ecc = parse_ecc_mode(value, "golden backend option 'ecc'");
       } else {
         fail("golden backend: unknown option '", key, "' = '", value,
-             "' (it takes kernel = portable, avx2, avx512 or auto)");
+             "' (it takes kernel = portable, avx2, avx512 or auto, and ecc = none, parity or "
+             "secded)");
       }
     }
-    return std::make_unique<GoldenAccelerator>(path);
+    // ECC on: the direct model of golden_ecc.h (the kernel paths have no decoder)
+    if (ecc != EccMode::kNone) return std::unique_ptr<Accelerator>(std::make_unique<EccGoldenAccelerator>(ecc));
+    return std::unique_ptr<Accelerator>(std::make_unique<GoldenAccelerator>(path));
   });
 }
 

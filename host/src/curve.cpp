@@ -15,6 +15,7 @@
 #include "lowvolt/host/accel_inference.h"
 #include "lowvolt/host/curve_backend.h"
 #include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/accelerator/ecc.h"
 #include "lowvolt/host/data.h"
 #include "lowvolt/host/evaluate.h"
 #include "lowvolt/host/memory_layout.h"
@@ -56,12 +57,14 @@ CurvePoint summarize(double vdd, std::vector<double> errors) {
 /// cells at read count 0).
 class TorchCurveBackend : public CurveBackend {
  public:
-  TorchCurveBackend(const Model& model, const Dataset& test, std::int64_t batch_size)
+  TorchCurveBackend(const Model& model, const Dataset& test, std::int64_t batch_size,
+                    accelerator::EccMode ecc)
       : model_(model),
         net_(model.net),
         memory_(model.quant, net_->memory_parameters()),
         test_(test),
-        batch_size_(batch_size) {
+        batch_size_(batch_size),
+        ecc_(ecc) {
     net_->eval();
     const auto codes = memory_.codes().contiguous();
     clean_codes_.assign(codes.data_ptr<std::uint8_t>(), codes.data_ptr<std::uint8_t>() + codes.numel());
@@ -69,8 +72,9 @@ class TorchCurveBackend : public CurveBackend {
 
   double clean_error() override { return run(clean_codes_); }
 
-  std::optional<double> error(const lp::CellMap& /*map*/, const lp::FaultMasks& masks,
+  std::optional<double> error(const lp::CellMap& map, const lp::FaultMasks& masks,
                               std::uint64_t offset) override {
+    if (ecc_ != accelerator::EccMode::kNone) return ecc_error(map, masks, offset);
     const lp::CodeFaults faults = layout(offset).flat_code_faults(masks);
     LV_CHECK(faults.size() == clean_codes_.size(),
              "weight image holds " << faults.size() << " codes, memory " << clean_codes_.size());
@@ -82,6 +86,21 @@ class TorchCurveBackend : public CurveBackend {
   std::uint64_t weight_reads() const override { return 0; }
 
  private:
+  /// error() with ECC: the image's words written and read through data and check cells, decoded
+  /// (accelerator::ecc_read_image: persistent faults exactly, intermittent cells at read count 0).
+  std::optional<double> ecc_error(const lp::CellMap& map, const lp::FaultMasks& masks,
+                                  std::uint64_t offset) {
+    if (check_of_ != &map || !check_masks_ || check_masks_->vdd() != masks.vdd()) {
+      check_cells_ = std::make_unique<lp::CellMap>(accelerator::ecc_check_cells(map));
+      check_masks_ = std::make_unique<lp::FaultMasks>(check_cells_->faults_at(masks.vdd()));
+      check_of_ = &map;
+    }
+    std::vector<std::uint8_t> codes =
+        accelerator::ecc_read_image(layout(offset), masks, *check_masks_, ecc_);
+    if (codes == clean_codes_) return std::nullopt;
+    return run(codes);
+  }
+
   /// The accelerator's layout of the weights at `offset` (memory_layout.h), built once per
   /// offset.
   const accelerator::WeightImage& layout(std::uint64_t offset) {
@@ -111,6 +130,10 @@ class TorchCurveBackend : public CurveBackend {
   std::int64_t batch_size_;
   std::vector<std::uint8_t> clean_codes_;
   std::map<std::uint64_t, std::unique_ptr<accelerator::WeightImage>> layouts_;
+  accelerator::EccMode ecc_;
+  const lp::CellMap* check_of_ = nullptr;          // chip the check cells were drawn for
+  std::unique_ptr<lp::CellMap> check_cells_;       // its check cells (ecc_check_cells)
+  std::unique_ptr<lp::FaultMasks> check_masks_;    // at the last supply
 };
 
 /// Whether any cell of the chip can be faulty at the masks' supply.
@@ -128,13 +151,14 @@ bool any_fault(const lp::FaultMasks& masks) {
 class AccelCurveBackend : public CurveBackend {
  public:
   AccelCurveBackend(std::string backend, int instances, const Model& model,
-                    const Dataset& test, std::int64_t batch_size)
+                    const Dataset& test, std::int64_t batch_size, accelerator::EccMode ecc)
       : backend_(std::move(backend)),
         instances_(instances > 0 ? instances : backend_ == "rtl" ? 1 : 2),
         net_(model.net),
         quant_(model.quant),
         test_(test),
-        batch_size_(batch_size) {
+        batch_size_(batch_size),
+        ecc_(ecc) {
     net_->eval();
   }
 
@@ -165,6 +189,7 @@ class AccelCurveBackend : public CurveBackend {
     o.offset = offset;
     o.vdd = vdd;
     o.instances = instances_;
+    if (ecc_ != accelerator::EccMode::kNone) o.backend_config["ecc"] = accelerator::ecc_mode_name(ecc_);
     return o;
   }
 
@@ -186,6 +211,7 @@ class AccelCurveBackend : public CurveBackend {
   const Dataset& test_;
   std::int64_t batch_size_;
   std::uint64_t weight_reads_ = 0;
+  accelerator::EccMode ecc_;
 };
 
 }  // namespace
@@ -210,6 +236,7 @@ void CurveOptions::validate() const {
   if (!curve_backend_known(backend)) {
     fail("--backend: unknown backend '", backend, "' (known: ", curve_backend_names(), ")");
   }
+  ecc_energy.validate("--ecc-energy");
 }
 
 std::vector<OperatingPoint> operating_points(const std::vector<CurvePoint>& points,
@@ -260,7 +287,11 @@ CurveResult sweep_curve(const CurveOptions& options) {
   // Energy per inference ∝ accesses × energy per access; the access count does not depend on the
   // supply, so it cancels in the normalisation to 1.0 × Vmin (leakage, when modelled, does not).
   const lp::EnergyModel& energy = chips.front().energy;
-  for (const double v : options.vdds) result.energy.push_back(energy.access(v) / energy.access(1.0));
+  // With ECC (curve_ecc.h): check bits and logic per access, still × no ECC at 1.0 × Vmin.
+  for (const double v : options.vdds) {
+    result.energy.push_back(ecc_access_energy(energy, v, options.ecc, options.ecc_energy) /
+                            energy.access(1.0));
+  }
 
   for (std::size_t c = 0; c < chips.size(); ++c) {
     ChipCurve chip;
@@ -268,6 +299,15 @@ CurveResult sweep_curve(const CurveOptions& options) {
     const double cells = static_cast<double>(chips[c].map.geometry().cells());
     for (const double v : options.vdds) {
       chip.ber.push_back(static_cast<double>(chips[c].map.count_faulty(lp::vdd_code(v))) / cells);
+    }
+    if (chips[c].map.geometry().cols == 64) {  // word error rates under the ECC mode
+      const lp::CellMap check = accelerator::ecc_check_cells(chips[c].map);
+      ChipEccCurve rates;
+      rates.ecc = accelerator::ecc_mode_name(options.ecc);
+      for (const double v : options.vdds) {
+        rates.rates.push_back(chip_word_rates(chips[c].map, check, lp::vdd_code(v), options.ecc));
+      }
+      chip.ecc.push_back(std::move(rates));
     }
     result.chips.push_back(std::move(chip));
   }
@@ -295,10 +335,13 @@ CurveResult sweep_curve(const CurveOptions& options) {
     const Dataset& test = test_set_for(files[m]);
     result.test_images = test.size();
     std::unique_ptr<CurveBackend> backend =
-        make_curve_backend(options.backend, files[m], test, options.batch_size, options.instances);
+        make_curve_backend(options.backend, files[m], test, options.batch_size, options.instances,
+                           options.ecc);
     ModelCurve curve;
     curve.name = base_name(options.models[m]);
     curve.quant = files[m].quant.name() + "/" + std::to_string(files[m].quant.bits);
+    curve.ecc = accelerator::ecc_mode_name(options.ecc);
+    curve.energy = result.energy;
     curve.clean_error = backend->clean_error();
     result.weight_reads = std::max(result.weight_reads, backend->weight_reads());
     // errors[v] collects one test error per (chip, mapping), chip-major.
@@ -362,13 +405,13 @@ std::string curve_backend_names() {
 
 std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const Model& model,
                                                  const Dataset& test, std::int64_t batch_size,
-                                                 int instances) {
+                                                 int instances, accelerator::EccMode ecc) {
   if (batch_size == 0) batch_size = name == "torch" ? kEvalBatch : 1000;
-  if (name == "torch") return std::make_unique<TorchCurveBackend>(model, test, batch_size);
+  if (name == "torch") return std::make_unique<TorchCurveBackend>(model, test, batch_size, ecc);
   if (!curve_backend_known(name)) {
     fail("--backend: unknown backend '", name, "' (known: ", curve_backend_names(), ")");
   }
-  return std::make_unique<AccelCurveBackend>(name, instances, model, test, batch_size);
+  return std::make_unique<AccelCurveBackend>(name, instances, model, test, batch_size, ecc);
 }
 
 }  // namespace lowvolt::host

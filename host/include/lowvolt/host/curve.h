@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "lowvolt/host/curve_ecc.h"
 #include "lowvolt/host/model_source.h"
 
 namespace lowvolt::host {
@@ -58,6 +59,8 @@ struct ChipSeries {
 /// One model's curve.
 struct ModelCurve {
   std::string name;               ///< model file name
+  std::string ecc = "none";       ///< ECC mode of the weight SRAM (accelerator::ecc_mode_name)
+  std::vector<double> energy;     ///< per voltage: energy per inference with this ECC mode, × E at 1.0 without ECC
   std::string quant;              ///< quantization scheme name and bits ("rquant/8")
   double clean_error = 0.0;       ///< TE of the quantized model, no bit errors
   std::vector<ChipSeries> series; ///< one per chip, in profile order
@@ -65,10 +68,17 @@ struct ModelCurve {
   std::vector<OperatingPoint> operating;  ///< pooled, one per budget, in the order given
 };
 
+/// One chip's word error rates along the grid under one ECC mode (curve_ecc.h).
+struct ChipEccCurve {
+  std::string ecc;                  ///< ECC mode name
+  std::vector<EccWordRates> rates;  ///< per voltage
+};
+
 /// One chip's bit error rate along the grid.
 struct ChipCurve {
   std::string name;         ///< profile file name
   std::vector<double> ber;  ///< fraction of faulty cells (persistent view) per voltage
+  std::vector<ChipEccCurve> ecc;  ///< word error rates, one per ECC mode swept (64-column chips)
 };
 
 /// The result of sweep_curve().
@@ -76,6 +86,7 @@ struct CurveResult {
   std::string backend;              ///< "torch" or "golden"
   std::vector<double> vdds;         ///< the grid, × Vmin
   std::vector<double> energy;       ///< weight-memory energy per inference, × E at 1.0 × Vmin
+                                    ///< (of the first ECC mode; ModelCurve::energy per mode)
   std::vector<ChipCurve> chips;     ///< one per profile
   std::vector<ModelCurve> models;   ///< one per model
   std::vector<double> budgets;      ///< allowed RTE − TE, fractions
@@ -105,6 +116,10 @@ struct CurveOptions {
   /// (σ_n > 0) results depend on it: an instance's read counts set its noise draws.
   int instances = 0;
   bool quiet = false;                 ///< no progress output
+  /// ECC on the weight SRAM (ecc.h): codes are read through data and check cells and decoded by
+  /// every backend; energies include the check bits and the logic (curve_ecc.h).
+  accelerator::EccMode ecc = accelerator::EccMode::kNone;
+  EccEnergy ecc_energy;               ///< ECC logic energy per access (curve_ecc.h)
 
   /// Throws lowvolt::Error naming the option when a value is out of range.
   void validate() const;
@@ -120,5 +135,11 @@ std::vector<OperatingPoint> operating_points(const std::vector<CurvePoint>& poin
 /// Runs the sweep (see the contract above). Throws lowvolt::Error on unreadable files, a model
 /// with more than 8 bits per weight, or a model larger than a chip.
 CurveResult sweep_curve(const CurveOptions& options);
+
+/// Runs `options` once per ECC mode of `modes` (non-empty, distinct; options.ecc is ignored) and
+/// merges the results: models model-major, mode-minor (ModelCurve::ecc, ModelCurve::energy),
+/// every chip's ChipCurve::ecc one entry per mode, CurveResult::energy that of modes.front().
+CurveResult sweep_curve_ecc(const CurveOptions& options,
+                            const std::vector<accelerator::EccMode>& modes);
 
 }  // namespace lowvolt::host

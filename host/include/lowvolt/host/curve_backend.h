@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "lowvolt/accelerator/ecc.h"
 #include "lowvolt/host/data.h"
 #include "lowvolt/host/model_source.h"
 #include "lowvolt/profiles/cell_map.h"
@@ -37,9 +38,10 @@ bool curve_backend_known(const std::string& name);
 /// The known backend names, comma-separated.
 std::string curve_backend_names();
 /// The backend `name` for one model and test set, with `instances` accelerator instances
-/// (CurveOptions::instances); throws lowvolt::Error for an unknown name.
-std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const Model& model,
-                                                 const Dataset& test, std::int64_t batch_size,
-                                                 int instances);
+/// (CurveOptions::instances) and ECC `ecc` on the weight SRAM (every backend reads the codes
+/// through data and check cells and decodes them); throws lowvolt::Error for an unknown name.
+std::unique_ptr<CurveBackend> make_curve_backend(
+    const std::string& name, const Model& model, const Dataset& test, std::int64_t batch_size,
+    int instances, accelerator::EccMode ecc = accelerator::EccMode::kNone);
 
 }  // namespace lowvolt::host

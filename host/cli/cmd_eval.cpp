@@ -10,6 +10,8 @@
 #include "lowvolt/host/app.h"
 #include "lowvolt/host/curve.h"
 #include "lowvolt/host/runtime.h"
+#include "lowvolt/host/sweep_units.h"
+#include "sweep_cli.h"
 
 namespace lowvolt::cli {
 
@@ -39,6 +41,7 @@ int run_eval_profile(const po::variables_map& vm, const std::string& path,
   register_backends();
   check_options("lowvolt eval", [&] { o.validate(); });
   const host::CurveResult r = host::sweep_curve(o);
+  if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 prints
   const host::ModelCurve& m = r.models.front();
   if (json) {
     nlohmann::json j = {{"model", path},
@@ -118,7 +121,7 @@ int run_eval(const Args& args) {
       ("delta", real(0.01),
        "the bound holds with probability 1 - delta")
       ("threads", po::value<int>()->default_value(2),
-       "LibTorch intra-op threads (≤ 0: all hardware threads)")
+       "LibTorch intra-op threads (≤ 0: all hardware threads; under MPI the default is the cores per rank)")
       ("profile", po::value<std::string>(),
        "chip profile (.lvp): evaluate under its faults at --vdd instead of random bit errors")
       ("vdd", po::value<std::string>(),
@@ -131,13 +134,15 @@ int run_eval(const Args& args) {
        "with --profile: torch (fake quantization), golden (accelerator model) or rtl (RTL co-simulation)")
       ("verbose", po::bool_switch(), "also print the weight memory map (tensor, shape, words)")
       ("json", po::bool_switch(), "print one JSON object (keys in docs/cli.md)");
+  add_sweep_options(options);
   po::positional_options_description positional;
   positional.add("model", 1);
   const auto parsed = parse("lowvolt eval", "MODEL [options]", options, args, &positional);
   if (!parsed) return 0;
   const auto& vm = *parsed;
   const bool json = vm["json"].as<bool>();
-  const int threads = host::configure_threads(vm["threads"].as<int>());
+  const int threads = host::configure_threads(sweep_threads(vm));
+  apply_sweep_options(vm, "lowvolt eval");
   const std::string path = vm["model"].as<std::string>();
   host::ModelSource source;
   source.quant = vm["quant"].as<std::string>();
@@ -175,6 +180,7 @@ int run_eval(const Args& args) {
   if (request.errors != "pattern-file") o.rates = parse_rates("p", vm["p"].as<std::string>());
   check_options("lowvolt eval", [&] { request.validate(); });
   const host::EvalReport report = host::run_evaluation(request);
+  if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 prints
   const host::EvalResult& result = report.result;
   const std::string& mode = report.errors;
 

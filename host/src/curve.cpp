@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
@@ -19,6 +20,7 @@
 #include "lowvolt/host/data.h"
 #include "lowvolt/host/evaluate.h"
 #include "lowvolt/host/memory_layout.h"
+#include "lowvolt/host/sweep_units.h"
 #include "lowvolt/host/model_source.h"
 #include "lowvolt/host/weight_memory.h"
 #include "lowvolt/profiles/mapping.h"
@@ -214,6 +216,50 @@ class AccelCurveBackend : public CurveBackend {
   accelerator::EccMode ecc_;
 };
 
+/// The sweep's units and fingerprint (sweep_units.h): every option and input the results depend
+/// on — file digests of models and profiles, a digest of each test set's images and labels.
+SweepPlan curve_plan(const CurveOptions& o, const std::vector<Model>& files,
+                     const std::vector<lp::Profile>& chips, const std::vector<const Dataset*>& tests) {
+  SweepPlan plan;
+  plan.kind = "curve";
+  std::ostringstream f;
+  f << "backend " << o.backend << "\nmappings " << o.mappings << "\ninstances " << o.instances
+    << "\nbatch_size " << o.batch_size << "\ntest_subset " << o.test_subset << "\ndataset "
+    << o.dataset << "\ndata_dir " << o.data_dir << "\nsource " << o.source.quant << ' '
+    << o.source.bits << ' ' << o.source.memory << "\necc " << accelerator::ecc_mode_name(o.ecc) << ' '
+    << encode_double(o.ecc_energy.logic(o.ecc)) << "\nvdds";
+  for (const double v : o.vdds) f << ' ' << encode_double(v);
+  f << '\n';
+  for (std::size_t m = 0; m < files.size(); ++m) {
+    const Dataset& t = *tests[m];
+    const auto images = t.images.contiguous();
+    const auto labels = t.labels.contiguous();
+    f << "model " << m << ' ' << base_name(o.models[m]) << ' ' << digest_file(o.models[m]) << " quant "
+      << files[m].quant.name() << '/' << files[m].quant.bits << " test " << t.size() << ' '
+      << digest_bytes(images.data_ptr(), static_cast<std::size_t>(images.nbytes())) << ' '
+      << digest_bytes(labels.data_ptr(), static_cast<std::size_t>(labels.nbytes())) << '\n';
+  }
+  for (std::size_t c = 0; c < chips.size(); ++c) {
+    f << "profile " << c << ' ' << base_name(o.profiles[c]) << ' ' << digest_file(o.profiles[c]) << '\n';
+  }
+  plan.fingerprint = f.str();
+  char vdd[32];
+  for (std::size_t m = 0; m < files.size(); ++m) {
+    const std::string model = "model " + std::to_string(m);
+    plan.units.push_back(model + " clean");
+    for (std::size_t c = 0; c < chips.size(); ++c) {
+      for (const double v : o.vdds) {
+        std::snprintf(vdd, sizeof vdd, "%.10g", v);
+        for (int k = 0; k < o.mappings; ++k) {
+          plan.units.push_back(model + " chip " + std::to_string(c) + " vdd " + vdd + " mapping " +
+                               std::to_string(k));
+        }
+      }
+    }
+  }
+  return plan;
+}
+
 }  // namespace
 
 void CurveOptions::validate() const {
@@ -312,51 +358,116 @@ CurveResult sweep_curve(const CurveOptions& options) {
     result.chips.push_back(std::move(chip));
   }
 
-  // Test sets are shared by models trained on the same data set.
+  // Test sets are shared by models trained on the same data set; every model's is read and
+  // checked before the sweep starts.
   std::map<std::string, Dataset> test_sets;
-  const auto test_set_for = [&](Model& model) -> const Dataset& {
+  std::vector<const Dataset*> tests;
+  for (std::size_t m = 0; m < files.size(); ++m) {
     std::string name = options.dataset;
-    if (name.empty()) name = model.dataset();
+    if (name.empty()) name = files[m].dataset();
     if (name.empty()) name = "fashion-mnist";
     const std::string key = name + "|" + options.data_dir;
     if (!test_sets.count(key)) {
-      test_sets.emplace(key, model_dataset(model, options.dataset, options.data_dir, false,
+      test_sets.emplace(key, model_dataset(files[m], options.dataset, options.data_dir, false,
                                            options.test_subset));
     }
-    check_data_fits(model, test_sets.at(key), name);
-    return test_sets.at(key);
-  };
+    check_data_fits(files[m], test_sets.at(key), name);
+    tests.push_back(&test_sets.at(key));
+    result.test_images = tests.back()->size();
+  }
 
-  const std::int64_t total = static_cast<std::int64_t>(files.size() * chips.size()) *
-                             options.mappings * static_cast<std::int64_t>(options.vdds.size());
-  Progress progress("curve", total, options.quiet);
-  std::int64_t done = 0;
+  // The work units (sweep_units.h): per model its clean pass, then one unit per (chip, voltage,
+  // mapping), chip-major — the order one process runs them in. No unit draws random numbers:
+  // errors come from the profiles, intermittent cells from the unit's own read counts.
+  SweepPlan plan = curve_plan(options, files, chips, tests);
+  std::vector<std::size_t> clean_unit(files.size());
+  std::vector<std::string> labels;
   for (std::size_t m = 0; m < files.size(); ++m) {
-    const Dataset& test = test_set_for(files[m]);
-    result.test_images = test.size();
-    std::unique_ptr<CurveBackend> backend =
-        make_curve_backend(options.backend, files[m], test, options.batch_size, options.instances,
-                           options.ecc);
+    const std::string name = base_name(options.models[m]);
+    clean_unit[m] = labels.size();
+    labels.push_back(name + " clean");
+    for (std::size_t c = 0; c < chips.size(); ++c) {
+      for (std::size_t v = 0; v < options.vdds.size(); ++v) {
+        for (int k = 0; k < options.mappings; ++k) {
+          labels.push_back(name + " on " + result.chips[c].name + " at " +
+                           std::to_string(options.vdds[v]).substr(0, 5));
+        }
+      }
+    }
+  }
+  // Dispatch order under MPI: the lower the supply, the more faulty words a golden run handles.
+  for (std::size_t m = 0; m < files.size(); ++m) {
+    plan.cost_hint.push_back(1.0);
+    for (std::size_t c = 0; c < chips.size(); ++c) {
+      for (std::size_t v = 0; v < options.vdds.size(); ++v) {
+        for (int k = 0; k < options.mappings; ++k) plan.cost_hint.push_back(1.0 + result.chips[c].ber[v]);
+      }
+    }
+  }
+  const std::size_t per_model = 1 + chips.size() * options.vdds.size() *
+                                        static_cast<std::size_t>(options.mappings);
+
+  // Each process builds a model's backend the first time it runs one of its units, and keeps the
+  // fault masks of the last (chip, voltage) it saw.
+  std::map<std::size_t, std::unique_ptr<CurveBackend>> backends;
+  std::optional<std::pair<std::size_t, std::size_t>> masks_of;
+  std::optional<lp::FaultMasks> masks;
+  const auto backend_for = [&](std::size_t m) -> CurveBackend& {
+    auto& b = backends[m];
+    if (!b) b = make_curve_backend(options.backend, files[m], *tests[m], options.batch_size, options.instances,
+                                   options.ecc);
+    return *b;
+  };
+  const UnitRunner runner = [&](std::size_t index) -> std::string {
+    const std::size_t m = index / per_model;
+    std::size_t rest = index % per_model;
+    CurveBackend& backend = backend_for(m);
+    if (rest == 0) {
+      const double clean = backend.clean_error();
+      return encode_double(clean) + " " + std::to_string(backend.weight_reads());
+    }
+    rest -= 1;
+    const auto k = static_cast<int>(rest % static_cast<std::size_t>(options.mappings));
+    rest /= static_cast<std::size_t>(options.mappings);
+    const std::size_t v = rest % options.vdds.size();
+    const std::size_t c = rest / options.vdds.size();
+    if (!masks_of || *masks_of != std::make_pair(c, v)) {
+      masks.emplace(chips[c].map.faults_at(lp::vdd_code(options.vdds[v])));
+      masks_of = std::make_pair(c, v);
+    }
+    const std::uint64_t cells = chips[c].map.geometry().cells();
+    const std::uint64_t offset =
+        cells / static_cast<std::uint64_t>(options.mappings) * static_cast<std::uint64_t>(k);
+    const auto e = backend.error(chips[c].map, *masks, offset);
+    return e ? encode_double(*e) : std::string("clean");
+  };
+  Progress progress("curve", static_cast<std::int64_t>(plan.units.size()), options.quiet);
+  const SweepOutcome outcome = run_sweep(plan, runner, [&](std::size_t done, std::size_t index) {
+    progress.update(static_cast<std::int64_t>(done), labels[index]);
+  });
+  if (!outcome.output) return result;  // an MPI rank other than 0: rank 0 reports
+
+  for (std::size_t m = 0; m < files.size(); ++m) {
     ModelCurve curve;
     curve.name = base_name(options.models[m]);
     curve.quant = files[m].quant.name() + "/" + std::to_string(files[m].quant.bits);
     curve.ecc = accelerator::ecc_mode_name(options.ecc);
     curve.energy = result.energy;
-    curve.clean_error = backend->clean_error();
-    result.weight_reads = std::max(result.weight_reads, backend->weight_reads());
+    const std::string& clean_text = outcome.results[clean_unit[m]];
+    const auto clean_fields = split_fields(clean_text);
+    if (clean_fields.size() != 2) fail(plan.units[clean_unit[m]], ": malformed result '", clean_text, "'");
+    curve.clean_error = decode_double(clean_fields[0], plan.units[clean_unit[m]]);
+    result.weight_reads = std::max<std::uint64_t>(
+        result.weight_reads, std::stoull(clean_fields[1]));
     // errors[v] collects one test error per (chip, mapping), chip-major.
     std::vector<std::vector<double>> errors(options.vdds.size());
+    std::size_t index = clean_unit[m] + 1;
     for (std::size_t c = 0; c < chips.size(); ++c) {
-      const std::uint64_t cells = chips[c].map.geometry().cells();
       for (std::size_t v = 0; v < options.vdds.size(); ++v) {
-        const lp::FaultMasks masks = chips[c].map.faults_at(lp::vdd_code(options.vdds[v]));
-        for (int k = 0; k < options.mappings; ++k) {
-          const std::uint64_t offset = cells / static_cast<std::uint64_t>(options.mappings) *
-                                       static_cast<std::uint64_t>(k);
-          const auto e = backend->error(chips[c].map, masks, offset);
-          errors[v].push_back(e ? *e : curve.clean_error);
-          progress.update(++done, curve.name + " on " + result.chips[c].name + " at " +
-                                      std::to_string(options.vdds[v]).substr(0, 5));
+        for (int k = 0; k < options.mappings; ++k, ++index) {
+          const std::string& text = outcome.results[index];
+          errors[v].push_back(text == "clean" ? curve.clean_error
+                                              : decode_double(text, plan.units[index]));
         }
       }
     }

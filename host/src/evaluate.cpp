@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <sstream>
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
 #include "lowvolt/host/bit_errors.h"
+#include "lowvolt/host/sweep_units.h"
 #include "lowvolt/host/train.h"
 #include "lowvolt/host/weight_memory.h"
 
@@ -59,6 +61,34 @@ void check_shape(const Net& net, const Dataset& data) {
     fail("test images are ", data.images.sizes().slice(1), ", the model expects ",
          net->config.channels, "×", net->config.height, "×", net->config.width_px);
   }
+}
+
+/// The bit error samples of an evaluation as work units; the fingerprint names everything their
+/// results depend on: the quantized codes, the test set, the options, and the error source
+/// itself (a digest of its codes for sample 0 at every rate).
+SweepPlan sample_plan(const WeightMemory& weights, const Dataset& data, const EvalOptions& options,
+                      const ErrorSource& source) {
+  SweepPlan plan;
+  plan.kind = "eval";
+  const auto codes = weights.codes().contiguous();
+  const auto images = data.images.contiguous();
+  const auto labels = data.labels.contiguous();
+  std::ostringstream f;
+  f << "seed " << options.seed << "\nsamples " << options.samples << "\nbatch_size "
+    << options.batch_size << "\nrates";
+  for (const double p : options.rates) f << ' ' << encode_double(p);
+  f << "\ncodes " << weights.bits() << ' ' << codes.numel() << ' '
+    << digest_bytes(codes.data_ptr(), static_cast<std::size_t>(codes.nbytes())) << "\ntest "
+    << data.size() << ' ' << digest_bytes(images.data_ptr(), static_cast<std::size_t>(images.nbytes()))
+    << ' ' << digest_bytes(labels.data_ptr(), static_cast<std::size_t>(labels.nbytes())) << "\nerrors";
+  for (std::size_t r = 0; r < options.rates.size(); ++r) {
+    const auto sample = source(codes, 0, r).contiguous();
+    f << ' ' << digest_bytes(sample.data_ptr(), static_cast<std::size_t>(sample.nbytes()));
+  }
+  f << '\n';
+  plan.fingerprint = f.str();
+  for (int s = 0; s < options.samples; ++s) plan.units.push_back("sample " + std::to_string(s));
+  return plan;
 }
 
 }  // namespace
@@ -119,24 +149,41 @@ EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data
     result.rte[r].samples = options.samples;
   }
   if (rates > 0) {
-    Progress progress("bit error samples", static_cast<std::int64_t>(options.samples) *
-                                               static_cast<std::int64_t>(rates),
-                      options.quiet);
-    for (int s = 0; s < options.samples; ++s) {
+    // One work unit per bit error sample, all rates (sweep_units.h): a sample's errors come from
+    // the source, which derives them from the sample alone, so any process may run any sample.
+    SweepPlan plan = sample_plan(weights, data, options, source);
+    const UnitRunner runner = [&](std::size_t index) {
+      std::string out;
       for (std::size_t r = 0; r < rates; ++r) {
-        weights.load(source(weights.codes(), s, r), memory);
+        weights.load(source(weights.codes(), static_cast<int>(index), r), memory);
         const ErrorStats stats = timed_pass();
-        result.rte[r].errors.push_back(stats.error);
-        result.rte[r].confidence += stats.confidence / options.samples;
-        char status[64];
-        std::snprintf(status, sizeof status, "p=%g err %.2f%%", options.rates[r],
-                      100.0 * stats.error);
-        progress.update(static_cast<std::int64_t>(s) * static_cast<std::int64_t>(rates) +
-                            static_cast<std::int64_t>(r) + 1,
-                        status);
+        out += (r ? " " : "") + encode_double(stats.error) + " " + encode_double(stats.confidence);
+      }
+      return out;
+    };
+    Progress progress("bit error samples", options.samples, options.quiet);
+    const SweepOutcome outcome = run_sweep(plan, runner, [&](std::size_t done, std::size_t index) {
+      progress.update(static_cast<std::int64_t>(done), plan.units[index]);
+    });
+    progress.finish();
+    if (!outcome.output) {  // an MPI rank other than 0: rank 0 reports
+      weights.load(weights.codes(), memory);
+      return result;
+    }
+    for (std::size_t s = 0; s < plan.units.size(); ++s) {
+      const auto fields = split_fields(outcome.results[s]);
+      if (fields.size() != 2 * rates) {
+        fail("unit '", plan.units[s], "': malformed result '", outcome.results[s], "'");
+      }
+      for (std::size_t r = 0; r < rates; ++r) {
+        result.rte[r].errors.push_back(decode_double(fields[2 * r], plan.units[s]));
+        result.rte[r].confidence += decode_double(fields[2 * r + 1], plan.units[s]) / options.samples;
+      }
+      if (outcome.rank[s] > 0) {  // passes run by other MPI ranks
+        forward += outcome.seconds[s];
+        result.forward_images += data.size() * static_cast<std::int64_t>(rates);
       }
     }
-    progress.finish();
   }
   for (auto& rate : result.rte) {
     const auto& e = rate.errors;

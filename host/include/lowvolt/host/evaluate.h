@@ -69,8 +69,9 @@ struct EvalOptions {
 };
 
 /// Bit errors for one evaluation: returns the codes of sample `sample` at rate index `rate`
-/// (flat, layout of WeightMemory::codes()). Called with increasing samples, all rates of a sample
-/// before the next.
+/// (flat, layout of WeightMemory::codes()). Samples are work units (sweep_units.h): called for
+/// samples in any order (under MPI a process sees some of them), all rates of a sample in a row;
+/// the result must depend on (sample, rate) alone.
 using ErrorSource = std::function<torch::Tensor(const torch::Tensor& clean_codes, int sample,
                                                 std::size_t rate)>;
 

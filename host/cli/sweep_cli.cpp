@@ -1,0 +1,32 @@
+#include "sweep_cli.h"
+
+#include "lowvolt/host/sweep_units.h"
+#include "mpi_driver.h"
+
+namespace lowvolt::cli {
+
+void add_sweep_options(po::options_description& options) {
+  options.add_options()("journal", po::value<std::string>()->default_value(""),
+                        "record every finished work unit in folder DIR; a rerun (any number of MPI "
+                        "ranks) skips them")(
+      "schedule", po::value<std::string>()->default_value("dynamic"),
+      "under MPI: dynamic (ranks take the next unit when free) or static (equal contiguous "
+      "shares)")("sweep-stats", po::value<std::string>()->default_value(""),
+                 "write per-unit run times, ranks and idle fraction as JSON to FILE");
+}
+
+void apply_sweep_options(const po::variables_map& vm, const std::string& prog) {
+  host::SweepSettings settings;
+  settings.journal = vm["journal"].as<std::string>();
+  settings.schedule = vm["schedule"].as<std::string>();
+  settings.stats = vm["sweep-stats"].as<std::string>();
+  check_options(prog, [&] { host::set_sweep_settings(settings); });
+}
+
+int sweep_threads(const po::variables_map& vm) {
+  const int threads = vm["threads"].as<int>();
+  if (vm["threads"].defaulted() && mpi_default_threads() > 0) return mpi_default_threads();
+  return threads;
+}
+
+}  // namespace lowvolt::cli

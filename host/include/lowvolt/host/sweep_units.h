@@ -1,0 +1,154 @@
+#pragma once
+// Sweeps as lists of work units (the "sweeps" seam of docs/design.md). `lowvolt curve` and
+// `lowvolt eval` describe their work as a SweepPlan — one unit per (model, chip, voltage, mapping)
+// point and one per model's clean pass for curves, one per bit error sample (all rates) and one
+// clean pass for evaluations — and run it through run_sweep(). Contract:
+//  - A unit's result depends only on the unit's identity and the plan's inputs (its random draws
+//    come from the seed and the unit's identity), never on which process runs it or in what
+//    order; results travel as text that encodes every double exactly (encode_double), so the
+//    output assembled from the results is the same bit for bit whoever ran the units.
+//  - Executor: without one installed, units run in plan order in this process (the program as
+//    it always was). The MPI driver (host/cli/mpi_driver.cpp, the only file that includes
+//    <mpi.h>) installs one that hands units to ranks and gathers every result on rank 0, the
+//    only rank that receives results (`output` true); the others get `output` false.
+//  - Journal (`--journal DIR`): one folder per sweep, DIR/<kind>-<digest of its plan>/, so that
+//    results of different sweeps (other options or inputs, or the several sweeps of one command,
+//    such as one per ECC mode) can never mix. In it plan.txt names the sweep (kind, fingerprint of
+//    every input and option the results depend on, unit identities) and units/NNNNNNNN.rec holds
+//    one finished unit, written atomically (common/atomic_file.h) as soon as its result arrives.
+//    A run with the same journal skips the recorded units of its own sweep; when DIR holds only
+//    other sweeps a note on stderr says so. A record naming another unit, or a damaged record,
+//    is a lowvolt::Error naming the file. Timings are not journalled.
+//  - Schedules: "dynamic" (default: each rank asks for its next unit when it finishes one; units
+//    handed out in descending cost hint, then plan order) or "static" (the pending units cut into
+//    contiguous equal shares, one per rank, for comparison).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lowvolt::host {
+
+/// A sweep's work: unit identities and what their results depend on.
+struct SweepPlan {
+  std::string kind;         ///< "curve" or "eval"
+  std::string fingerprint;  ///< options and input digests (one line each); journals must match
+  std::vector<std::string> units;  ///< unit identities, one line each, unique
+  std::vector<double> cost_hint;   ///< per unit, larger = dispatched earlier; empty = plan order
+};
+
+/// Runs unit `index` of the plan and returns its result as one line of text (no '\n').
+using UnitRunner = std::function<std::string(std::size_t index)>;
+
+/// Called on the output rank once per unit as its result becomes known (from the journal or a
+/// rank): `done` units known so far, `index` of this one. Called from one thread.
+using UnitDone = std::function<void(std::size_t done, std::size_t index)>;
+
+/// Settings of every sweep in this process (the CLI's --journal, --schedule, --sweep-stats).
+struct SweepSettings {
+  std::string journal;               ///< folder of the journal; "" = none
+  std::string schedule = "dynamic";  ///< "dynamic" or "static"
+  std::string stats;  ///< write per-unit costs and rank busy times here (JSON); "" = no
+
+  /// Throws lowvolt::Error naming the option on a bad value.
+  void validate() const;
+};
+
+/// The results of a sweep.
+struct SweepOutcome {
+  bool output = true;                ///< whether this process holds the results (rank 0)
+  std::vector<std::string> results;  ///< per unit (output rank only)
+  std::vector<double> seconds;       ///< per unit: run time in seconds; 0 for journalled units
+  std::vector<int> rank;             ///< per unit: rank that ran it; −1 = from the journal
+  std::vector<double> busy;          ///< per rank: seconds spent running units
+  double wall = 0.0;                 ///< seconds from the start of dispatch to the last result
+  std::uint64_t gathered_bytes = 0;  ///< result bytes sent to the output rank
+  int ranks = 1;                     ///< processes that took part
+};
+
+/// Runs units somewhere: in this process (default) or across MPI ranks.
+class SweepExecutor {
+ public:
+  virtual ~SweepExecutor() = default;
+  /// Runs every unit whose result is not in `known` (journalled results, indexed like the plan;
+  /// nullopt = to run). `record` is called on the output rank with each new result, in the
+  /// order of arrival (it writes the journal), then `done`. Fills the outcome (see above).
+  virtual SweepOutcome run(const SweepPlan& plan,
+                           const std::vector<std::optional<std::string>>& known,
+                           const UnitRunner& runner,
+                           const std::function<void(std::size_t, const std::string&)>& record,
+                           const UnitDone& done, const std::string& schedule) = 0;
+  /// Whether this process prints and writes the outputs.
+  virtual bool output() const = 0;
+  /// Processes taking part (1 without MPI).
+  virtual int ranks() const = 0;
+};
+
+/// Installs the process's executor (nullptr: the in-process one). Not thread-safe; call once at
+/// start-up.
+void set_sweep_executor(std::unique_ptr<SweepExecutor> executor);
+
+/// The executor in force.
+SweepExecutor& sweep_executor();
+
+/// Whether this process prints results and writes output files (false on MPI ranks other than 0).
+bool sweep_output_rank();
+
+/// Sets the settings used by every following run_sweep() (validated).
+void set_sweep_settings(const SweepSettings& settings);
+
+/// The settings in force.
+const SweepSettings& sweep_settings();
+
+/// Runs a plan with the executor and settings in force: opens the journal (creating it), skips
+/// the units recorded there, records every new one, writes the stats file if asked. Results are
+/// returned on the output rank (SweepOutcome::output).
+SweepOutcome run_sweep(const SweepPlan& plan, const UnitRunner& runner, const UnitDone& done = {});
+
+/// A function that gives the thread calling it this (calling) thread's LibTorch thread count:
+/// OpenMP's count is per thread, so a thread that runs units calls it first.
+std::function<void()> torch_thread_setup();
+
+/// The exact text of a double ("%a": hexadecimal, every bit kept).
+std::string encode_double(double value);
+
+/// Parses encode_double()'s text (and decimal); throws lowvolt::Error naming `context`.
+double decode_double(const std::string& text, const std::string& context);
+
+/// Splits a unit result into its space-separated fields.
+std::vector<std::string> split_fields(const std::string& text);
+
+/// 64-bit FNV-1a digest of bytes, as 16 hex digits.
+std::string digest_bytes(const void* data, std::size_t size);
+
+/// Digest of a file's contents (lowvolt::Error naming the path when it cannot be read).
+std::string digest_file(const std::string& path);
+
+/// The journal of one plan (see the contract). Only the output rank opens it.
+class SweepJournal {
+ public:
+  /// Opens the plan's folder in the journal `folder`: creates it with plan.txt, or loads the
+  /// recorded units. Throws lowvolt::Error naming the file on a bad record.
+  SweepJournal(std::string folder, const SweepPlan& plan);
+
+  /// Results recorded so far, indexed like the plan (nullopt = not recorded).
+  const std::vector<std::optional<std::string>>& known() const { return known_; }
+
+  /// Records unit `index`'s result atomically.
+  void record(std::size_t index, const std::string& result);
+
+  /// Path of unit `index`'s record.
+  std::string record_path(std::size_t index) const;
+
+  /// This plan's folder inside the journal.
+  const std::string& folder() const { return folder_; }
+
+ private:
+  std::string folder_;
+  const SweepPlan& plan_;
+  std::vector<std::optional<std::string>> known_;
+};
+
+}  // namespace lowvolt::host

@@ -10,11 +10,10 @@
 #include "cli.h"
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
+#include "lowvolt/accelerator/ecc.h"
 #include "lowvolt/host/curve.h"
 #include "lowvolt/host/runtime.h"
-#include "lowvolt/host/sweep_units.h"
 #include "plot.h"
-#include "sweep_cli.h"
 
 namespace lowvolt::cli {
 
@@ -51,7 +50,22 @@ nlohmann::json operating_json(const std::vector<host::OperatingPoint>& operating
   return out;
 }
 
-nlohmann::json to_json(const host::CurveResult& r, bool pool_chips) {
+/// With --ecc: each chip's word error rates per mode (curve_ecc.h).
+nlohmann::json word_errors_json(const host::ChipCurve& c) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : c.ecc) {
+    std::vector<double> raw, detected, post;
+    for (const auto& w : e.rates) {
+      raw.push_back(w.raw);
+      detected.push_back(w.detected);
+      post.push_back(w.post);
+    }
+    out.push_back({{"ecc", e.ecc}, {"raw", raw}, {"detected", detected}, {"post", post}});
+  }
+  return out;
+}
+
+nlohmann::json to_json(const host::CurveResult& r, bool pool_chips, bool ecc) {
   nlohmann::json j;
   j["backend"] = r.backend;
   j["vdds"] = r.vdds;
@@ -62,10 +76,18 @@ nlohmann::json to_json(const host::CurveResult& r, bool pool_chips) {
   j["weight_reads_per_inference"] = r.weight_reads;
   j["seconds"] = r.seconds;
   j["chips"] = nlohmann::json::array();
-  for (const auto& c : r.chips) j["chips"].push_back({{"name", c.name}, {"ber", c.ber}});
+  for (const auto& c : r.chips) {
+    nlohmann::json chip = {{"name", c.name}, {"ber", c.ber}};
+    if (ecc) chip["word_errors"] = word_errors_json(c);
+    j["chips"].push_back(std::move(chip));
+  }
   j["models"] = nlohmann::json::array();
   for (const auto& m : r.models) {
     nlohmann::json model = {{"name", m.name}, {"quant", m.quant}, {"clean_error", m.clean_error}};
+    if (ecc) {
+      model["ecc"] = m.ecc;
+      model["energy"] = m.energy;
+    }
     model["series"] = nlohmann::json::array();
     for (const auto& s : m.series) {
       model["series"].push_back({{"chip", s.chip},
@@ -82,15 +104,38 @@ nlohmann::json to_json(const host::CurveResult& r, bool pool_chips) {
   return j;
 }
 
-std::string to_csv(const host::CurveResult& r, bool pool_chips) {
+std::string to_csv(const host::CurveResult& r, bool pool_chips, bool ecc) {
   std::ostringstream out;
-  out << "model,chip,vdd,ber,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples\n";
+  out << "model,chip,vdd,ber,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples"
+      << (ecc ? ",ecc,raw_word_error,detected_word_error,post_word_error\n" : "\n");
   const auto row = [&](const host::ModelCurve& m, const std::string& chip, double ber,
                        std::size_t v, const host::CurvePoint& p) {
     out << m.name << ',' << chip << ',' << fmt("%.4f", r.vdds[v]) << ',' << fmt("%.6g", ber) << ','
-        << fmt("%.6f", r.energy[v]) << ',' << fmt("%.6f", m.clean_error) << ','
+        << fmt("%.6f", ecc ? m.energy[v] : r.energy[v]) << ',' << fmt("%.6f", m.clean_error) << ','
         << fmt("%.6f", p.mean) << ',' << fmt("%.6f", p.std) << ',' << fmt("%.6f", p.min) << ','
-        << fmt("%.6f", p.max) << ',' << p.samples << '\n';
+        << fmt("%.6f", p.max) << ',' << p.samples;
+    if (ecc) {
+      // the chip's word error rates under this model's mode (pooled rows: mean over chips)
+      host::EccWordRates w;
+      double n = 0;
+      for (const auto& c : r.chips) {
+        if (chip != "pooled" && c.name != chip) continue;
+        for (const auto& e : c.ecc) {
+          if (e.ecc != m.ecc) continue;
+          w.raw += e.rates[v].raw;
+          w.detected += e.rates[v].detected;
+          w.post += e.rates[v].post;
+          n += 1;
+        }
+      }
+      if (n > 0) {
+        out << ',' << m.ecc << ',' << fmt("%.6g", w.raw / n) << ',' << fmt("%.6g", w.detected / n)
+            << ',' << fmt("%.6g", w.post / n);
+      } else {
+        out << ',' << m.ecc << ",,,";
+      }
+    }
+    out << '\n';
   };
   for (const auto& m : r.models) {
     for (std::size_t c = 0; c < m.series.size(); ++c) {
@@ -113,6 +158,30 @@ void print_operating(const char* label, const std::vector<host::OperatingPoint>&
                   label, 100.0 * op.budget, op.vdd, 100.0 * op.rte, 100.0 * op.energy_saved);
     } else {
       std::printf("  %s: within %.2f points: no grid voltage qualifies\n", label, 100.0 * op.budget);
+    }
+  }
+}
+
+/// With --ecc: per chip, word error rates (raw, detected, post-correction) and energy per mode.
+void print_ecc_table(const host::CurveResult& r) {
+  if (r.models.empty()) return;
+  for (const auto& c : r.chips) {
+    std::printf("\nchip %s: word error rates (%%, every faulty cell wrong) and energy per mode\n",
+                c.name.c_str());
+    std::printf("%8s", "V/Vmin");
+    for (const auto& e : c.ecc) std::printf(" %-32.32s", ("| " + e.ecc + ": raw det post energy").c_str());
+    std::printf("\n");
+    for (std::size_t v = 0; v < r.vdds.size(); ++v) {
+      std::printf("%8.3f", r.vdds[v]);
+      for (const auto& e : c.ecc) {
+        double energy = 0;
+        for (const auto& m : r.models) {
+          if (m.ecc == e.ecc) energy = m.energy[v];
+        }
+        std::printf(" | %7.3f %7.3f %7.3f %6.3f", 100.0 * e.rates[v].raw, 100.0 * e.rates[v].detected,
+                    100.0 * e.rates[v].post, energy);
+      }
+      std::printf("\n");
     }
   }
 }
@@ -299,8 +368,7 @@ int run_curve(const Args& args) {
       ("test-subset", po::value<std::int64_t>()->default_value(0), "first N test images (0 = all)")
       ("batch-size", po::value<std::int64_t>()->default_value(0),
        "images per forward pass (0: 100 for torch, 1000 for the golden/rtl backends)")
-      ("threads", po::value<int>()->default_value(2),
-       "LibTorch threads (≤ 0: all; under MPI the default is the cores per rank)")
+      ("threads", po::value<int>()->default_value(2), "LibTorch threads (≤ 0: all)")
       ("instances", po::value<int>()->default_value(0),
        "golden/rtl: accelerator instances in parallel (0: 2 for golden, 1 for rtl)")
       ("json", po::bool_switch(), "print one JSON object instead of the table")
@@ -309,8 +377,11 @@ int run_curve(const Args& args) {
       ("pool-chips", po::bool_switch(),
        "also report RTE pooled over chips × mappings (labelled; per-chip series always)")
       ("plot-minmax", po::bool_switch(), "--plot: also draw each series' min–max band")
-      ("quiet", po::bool_switch(), "no progress bar");
-  add_sweep_options(o);
+      ("quiet", po::bool_switch(), "no progress bar")
+      ("ecc", po::value<std::string>(),
+       "ECC on the weight SRAM: none, parity or secded; a list (none,secded) compares them in one run")
+      ("ecc-energy", po::value<std::string>(),
+       "ECC logic energy per access × one 64-bit access at Vmin, e.g. secded=0.1,parity=0.01");
   const auto vm = parse("lowvolt curve",
                         "--model M [--model M2 ...] --profile P [--profile P2 ...] [--vdd 1.0:0.7:0.01] "
                         "[--backend torch|golden] [--mappings K] [--budget 1.0] [--json] [--csv F] [--plot F]",
@@ -334,14 +405,18 @@ int run_curve(const Args& args) {
   options.test_subset = (*vm)["test-subset"].as<std::int64_t>();
   options.batch_size = (*vm)["batch-size"].as<std::int64_t>();
   options.instances = (*vm)["instances"].as<int>();
+  if (vm->count("ecc-energy")) {
+    check_options("lowvolt curve", [&] {
+      options.ecc_energy = host::EccEnergy::parse((*vm)["ecc-energy"].as<std::string>(), "--ecc-energy");
+    });
+  }
   const bool json = (*vm)["json"].as<bool>();
   options.quiet = (*vm)["quiet"].as<bool>() || json;
   if (options.models.empty()) throw UsageError("lowvolt curve: option '--model' is required");
   if (options.profiles.empty()) throw UsageError("lowvolt curve: option '--profile' is required");
-  host::configure_threads(sweep_threads(*vm));
+  host::configure_threads((*vm)["threads"].as<int>());
   register_backends();
   check_options("lowvolt curve", [&] { options.validate(); });
-  apply_sweep_options(*vm, "lowvolt curve");
 
   const bool pool_chips = (*vm)["pool-chips"].as<bool>();
   const bool minmax = (*vm)["plot-minmax"].as<bool>();
@@ -350,14 +425,27 @@ int run_curve(const Args& args) {
     if (vm->count(output)) check_output_path((*vm)[output].as<std::string>());
   }
 
-  const host::CurveResult result = host::sweep_curve(options);
-  if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 writes and prints
-  if (vm->count("csv")) write_file_atomic((*vm)["csv"].as<std::string>(), to_csv(result, pool_chips));
-  if (vm->count("plot")) plot_curve(result, (*vm)["plot"].as<std::string>(), pool_chips, minmax);
+  std::vector<accelerator::EccMode> ecc_modes;
+  if (vm->count("ecc")) {
+    check_options("lowvolt curve", [&] {
+      ecc_modes = accelerator::parse_ecc_modes((*vm)["ecc"].as<std::string>(), "--ecc");
+    });
+  }
+  const bool ecc = !ecc_modes.empty();
+  const host::CurveResult result =
+      ecc ? host::sweep_curve_ecc(options, ecc_modes) : host::sweep_curve(options);
+  // with --ecc the table and plot name each model's mode (JSON and CSV have an ecc field)
+  host::CurveResult labelled = result;
+  for (auto& m : labelled.models) {
+    if (ecc) m.name = "[" + m.ecc + "] " + m.name;
+  }
+  if (vm->count("csv")) write_file_atomic((*vm)["csv"].as<std::string>(), to_csv(result, pool_chips, ecc));
+  if (vm->count("plot")) plot_curve(labelled, (*vm)["plot"].as<std::string>(), pool_chips, minmax);
   if (json) {
-    print_json(to_json(result, pool_chips));
+    print_json(to_json(result, pool_chips, ecc));
   } else {
-    print_table(result, pool_chips);
+    print_table(labelled, pool_chips);
+    if (ecc) print_ecc_table(result);
   }
   return 0;
 }

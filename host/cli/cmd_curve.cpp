@@ -13,7 +13,9 @@
 #include "lowvolt/accelerator/ecc.h"
 #include "lowvolt/host/curve.h"
 #include "lowvolt/host/runtime.h"
+#include "lowvolt/host/sweep_units.h"
 #include "plot.h"
+#include "sweep_cli.h"
 
 namespace lowvolt::cli {
 
@@ -368,7 +370,8 @@ int run_curve(const Args& args) {
       ("test-subset", po::value<std::int64_t>()->default_value(0), "first N test images (0 = all)")
       ("batch-size", po::value<std::int64_t>()->default_value(0),
        "images per forward pass (0: 100 for torch, 1000 for the golden/rtl backends)")
-      ("threads", po::value<int>()->default_value(2), "LibTorch threads (≤ 0: all)")
+      ("threads", po::value<int>()->default_value(2),
+       "LibTorch threads (≤ 0: all; under MPI the default is the cores per rank)")
       ("instances", po::value<int>()->default_value(0),
        "golden/rtl: accelerator instances in parallel (0: 2 for golden, 1 for rtl)")
       ("json", po::bool_switch(), "print one JSON object instead of the table")
@@ -382,6 +385,7 @@ int run_curve(const Args& args) {
        "ECC on the weight SRAM: none, parity or secded; a list (none,secded) compares them in one run")
       ("ecc-energy", po::value<std::string>(),
        "ECC logic energy per access × one 64-bit access at Vmin, e.g. secded=0.1,parity=0.01");
+  add_sweep_options(o);
   const auto vm = parse("lowvolt curve",
                         "--model M [--model M2 ...] --profile P [--profile P2 ...] [--vdd 1.0:0.7:0.01] "
                         "[--backend torch|golden] [--mappings K] [--budget 1.0] [--json] [--csv F] [--plot F]",
@@ -414,9 +418,10 @@ int run_curve(const Args& args) {
   options.quiet = (*vm)["quiet"].as<bool>() || json;
   if (options.models.empty()) throw UsageError("lowvolt curve: option '--model' is required");
   if (options.profiles.empty()) throw UsageError("lowvolt curve: option '--profile' is required");
-  host::configure_threads((*vm)["threads"].as<int>());
+  host::configure_threads(sweep_threads(*vm));
   register_backends();
   check_options("lowvolt curve", [&] { options.validate(); });
+  apply_sweep_options(*vm, "lowvolt curve");
 
   const bool pool_chips = (*vm)["pool-chips"].as<bool>();
   const bool minmax = (*vm)["plot-minmax"].as<bool>();
@@ -439,6 +444,7 @@ int run_curve(const Args& args) {
   for (auto& m : labelled.models) {
     if (ecc) m.name = "[" + m.ecc + "] " + m.name;
   }
+  if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 writes and prints
   if (vm->count("csv")) write_file_atomic((*vm)["csv"].as<std::string>(), to_csv(result, pool_chips, ecc));
   if (vm->count("plot")) plot_curve(labelled, (*vm)["plot"].as<std::string>(), pool_chips, minmax);
   if (json) {

@@ -180,6 +180,10 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
     fail("accel inference: the accelerator stores codes of at most ", acc::hw::kMaxWbits,
          " bits, the scheme has ", quant.bits);
   }
+  if (quant.clamp_dequantized) {
+    fail("accel inference: the accelerator's integer datapath does not clamp dequantized weights "
+         "(scheme ", quant.name(), "); use the torch backend for the clamp variant");
+  }
   net_->eval();
   torch::NoGradGuard no_grad;
   const auto params = net_->memory_parameters();

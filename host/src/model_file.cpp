@@ -132,6 +132,12 @@ void save_model_file(const ModelFile& file, const std::string& path) {
                      {"unsigned_codes", file.quant.unsigned_codes},
                      {"rounding", file.quant.rounding},
                      {"wmax", file.quant.wmax}};
+  // Reference-code variants (docs/quantization-variants.md): written only when set, so files of
+  // LowVolt's own arithmetic stay byte for byte as before; readers default them to off.
+  if (file.quant.epsilon > 0) header["quant"]["epsilon"] = file.quant.epsilon;
+  if (file.quant.half_offset) header["quant"]["half_offset"] = true;
+  if (file.quant.clamp_dequantized) header["quant"]["clamp_dequantized"] = true;
+  if (file.quant.fixed_range > 0) header["quant"]["fixed_range"] = file.quant.fixed_range;
   header["training"] = file.training;
   header["metrics"] = nlohmann::json::object();
   for (const auto& [key, value] : file.metrics) header["metrics"][key] = value;
@@ -225,6 +231,12 @@ ModelFile load_model_file(const std::string& path) {
   file.quant.unsigned_codes = field<bool>(q, "unsigned_codes", path, "quant");
   file.quant.rounding = field<bool>(q, "rounding", path, "quant");
   file.quant.wmax = field<double>(q, "wmax", path, "quant");
+  if (q.contains("epsilon")) file.quant.epsilon = field<double>(q, "epsilon", path, "quant");
+  if (q.contains("half_offset")) file.quant.half_offset = field<bool>(q, "half_offset", path, "quant");
+  if (q.contains("clamp_dequantized")) {
+    file.quant.clamp_dequantized = field<bool>(q, "clamp_dequantized", path, "quant");
+  }
+  if (q.contains("fixed_range")) file.quant.fixed_range = field<double>(q, "fixed_range", path, "quant");
   try {
     file.model.validate();
     file.quant.validate();

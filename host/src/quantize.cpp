@@ -19,7 +19,7 @@ constexpr std::int64_t kGrain = std::int64_t{1} << 18;
 /// Preset rows of the paper's quantization table, in table order.
 const std::vector<std::string>& preset_list() {
   static const std::vector<std::string> kNames = {"global", "normal", "asymmetric", "unsigned",
-                                                  "rquant"};
+                                                  "rquant", "fixed"};
   return kNames;
 }
 
@@ -35,6 +35,7 @@ bool preset_flags(const std::string& name, QuantScheme& scheme) {
   scheme.asymmetric = name == "asymmetric" || name == "unsigned" || name == "rquant";
   scheme.unsigned_codes = name == "unsigned" || name == "rquant";
   scheme.rounding = name == "rquant";
+  scheme.fixed_range = name == "fixed" ? 1.0 : 0.0;
   const auto& names = preset_list();
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -93,7 +94,27 @@ QuantParams make_params(const QuantScheme& scheme, const Range& range) {
   p.asymmetric = scheme.asymmetric;
   p.unsigned_codes = scheme.unsigned_codes;
   p.rounding = scheme.rounding;
+  p.half_offset = scheme.half_offset && scheme.unsigned_codes;
+  p.clamp_dequantized = scheme.clamp_dequantized;
   const double vmax = static_cast<double>(p.vmax());
+  if (scheme.fixed_range > 0) {  // the reference's fixed-range baseline: ignore the weights
+    Range fixed;
+    fixed.lo = -scheme.fixed_range;
+    fixed.hi = scheme.fixed_range;
+    fixed.any = true;
+    QuantScheme plain = scheme;
+    plain.fixed_range = 0.0;
+    plain.epsilon = 0.0;
+    QuantParams q = make_params(plain, fixed);
+    if (!scheme.asymmetric && scheme.epsilon > 0) {
+      q.qmax += scheme.epsilon;
+      q.qmin = -q.qmax;
+      q.delta = q.qmax / vmax;
+    } else if (scheme.asymmetric && scheme.epsilon > 0) {
+      q.delta = (1.0 + scheme.epsilon) / vmax;
+    }
+    return q;
+  }
   if (scheme.asymmetric) {
     double lo = range.any ? range.lo : -1.0;
     double hi = range.any ? range.hi : 1.0;
@@ -104,10 +125,14 @@ QuantParams make_params(const QuantScheme& scheme, const Range& range) {
     }
     p.qmin = lo;
     p.qmax = hi;
-    p.delta = 1.0 / vmax;
+    p.delta = (1.0 + scheme.epsilon) / vmax;
   } else {
     double qmax = range.any ? std::max(std::abs(range.lo), std::abs(range.hi)) : 1.0;
     if (!(qmax > 0.0)) qmax = 1.0;  // all-zero tensor: any step keeps 0 exact
+    if (scheme.epsilon > 0) {  // the reference: max|w| + ε, capped at the clipping bound
+      qmax += scheme.epsilon;
+      if (scheme.wmax > 0) qmax = std::min(qmax, scheme.wmax);
+    }
     p.qmin = -qmax;
     p.qmax = qmax;
     p.delta = qmax / vmax;
@@ -159,7 +184,8 @@ std::string QuantScheme::name() const {
     QuantScheme flags;
     preset_flags(candidate, flags);
     if (flags.per_layer == per_layer && flags.asymmetric == asymmetric &&
-        flags.unsigned_codes == unsigned_codes && flags.rounding == rounding) {
+        flags.unsigned_codes == unsigned_codes && flags.rounding == rounding &&
+        flags.fixed_range == fixed_range) {
       found = candidate;
       break;
     }
@@ -169,9 +195,53 @@ std::string QuantScheme::name() const {
   } else {
     out << (per_layer ? "per-layer" : "global") << ',' << (asymmetric ? "asymmetric" : "symmetric")
         << ',' << (unsigned_codes ? "unsigned" : "signed") << ',' << (rounding ? "round" : "trunc");
+    if (fixed_range > 0) out << ",range=" << fixed_range;
   }
   if (wmax > 0) out << ",wmax=" << wmax;
+  if (epsilon > 0) out << ",eps=" << epsilon;
+  if (half_offset) out << ",half-offset";
+  if (clamp_dequantized) out << ",clamp";
   return out.str();
+}
+
+void QuantScheme::set_variants(const std::string& list, const std::string& option) {
+  epsilon = 0.0;
+  half_offset = false;
+  clamp_dequantized = false;
+  std::string word;
+  const auto apply = [&](const std::string& w) {
+    if (w == "eps") {
+      epsilon = kReferenceEpsilon;
+    } else if (w == "half-offset") {
+      half_offset = true;
+    } else if (w == "clamp") {
+      clamp_dequantized = true;
+    } else if (w == "reference") {
+      epsilon = kReferenceEpsilon;
+      half_offset = true;
+      clamp_dequantized = true;
+    } else if (w != "none") {
+      fail("option '", option, "': unknown variant '", w,
+           "' (known: eps, half-offset, clamp, reference, none)");
+    }
+  };
+  for (const char c : list) {
+    if (c == ',') {
+      apply(word);
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  apply(word);
+}
+
+std::string QuantScheme::variants() const {
+  std::string out;
+  if (epsilon > 0) out += "eps";
+  if (half_offset) out += std::string(out.empty() ? "" : ",") + "half-offset";
+  if (clamp_dequantized) out += std::string(out.empty() ? "" : ",") + "clamp";
+  return out.empty() ? "none" : out;
 }
 
 void QuantScheme::validate() const {
@@ -185,6 +255,18 @@ void QuantScheme::validate() const {
   if (!(std::isfinite(wmax) && wmax >= 0)) {
     fail("quantization wmax=", wmax, " must be a finite value >= 0 (0 = no clipping)");
   }
+  if (!(std::isfinite(epsilon) && epsilon >= 0 && epsilon < 1)) {
+    fail("quantization epsilon=", epsilon, " must be in [0, 1)");
+  }
+  if (!(std::isfinite(fixed_range) && fixed_range >= 0)) {
+    fail("quantization fixed_range=", fixed_range, " must be a finite value >= 0 (0 = off)");
+  }
+  if (half_offset && !unsigned_codes) {
+    fail("quantization variant half-offset needs unsigned codes (scheme '", name(), "')");
+  }
+  if (bits == 16 && (epsilon > 0 || clamp_dequantized || fixed_range > 0)) {
+    fail("quantization bits=16 supports no reference variants (scheme '", name(), "')");
+  }
 }
 
 // --- QuantParams ---------------------------------------------------------------------------
@@ -193,7 +275,10 @@ double QuantParams::scale() const { return asymmetric ? delta * (qmax - qmin) / 
 
 double QuantParams::center() const { return asymmetric ? (qmax + qmin) / 2.0 : 0.0; }
 
-std::int64_t QuantParams::zero_point() const { return unsigned_codes ? vmax() : 0; }
+std::int64_t QuantParams::zero_point() const {
+  if (!unsigned_codes) return 0;
+  return half_offset ? vmax() + 1 : vmax();
+}
 
 std::int64_t QuantParams::vmax() const { return (std::int64_t{1} << (bits - 1)) - 1; }
 
@@ -256,6 +341,7 @@ torch::Tensor dequantize_with_torch_ops(const torch::Tensor& codes, const QuantP
   torch::Tensor w = v.to(torch::kFloat64) * params.scale();
   const double center = params.center();
   if (center != 0.0) w = w + center;
+  if (params.clamp_dequantized) w = w.clamp(params.qmin, params.qmax);
   return w.to(torch::kFloat32);
 }
 

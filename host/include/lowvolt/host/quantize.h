@@ -24,6 +24,14 @@
 //  - Degenerate ranges: an all-zero tensor gets qmax = 1 (symmetric) and a constant tensor c gets
 //    [c - |c|, c + |c|] (or [-1, 1] for c = 0), so constants dequantize exactly.
 //  - NaN or Inf weights are a user error (lowvolt::Error naming the tensor and its shape).
+//  - Reference-code variants (docs/quantization-variants.md; all off by default, LowVolt's own
+//    arithmetic above): epsilon > 0 widens the range as the paper's public code does (symmetric:
+//    qmax = max|w| + ε, capped at wmax when clipping; asymmetric: Δ = (1 + ε)/(2^(m-1)-1) in the
+//    normalised domain); half_offset stores unsigned codes as v + 2^(m-1) (code range of v:
+//    -2^(m-1) … 2^(m-1)-1); clamp_dequantized clamps every dequantized value to [qmin, qmax], so
+//    codes outside the range (after bit errors) read as the range's end and no longer requantize
+//    to themselves; fixed_range > 0 replaces the observed range by [-r, r] for every tensor (the
+//    reference's fixed-range baseline, preset "fixed" = [-1, 1]).
 // Device-agnostic: on the CPU a fused loop (identical results) replaces the LibTorch operator
 // chain that runs on any other device (quantize_with_torch_ops, dequantize_with_torch_ops).
 #include <torch/types.h>
@@ -33,6 +41,10 @@
 #include <vector>
 
 namespace lowvolt::host {
+
+/// The ε of the paper's public code (common/quantization.py, EPSILON), in weight units for
+/// symmetric ranges and in the normalised [-1, 1] domain for asymmetric ones.
+inline constexpr double kReferenceEpsilon = 0.001;
 
 /// One row of the paper's quantization table, plus optional weight clipping.
 struct QuantScheme {
@@ -48,17 +60,33 @@ struct QuantScheme {
   bool rounding = false;
   /// If > 0: clamp weights to [-wmax, wmax] (weight units) before taking the range; 0 = off.
   double wmax = 0.0;
+  /// Reference-code ε widening the range (see the contract); 0 = off (the reference: 0.001).
+  double epsilon = 0.0;
+  /// Unsigned codes offset by 2^(m-1) (the reference) instead of 2^(m-1)-1 (LowVolt).
+  bool half_offset = false;
+  /// Clamp dequantized values to [qmin, qmax] (the reference); false = LowVolt (no clamp).
+  bool clamp_dequantized = false;
+  /// If > 0: the range is [-fixed_range, fixed_range] for every tensor (weight units); 0 = from
+  /// the weights.
+  double fixed_range = 0.0;
 
   /// Named preset at `bits` bits: "global" (global, symmetric, signed, trunc), "normal"
   /// (per-layer, symmetric, signed, trunc), "asymmetric" (normal + asymmetric), "unsigned"
-  /// (asymmetric + unsigned codes), "rquant" (unsigned + rounding). Unknown name -> lowvolt::Error
-  /// listing the known ones; bad bits -> lowvolt::Error.
+  /// (asymmetric + unsigned codes), "rquant" (unsigned + rounding), "fixed" (normal with the
+  /// fixed range [-1, 1]). Unknown name -> lowvolt::Error listing the known ones; bad bits ->
+  /// lowvolt::Error.
   static QuantScheme preset(const std::string& name, int bits);
   /// Names accepted by preset(), in table order.
   static std::vector<std::string> preset_names();
-  /// The preset name if the flags equal one (",wmax=X" appended when clipping), else a
-  /// description such as "per-layer,asymmetric,signed,round".
+  /// The preset name if the flags equal one (",wmax=X" appended when clipping, then the
+  /// reference variants as ",eps=X", ",half-offset", ",clamp"), else a description such as
+  /// "per-layer,asymmetric,signed,round".
   std::string name() const;
+  /// Sets the reference-code variants from a comma list of "eps" (ε = 0.001), "half-offset",
+  /// "clamp", "reference" (all three) or "none"; lowvolt::Error naming `option` on other words.
+  void set_variants(const std::string& list, const std::string& option = "--quant-variant");
+  /// The variants as set_variants() reads them ("none" when all are off).
+  std::string variants() const;
   /// Throws lowvolt::Error naming the field and value when the scheme is not valid.
   void validate() const;
 };
@@ -73,6 +101,10 @@ struct QuantParams {
   bool unsigned_codes = false;
   /// Whether values were rounded (true) or truncated (false).
   bool rounding = false;
+  /// Whether unsigned codes are offset by 2^(m-1) (the reference) instead of 2^(m-1)-1.
+  bool half_offset = false;
+  /// Whether dequantized values are clamped to [qmin, qmax] (the reference).
+  bool clamp_dequantized = false;
   /// Lower end of the quantization range, in weight units (-qmax when symmetric).
   double qmin = -1.0;
   /// Upper end of the quantization range, in weight units.
@@ -85,7 +117,8 @@ struct QuantParams {
   double scale() const;
   /// C: the weight value of integer value v = 0, in weight units (0 when symmetric).
   double center() const;
-  /// z: the offset added to v to form an unsigned code (2^(m-1)-1), 0 for signed codes.
+  /// z: the offset added to v to form an unsigned code (2^(m-1)-1, or 2^(m-1) with half_offset),
+  /// 0 for signed codes.
   std::int64_t zero_point() const;
   /// Largest integer value v that quantization of in-range weights produces: 2^(m-1)-1.
   std::int64_t vmax() const;

@@ -1,5 +1,10 @@
 #include "lowvolt/host/script_model.h"
 
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/library.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -9,6 +14,7 @@
 
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
+#include "lowvolt/host/models.h"
 #include "script_net.h"
 #include "torch_error.h"
 
@@ -32,6 +38,74 @@ bool is_matrix_layer(const std::string& cls) {
   return cls == "Conv1d" || cls == "Conv2d" || cls == "Conv3d" || cls == "Linear";
 }
 
+namespace jit = torch::jit;
+
+/// lowvolt::max_pool_2x2: max_pool_2x2 (models.h) where it applies, max_pool2d(x, 2) otherwise
+/// (other ranks, inputs smaller than 2×2: its own error message).
+torch::Tensor max_pool_2x2_op(const torch::Tensor& x) {
+  if ((x.dim() == 3 || x.dim() == 4) && x.size(-1) >= 2 && x.size(-2) >= 2) return max_pool_2x2(x);
+  return torch::max_pool2d(x, 2);
+}
+
+TORCH_LIBRARY_FRAGMENT(lowvolt, m) { m.def("max_pool_2x2(Tensor x) -> Tensor", &max_pool_2x2_op); }
+
+/// Whether `v` is a constant int list equal to `want` (a one-element list stands for both sides).
+bool int_list_is(jit::Value* v, std::int64_t want) {
+  const auto value = jit::toIValue(v);
+  if (!value || !value->isIntList()) return false;
+  const auto list = value->toIntVector();
+  if (list.empty() || list.size() > 2) return false;
+  for (const auto x : list) {
+    if (x != want) return false;
+  }
+  return true;
+}
+
+/// Whether `n` is max_pool2d(x, 2) in any spelling: kernel 2, stride 2 or default, padding 0,
+/// dilation 1, floor mode.
+bool is_max_pool_2x2(jit::Node* n) {
+  if (n->kind() != c10::Symbol::fromQualString("aten::max_pool2d") || n->inputs().size() != 6)
+    return false;
+  const auto stride = jit::toIValue(n->input(2));
+  const bool default_stride = stride && stride->isIntList() && stride->toIntVector().empty();
+  const auto ceil = jit::toIValue(n->input(5));
+  return int_list_is(n->input(1), 2) && (default_stride || int_list_is(n->input(2), 2)) &&
+         int_list_is(n->input(3), 0) && int_list_is(n->input(4), 1) && ceil && ceil->isBool() &&
+         !ceil->toBool();
+}
+
+void collect_nodes(jit::Block* block, std::vector<jit::Node*>& out) {
+  for (jit::Node* n : block->nodes()) {
+    out.push_back(n);
+    for (jit::Block* b : n->blocks()) collect_nodes(b, out);
+  }
+}
+
+/// ScriptNet::inference for `module`, or null when forward() has no max_pool2d(x, 2).
+/// LibTorch 1.13's max_pool2d on NCHW tensors is slow (models.h); the bundled cnn exported to
+/// TorchScript ran at 0.63 × the speed of its .lvm file before this (docs/benchmarks.md).
+std::unique_ptr<jit::GraphFunction> inference_function(const jit::Module& module) {
+  auto graph = module.get_method("forward").graph()->copy();
+  jit::Inline(*graph);
+  jit::ConstantPropagation(graph);
+  std::vector<jit::Node*> nodes;
+  collect_nodes(graph->block(), nodes);
+  const c10::Symbol pool = c10::Symbol::fromQualString("lowvolt::max_pool_2x2");
+  int rewritten = 0;
+  for (jit::Node* n : nodes) {
+    if (!is_max_pool_2x2(n)) continue;
+    jit::Node* call = graph->create(pool, {n->input(0)}, 1);
+    call->insertBefore(n);
+    call->output()->setType(n->output()->type());
+    n->output()->replaceAllUsesWith(call->output());
+    n->destroy();
+    ++rewritten;
+  }
+  if (rewritten == 0) return nullptr;
+  jit::EliminateDeadCode(graph);
+  return std::make_unique<jit::GraphFunction>("lowvolt_inference_forward", graph, nullptr);
+}
+
 /// A parameter name as a torch::nn::Module accepts it (no dots).
 std::string registered_name(const std::string& dotted) {
   std::string out = dotted;
@@ -49,7 +123,9 @@ MemoryRule parse_memory_rule(const std::string& text, const std::string& option)
   fail(option, ": expected layers or all, got '", text, "'");
 }
 
-std::string memory_rule_name(MemoryRule rule) { return rule == MemoryRule::kAll ? "all" : "layers"; }
+std::string memory_rule_name(MemoryRule rule) {
+  return rule == MemoryRule::kAll ? "all" : "layers";
+}
 
 bool looks_like_torchscript(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -90,18 +166,26 @@ ScriptModel load_script_model(const std::string& path, MemoryRule memory) {
     fail(path, ": not a loadable TorchScript archive: ", torch_error_line(e));
   }
   out.record = extra[kRecordName];
-  if (!script->module.find_method("forward")) fail(path, ": the TorchScript module has no forward()");
+  if (!script->module.find_method("forward"))
+    fail(path, ": the TorchScript module has no forward()");
   script->module.eval();
+  try {
+    script->inference = inference_function(script->module);
+  } catch (const std::exception&) {
+    script->inference = nullptr;  // the graph resisted inlining: evaluate through forward() as is
+  }
 
   std::vector<std::pair<std::string, torch::Tensor>> chosen;
   if (memory == MemoryRule::kAll) {
-    for (const auto& p : script->module.named_parameters(true)) chosen.emplace_back(p.name, p.value);
+    for (const auto& p : script->module.named_parameters(true))
+      chosen.emplace_back(p.name, p.value);
   } else {
     for (const auto& m : script->module.named_modules()) {
       if (!is_matrix_layer(torch_nn_class(m.value))) continue;
       for (const char* which : {"weight", "bias"}) {
         for (const auto& p : m.value.named_parameters(false)) {
-          if (p.name == which) chosen.emplace_back(m.name.empty() ? p.name : m.name + "." + p.name, p.value);
+          if (p.name == which)
+            chosen.emplace_back(m.name.empty() ? p.name : m.name + "." + p.name, p.value);
         }
       }
     }
@@ -112,7 +196,8 @@ ScriptModel load_script_model(const std::string& path, MemoryRule memory) {
   }
   for (auto& [name, tensor] : chosen) {
     if (tensor.scalar_type() != torch::kFloat32) {
-      fail(path, ": parameter ", name, " is ", tensor.scalar_type(), ", LowVolt quantizes float32 weights");
+      fail(path, ": parameter ", name, " is ", tensor.scalar_type(),
+           ", LowVolt quantizes float32 weights");
     }
     script->memory_names.push_back(name);
     script->memory.push_back(tensor);
@@ -130,18 +215,27 @@ void save_script_model(const Net& net, const std::string& path, const std::strin
 
 std::vector<torch::Tensor> script_memory(const ScriptNet& script) { return script.memory; }
 
-std::vector<std::string> script_memory_names(const ScriptNet& script) { return script.memory_names; }
+std::vector<std::string> script_memory_names(const ScriptNet& script) {
+  return script.memory_names;
+}
 
 torch::Tensor script_forward(ScriptNet& script, const torch::Tensor& x) {
   torch::jit::IValue result;
   try {
-    result = script.module.forward({x});
+    if (script.inference && !torch::GradMode::is_enabled()) {
+      std::vector<c10::IValue> stack{script.module._ivalue(), x};
+      script.inference->run(stack);
+      result = stack.back();
+    } else {
+      result = script.module.forward({x});
+    }
   } catch (const std::exception& e) {
     throw ScriptForwardError(script.path + ": forward() failed on input " + shape_text(x) + ": " +
                              torch_error_line(e));
   }
   if (!result.isTensor()) {
-    fail(script.path, ": forward() returned a ", result.tagKind(), ", expected an N×classes tensor");
+    fail(script.path, ": forward() returned a ", result.tagKind(),
+         ", expected an N×classes tensor");
   }
   torch::Tensor y = result.toTensor();
   if (y.dim() != 2 || y.size(0) != x.size(0) || y.size(1) < 2) {

@@ -65,6 +65,11 @@ struct MaxPool2Impl : torch::nn::Module {
 };
 TORCH_MODULE(MaxPool2);
 
+/// MaxPool2's strided form without the gradient switch: 2×2 max pooling, stride 2, floor mode,
+/// of an N×C×H×W or C×H×W tensor; the same values as torch::max_pool2d(x, 2). TorchScript
+/// models run it in place of their max_pool2d(x, 2) when evaluating (script_model.h).
+torch::Tensor max_pool_2x2(torch::Tensor x);
+
 struct ScriptNet;  // a TorchScript module behind a Net (script_model.h)
 
 /// A classifier: a feed-forward network built from a ModelConfig, or a user's TorchScript module

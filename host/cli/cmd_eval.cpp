@@ -120,6 +120,11 @@ int run_eval(const Args& args) {
        "images per forward pass (0: 100 for torch, 1000 for the golden/rtl backends)")
       ("delta", real(0.01),
        "the bound holds with probability 1 - delta")
+      ("rte", po::value<std::string>()->default_value("physical"),
+       "RTE printed: physical (perturbed errors, all images) or reference (clean or perturbed "
+       "wrong, first --reference-images images: the paper's code); --json has both")
+      ("reference-images", po::value<std::int64_t>()->default_value(9000),
+       "images of the reference RTE: the first N test images (0: all)")
       ("threads", po::value<int>()->default_value(2),
        "LibTorch intra-op threads (≤ 0: all hardware threads; under MPI the default is the cores per rank)")
       ("profile", po::value<std::string>(),
@@ -176,6 +181,13 @@ int run_eval(const Args& args) {
   const std::int64_t batch_size = vm["batch-size"].as<std::int64_t>();
   if (batch_size != 0) o.batch_size = batch_size;
   o.delta = vm["delta"].as<double>();
+  o.reference_images = vm["reference-images"].as<std::int64_t>();
+  const std::string rte_definition = vm["rte"].as<std::string>();
+  if (rte_definition != "physical" && rte_definition != "reference") {
+    throw UsageError("lowvolt eval: option '--rte': expected physical or reference, got '" +
+                     rte_definition + "'");
+  }
+  const bool reference = rte_definition == "reference";
   o.quiet = json;
   if (request.errors != "pattern-file") o.rates = parse_rates("p", vm["p"].as<std::string>());
   check_options("lowvolt eval", [&] { request.validate(); });
@@ -204,7 +216,11 @@ int run_eval(const Args& args) {
     j["threads"] = threads;
     j["clean_error"] = result.clean.error;
     j["clean_confidence"] = result.clean.confidence;
+    j["rte_definition"] = "physical";
+    j["reference_images"] = result.reference_images;
+    j["reference_clean_error"] = result.reference_clean;
     j["rte"] = nlohmann::json::array();
+    j["rte_reference"] = nlohmann::json::array();
     for (const auto& r : result.rte) {
       j["rte"].push_back({{"p", r.p},
                           {"mean", r.mean},
@@ -215,6 +231,12 @@ int run_eval(const Args& args) {
                           {"confidence", r.confidence},
                           {"bound", r.bound},
                           {"errors", r.errors}});
+      j["rte_reference"].push_back({{"p", r.p},
+                                    {"mean", r.reference_mean},
+                                    {"std", r.reference_std},
+                                    {"samples", r.samples},
+                                    {"images", result.reference_images},
+                                    {"errors", r.reference_errors}});
     }
     j["seconds"] = result.seconds;
     j["forward_seconds"] = result.forward_seconds;
@@ -236,9 +258,19 @@ int run_eval(const Args& args) {
                 mode == "random" ? (", " + std::to_string(o.samples) + " samples, seed " +
                                     std::to_string(o.seed)).c_str()
                                  : "");
-    std::printf("%10s  %9s  %7s  %7s  %7s  %10s  %9s\n", "p [%]", "RTE [%]", "std", "min", "max",
+    if (reference) {
+      std::printf("reference RTE (clean or perturbed wrong), first %lld images; TE there %.2f %%\n",
+                  static_cast<long long>(result.reference_images), 100.0 * result.reference_clean);
+      std::printf("%10s  %9s  %7s\n", "p [%]", "RTE [%]", "std");
+      for (const auto& r : result.rte) {
+        std::printf("%10.4g  %9.2f  %7.2f\n", 100.0 * r.p, 100.0 * r.reference_mean,
+                    100.0 * r.reference_std);
+      }
+    }
+    if (!reference) std::printf("%10s  %9s  %7s  %7s  %7s  %10s  %9s\n", "p [%]", "RTE [%]", "std", "min", "max",
                 "confidence", "bound [%]");
     for (const auto& r : result.rte) {
+      if (reference) break;
       std::printf("%10.4g  %9.2f  %7.2f  %7.2f  %7.2f  %10.3f  %9.2f\n", 100.0 * r.p,
                   100.0 * r.mean, 100.0 * r.std, 100.0 * r.min, 100.0 * r.max, r.confidence,
                   100.0 * r.bound);

@@ -44,12 +44,28 @@ int run_train(const Args& args) {
       ("quant", po::value<std::string>()->default_value("normal"),
        "quantization: normal, global, asymmetric, unsigned or rquant (with --init: default rquant)")
       ("bits", po::value<int>()->default_value(8), "bits per weight, 2..8")
+      ("quant-variant", po::value<std::string>()->default_value("none"),
+       "the paper's code's quantization details: eps, half-offset, clamp (comma list), "
+       "reference (all three) or none (docs/quantization-variants.md)")
       ("wmax", real(0.0),
        "clip all parameters to [-wmax, wmax] after every update (0: off)")
       ("p", po::value<std::string>()->default_value("1%"),
        "bit error rate for randbet/pattbet, e.g. 0.01 or 1%")
       ("start-loss", real(1.75),
        "randbet/pattbet: start injecting once the clean loss is below this")
+      ("start-rule", po::value<std::string>()->default_value("once"),
+       "randbet/pattbet: once (switch on for good) or every-step (the paper's code: inject iff "
+       "clean loss < 1.15 x start-loss and mean(clean, perturbed) <= start-loss)")
+      ("grad-clip", real(0.0),
+       "randbet/pattbet: clamp the perturbed pass's gradient to +-X element-wise (paper's code: "
+       "0.05; 0: off)")
+      ("nesterov", po::bool_switch(), "Nesterov momentum (the paper's code)")
+      ("profile", po::value<std::string>()->default_value(""),
+       "pattbet: draw the fixed pattern from this chip profile (.lvp) at --vdd, as lowvolt curve maps it")
+      ("vdd", real(0.0), "with --profile: supply of the pattern, x Vmin")
+      ("mapping", po::value<int>()->default_value(0),
+       "with --profile: mapping index k (offset k x cells/K, as mapping k of lowvolt curve --mappings K)")
+      ("mappings", po::value<int>()->default_value(3), "with --profile: K, the mapping grid")
       ("epochs", po::value<int>()->default_value(5), "passes over the training set")
       ("batch-size", po::value<std::int64_t>()->default_value(128), "images per step")
       ("lr", real(0.05),
@@ -91,11 +107,25 @@ int run_train(const Args& args) {
   request.save_pattern = vm["save-pattern"].as<std::string>();
   o.method = vm["method"].as<std::string>();
   const std::string quant = vm["quant"].defaulted() && !request.init.empty() ? "rquant" : vm["quant"].as<std::string>();
-  check_options("lowvolt train", [&] { o.quant = host::QuantScheme::preset(quant, vm["bits"].as<int>()); });
+  check_options("lowvolt train", [&] {
+    o.quant = host::QuantScheme::preset(quant, vm["bits"].as<int>());
+    o.quant.set_variants(vm["quant-variant"].as<std::string>());
+  });
   o.wmax = vm["wmax"].as<double>();
   o.quant.wmax = o.wmax;
   o.p = single_rate("p", vm["p"].as<std::string>());
   o.start_loss = vm["start-loss"].as<double>();
+  o.start_rule = vm["start-rule"].as<std::string>();
+  o.grad_clip = vm["grad-clip"].as<double>();
+  o.nesterov = vm["nesterov"].as<bool>();
+  o.pattern_profile = vm["profile"].as<std::string>();
+  o.pattern_vdd = vm["vdd"].as<double>();
+  o.pattern_mapping = vm["mapping"].as<int>();
+  o.pattern_mappings = vm["mappings"].as<int>();
+  if (o.pattern_profile.empty() && (!vm["vdd"].defaulted() || !vm["mapping"].defaulted() ||
+                                    !vm["mappings"].defaulted())) {
+    throw UsageError("lowvolt train: '--vdd', '--mapping' and '--mappings' need '--profile'");
+  }
   o.epochs = vm["epochs"].as<int>();
   o.batch_size = vm["batch-size"].as<std::int64_t>();
   o.lr = vm["lr"].as<double>();

@@ -256,6 +256,10 @@ EvalReport run_evaluation(const EvalRequest& request) {
       fail(model.path, ": '--own-pattern' needs a PattBET model, this one was trained with ",
            training_value(model, "method"));
     }
+    if (model.training.count("pattern_profile")) {
+      fail(model.path, ": its pattern is chip ", model.training.at("pattern_profile"), " at ",
+           model.training.at("pattern_vdd"), " × Vmin; evaluate it with --profile and --vdd");
+    }
     const std::string p_text = training_value(model, "p");
     const std::string seed_text = training_value(model, "pattern_seed");
     const auto rate = parse_real(p_text);
@@ -295,9 +299,17 @@ void TrainRequest::validate() const {
   if (!save_pattern.empty() && train.method != "pattbet") {
     throw UsageError("option '--save-pattern' needs '--method pattbet'");
   }
+  if (!save_pattern.empty() && !train.pattern_profile.empty()) {
+    throw UsageError("option '--save-pattern' writes random patterns; a chip pattern is the "
+                     "profile itself (--profile)");
+  }
   if (is_tensor_dataset(dataset) && test_dataset.empty()) {
     throw UsageError("option '--test-dataset': a tensor training set (" + dataset +
                      ") needs a tensor test set");
+  }
+  if (!init.empty() && train.quant.variants() != "none") {
+    throw UsageError("option '--quant-variant': reference variants apply to .lvm models, not to "
+                     "--init TorchScript models");
   }
   if (!init.empty() && (source.quant.size() || source.bits)) {
     throw UsageError("options '--quant'/'--bits' of a trained model come from the training options");
@@ -382,7 +394,9 @@ TrainReport run_training(const TrainRequest& request,
     model.training["init"] = std::filesystem::path(request.init).filename().string();
     model.training["memory"] = model.memory;
   }
-  if (o.method == "pattbet") model.training["pattern_seed"] = std::to_string(pattern_seed(o));
+  if (o.method == "pattbet" && o.pattern_profile.empty()) {
+    model.training["pattern_seed"] = std::to_string(pattern_seed(o));
+  }
   double train_seconds = 0.0;
   for (const auto& s : report.history) train_seconds += s.seconds;
   model.metrics = {{"test_error", report.test.error},

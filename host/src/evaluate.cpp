@@ -38,15 +38,22 @@ Batches split(const Dataset& data, std::int64_t batch_size) {
   return out;
 }
 
-ErrorStats run_pass(Net& net, const Batches& batches) {
+/// One pass; `flags` (when given) receives 1 per misclassified image, in test-set order.
+ErrorStats run_pass(Net& net, const Batches& batches, std::vector<std::uint8_t>* flags = nullptr) {
   torch::NoGradGuard no_grad;
   std::int64_t wrong = 0;
   double confidence = 0.0;
+  if (flags) flags->clear();
   for (std::size_t b = 0; b < batches.images.size(); ++b) {
     const auto logits = net->forward(batches.images[b]);
     const auto [top, index] = torch::softmax(logits, 1).max(1);
-    wrong += index.ne(batches.labels[b]).sum().item<std::int64_t>();
+    const auto miss = index.ne(batches.labels[b]);
+    wrong += miss.sum().item<std::int64_t>();
     confidence += top.sum().item<double>();
+    if (flags) {
+      const auto m = miss.to(torch::kUInt8).contiguous();
+      flags->insert(flags->end(), m.data_ptr<std::uint8_t>(), m.data_ptr<std::uint8_t>() + m.numel());
+    }
   }
   const auto n = static_cast<double>(batches.total);
   return {static_cast<double>(wrong) / n, confidence / n};
@@ -75,7 +82,7 @@ SweepPlan sample_plan(const WeightMemory& weights, const Dataset& data, const Ev
   const auto labels = data.labels.contiguous();
   std::ostringstream f;
   f << "seed " << options.seed << "\nsamples " << options.samples << "\nbatch_size "
-    << options.batch_size << "\nrates";
+    << options.batch_size << "\nreference_images " << options.reference_images << "\nrates";
   for (const double p : options.rates) f << ' ' << encode_double(p);
   f << "\ncodes " << weights.bits() << ' ' << codes.numel() << ' '
     << digest_bytes(codes.data_ptr(), static_cast<std::size_t>(codes.nbytes())) << "\ntest "
@@ -100,6 +107,22 @@ void EvalOptions::validate() const {
   if (samples < 1) fail("option '--samples': ", samples, " is not positive");
   if (batch_size < 1) fail("option '--batch-size': ", batch_size, " is not positive");
   if (!(delta > 0.0 && delta < 1.0)) fail("option '--delta': ", delta, " is not in (0, 1)");
+  if (reference_images < 0) {
+    fail("option '--reference-images': ", reference_images, " is negative (0 = all)");
+  }
+}
+
+double reference_robust_error(const std::vector<std::uint8_t>& clean_wrong,
+                              const std::vector<std::uint8_t>& perturbed_wrong,
+                              std::int64_t images) {
+  const auto n = static_cast<std::size_t>(images);
+  if (images <= 0 || clean_wrong.size() < n || perturbed_wrong.size() < n) {
+    fail("reference robust error over ", images, " images: have ", clean_wrong.size(),
+         " clean and ", perturbed_wrong.size(), " perturbed results");
+  }
+  std::int64_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i) wrong += (clean_wrong[i] | perturbed_wrong[i]) != 0;
+  return static_cast<double>(wrong) / static_cast<double>(images);
 }
 
 ErrorStats test_error(Net& net, const Dataset& data, std::int64_t batch_size) {
@@ -131,16 +154,25 @@ EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data
   result.memory_words = weights.numel();
   result.bits = weights.bits();
   double forward = 0.0;
-  const auto timed_pass = [&]() {
+  const auto timed_pass = [&](std::vector<std::uint8_t>* flags) {
     const auto t0 = Clock::now();
-    const ErrorStats stats = run_pass(net, batches);
+    const ErrorStats stats = run_pass(net, batches, flags);
     forward += std::chrono::duration<double>(Clock::now() - t0).count();
     result.forward_images += data.size();
     return stats;
   };
 
   weights.load(weights.codes(), memory);
-  result.clean = timed_pass();
+  std::vector<std::uint8_t> clean_wrong;
+  std::vector<std::uint8_t> perturbed_wrong;
+  result.clean = timed_pass(&clean_wrong);
+  result.reference_images = options.reference_images > 0
+                                ? std::min(options.reference_images, data.size())
+                                : data.size();
+  {
+    const std::vector<std::uint8_t> none(clean_wrong.size(), 0);
+    result.reference_clean = reference_robust_error(clean_wrong, none, result.reference_images);
+  }
 
   const std::size_t rates = options.rates.size();
   result.rte.resize(rates);
@@ -156,8 +188,11 @@ EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data
       std::string out;
       for (std::size_t r = 0; r < rates; ++r) {
         weights.load(source(weights.codes(), static_cast<int>(index), r), memory);
-        const ErrorStats stats = timed_pass();
-        out += (r ? " " : "") + encode_double(stats.error) + " " + encode_double(stats.confidence);
+        const ErrorStats stats = timed_pass(&perturbed_wrong);
+        const double reference =
+            reference_robust_error(clean_wrong, perturbed_wrong, result.reference_images);
+        out += (r ? " " : "") + encode_double(stats.error) + " " + encode_double(stats.confidence) +
+               " " + encode_double(reference);
       }
       return out;
     };
@@ -172,12 +207,13 @@ EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data
     }
     for (std::size_t s = 0; s < plan.units.size(); ++s) {
       const auto fields = split_fields(outcome.results[s]);
-      if (fields.size() != 2 * rates) {
+      if (fields.size() != 3 * rates) {
         fail("unit '", plan.units[s], "': malformed result '", outcome.results[s], "'");
       }
       for (std::size_t r = 0; r < rates; ++r) {
-        result.rte[r].errors.push_back(decode_double(fields[2 * r], plan.units[s]));
-        result.rte[r].confidence += decode_double(fields[2 * r + 1], plan.units[s]) / options.samples;
+        result.rte[r].errors.push_back(decode_double(fields[3 * r], plan.units[s]));
+        result.rte[r].confidence += decode_double(fields[3 * r + 1], plan.units[s]) / options.samples;
+        result.rte[r].reference_errors.push_back(decode_double(fields[3 * r + 2], plan.units[s]));
       }
       if (outcome.rank[s] > 0) {  // passes run by other MPI ranks
         forward += outcome.seconds[s];
@@ -196,6 +232,14 @@ EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data
     rate.min = *std::min_element(e.begin(), e.end());
     rate.max = *std::max_element(e.begin(), e.end());
     rate.bound = robust_error_bound(rate.mean, data.size(), rate.samples, options.delta);
+    const auto& f = rate.reference_errors;
+    double ref_sum = 0.0;
+    for (const double x : f) ref_sum += x;
+    rate.reference_mean = ref_sum / static_cast<double>(f.size());
+    double ref_squares = 0.0;
+    for (const double x : f) ref_squares += (x - rate.reference_mean) * (x - rate.reference_mean);
+    rate.reference_std =
+        f.size() > 1 ? std::sqrt(ref_squares / static_cast<double>(f.size() - 1)) : 0.0;
   }
   // Leave the clean quantized weights in the network.
   weights.load(weights.codes(), memory);

@@ -13,6 +13,7 @@
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
 #include "lowvolt/host/bit_errors.h"
+#include "lowvolt/host/chip_pattern.h"
 #include "lowvolt/host/weight_memory.h"
 
 namespace lowvolt::host {
@@ -146,10 +147,29 @@ void TrainOptions::validate() const {
     fail("option '--label-smoothing': ", label_smoothing, " is not in [0, 1)");
   }
   if (resume && checkpoint.empty()) fail("option '--resume' needs '--checkpoint PATH'");
+  if (start_rule != "once" && start_rule != "every-step") {
+    fail("option '--start-rule': expected once or every-step, got '", start_rule, "'");
+  }
+  if (!(grad_clip >= 0.0 && std::isfinite(grad_clip))) {
+    fail("option '--grad-clip': ", grad_clip, " is not ≥ 0 (0 = off)");
+  }
+  if (nesterov && !(momentum > 0.0)) fail("option '--nesterov' needs '--momentum' > 0");
+  if (!pattern_profile.empty()) {
+    if (method != "pattbet") fail("option '--profile' needs '--method pattbet'");
+    if (!(pattern_vdd > 0.0 && pattern_vdd <= 2.0)) {
+      fail("option '--vdd': ", pattern_vdd, " × Vmin is outside (0, 2] (needed with '--profile')");
+    }
+    if (pattern_mappings < 1 || pattern_mappings > 4096) {
+      fail("option '--mappings': ", pattern_mappings, " is outside 1…4096");
+    }
+    if (pattern_mapping < 0 || pattern_mapping >= pattern_mappings) {
+      fail("option '--mapping': ", pattern_mapping, " is outside 0…", pattern_mappings - 1);
+    }
+  }
 }
 
 std::map<std::string, std::string> TrainOptions::describe() const {
-  return {{"method", method},
+  std::map<std::string, std::string> d = {{"method", method},
           {"quant", quant.name()},
           {"bits", std::to_string(quant.bits)},
           {"wmax", format_number(wmax)},
@@ -166,6 +186,46 @@ std::map<std::string, std::string> TrainOptions::describe() const {
           {"checkpoint", checkpoint},
           {"resume", resume ? "true" : "false"},
           {"quiet", quiet ? "true" : "false"}};
+  // Reference-code details and chip patterns: recorded only when used, so the options (and the
+  // checkpoint fingerprint) of every run without them stay as before.
+  if (start_rule != "once") d["start_rule"] = start_rule;
+  if (grad_clip > 0) d["grad_clip"] = format_number(grad_clip);
+  if (nesterov) d["nesterov"] = "true";
+  if (quant.variants() != "none") d["quant_variant"] = quant.variants();
+  if (!pattern_profile.empty()) {
+    d["pattern_profile"] = std::filesystem::path(pattern_profile).filename().string();
+    d["pattern_vdd"] = format_number(pattern_vdd);
+    d["pattern_mapping"] = std::to_string(pattern_mapping);
+    d["pattern_mappings"] = std::to_string(pattern_mappings);
+  }
+  return d;
+}
+
+bool reference_start_condition(double clean_loss, double perturbed_loss, double start_loss) {
+  if (!(clean_loss < start_loss * 1.15)) return false;
+  return !((clean_loss + perturbed_loss) / 2.0 > start_loss);
+}
+
+void add_clamped_gradients(const std::vector<torch::Tensor>& params,
+                           const std::vector<torch::Tensor>& saved, double bound) {
+  LV_CHECK(params.size() == saved.size(), params.size() << " parameters, " << saved.size() << " gradients");
+  torch::NoGradGuard no_grad;
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    torch::Tensor p = params[k];
+    if (!p.grad().defined()) {
+      if (saved[k].defined()) p.mutable_grad() = saved[k].clone();
+      continue;
+    }
+    p.mutable_grad().clamp_(-bound, bound);
+    if (saved[k].defined()) p.mutable_grad().add_(saved[k]);
+  }
+}
+
+torch::optim::SGDOptions sgd_options(const TrainOptions& options) {
+  return torch::optim::SGDOptions(options.lr)
+      .momentum(options.momentum)
+      .weight_decay(options.weight_decay)
+      .nesterov(options.nesterov);
 }
 
 double learning_rate(const TrainOptions& options, int epoch) {
@@ -201,9 +261,7 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
   }
   const auto memory = net->memory_parameters();
   const auto all_params = net->parameters();
-  torch::optim::SGD optimizer(all_params, torch::optim::SGDOptions(options.lr)
-                                              .momentum(options.momentum)
-                                              .weight_decay(options.weight_decay));
+  torch::optim::SGD optimizer(all_params, sgd_options(options));
   const std::string print = fingerprint(options, net, data.size());
 
   Checkpoint state;
@@ -217,7 +275,15 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
   const bool robust = options.method != "normal";
   const int bits = options.quant.bits;
   std::optional<RandomBitErrors> pattern;
-  if (options.method == "pattbet") pattern.emplace(pattbet_pattern(net, bits, options.p, pattern_seed(options)));
+  std::optional<ChipPattern> chip_pattern;
+  if (options.method == "pattbet" && !options.pattern_profile.empty()) {
+    chip_pattern.emplace(net, bits, options.pattern_profile, options.pattern_vdd,
+                         options.pattern_mapping, options.pattern_mappings);
+  } else if (options.method == "pattbet") {
+    pattern.emplace(pattbet_pattern(net, bits, options.p, pattern_seed(options)));
+  }
+  const bool every_step = options.start_rule == "every-step";
+  std::vector<torch::Tensor> clean_grads;
 
   const std::int64_t n = data.size();
   const std::int64_t steps = (n + options.batch_size - 1) / options.batch_size;
@@ -238,6 +304,7 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
     double perturbed_sum = 0.0;
     std::int64_t wrong = 0;
     std::int64_t injected = 0;
+    std::int64_t injected_images = 0;
     for (std::int64_t step = 0; step < steps; ++step) {
       const std::int64_t begin = step * options.batch_size;
       const std::int64_t count = std::min(options.batch_size, n - begin);
@@ -259,22 +326,38 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
       const double clean_loss = loss.item<double>();
       loss_sum += clean_loss * static_cast<double>(count);
       wrong += logits.argmax(1).ne(labels).sum().item<std::int64_t>();
+      double perturbed_loss = 0.0;
       if (inject) {
         const auto codes =
-            pattern ? pattern->apply(weights.codes(), options.p)
-                    : inject_random(weights.codes(), bits, options.p,
-                                    derive_seed(options.seed, 2 + static_cast<std::uint64_t>(epoch),
-                                                static_cast<std::uint64_t>(step)));
+            chip_pattern ? chip_pattern->apply(weights.codes())
+            : pattern    ? pattern->apply(weights.codes(), options.p)
+                         : inject_random(weights.codes(), bits, options.p,
+                                         derive_seed(options.seed, 2 + static_cast<std::uint64_t>(epoch),
+                                                     static_cast<std::uint64_t>(step)));
         weights.load(codes, memory);
+        if (options.grad_clip > 0) {  // keep the clean gradients aside, clamp the perturbed ones
+          clean_grads.clear();
+          for (auto& p : all_params) {
+            clean_grads.push_back(p.grad().defined() ? p.grad().detach().clone() : torch::Tensor());
+            if (p.grad().defined()) p.mutable_grad().zero_();
+          }
+        }
         const auto perturbed = loss_of(net->forward(images), labels, options.label_smoothing);
         (perturbed * share).backward();
-        perturbed_sum += perturbed.item<double>() * static_cast<double>(count);
+        if (options.grad_clip > 0) add_clamped_gradients(all_params, clean_grads, share * options.grad_clip);
+        perturbed_loss = perturbed.item<double>();
+        perturbed_sum += perturbed_loss * static_cast<double>(count);
         ++injected;
+        injected_images += count;
       }
       backup.restore(memory);
       optimizer.step();
       if (options.wmax > 0) clip_parameters(all_params, options.wmax);
-      if (robust && !state.injecting && clean_loss < options.start_loss) state.injecting = true;
+      if (robust && every_step) {
+        state.injecting = reference_start_condition(clean_loss, perturbed_loss, options.start_loss);
+      } else if (robust && !state.injecting && clean_loss < options.start_loss) {
+        state.injecting = true;
+      }
 
       const double seen = static_cast<double>(begin + count);
       char status[96];
@@ -289,11 +372,7 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
     stats.error = static_cast<double>(wrong) / static_cast<double>(n);
     stats.injected_steps = injected;
     if (injected > 0) {
-      // Mean over the images of the injected steps (the steps share a batch size but the last).
-      std::int64_t injected_images = 0;
-      for (std::int64_t s = steps - injected; s < steps; ++s) {
-        injected_images += std::min(options.batch_size, n - s * options.batch_size);
-      }
+      // Mean over the images of the injected steps.
       stats.perturbed_loss = perturbed_sum / static_cast<double>(injected_images);
     }
     stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

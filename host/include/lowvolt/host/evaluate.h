@@ -9,6 +9,11 @@
 //    rate, so within a sample the errors at p' ≤ p are a subset of those at p (nested, as in a
 //    memory whose voltage is lowered). Same seed → same numbers bit for bit.
 //  - Errors are fractions (0.091 = 9.1 %), confidences mean max-softmax probabilities.
+//  - Two RTE definitions, both computed on every pass (docs/quantization-variants.md): LowVolt's
+//    physical one (the default, `mean`/`std`: an image counts when the perturbed model
+//    misclassifies it, over all test images) and the paper's code's (`reference_*`: an image
+//    counts when the clean *or* the perturbed model misclassifies it, over the first
+//    EvalOptions::reference_images test images; never below that subset's TE).
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -37,6 +42,9 @@ struct RateResult {
   double confidence = 0.0;      ///< mean confidence over samples
   double bound = 0.0;           ///< the paper's upper bound on the expected robust error
   std::vector<double> errors;   ///< test error of every sample, in sample order
+  double reference_mean = 0.0;  ///< the reference RTE (clean OR perturbed wrong), mean over samples
+  double reference_std = 0.0;   ///< its standard deviation over samples (n − 1 denominator)
+  std::vector<double> reference_errors;  ///< the reference definition per sample, in sample order
 };
 
 /// Result of evaluate().
@@ -45,6 +53,8 @@ struct EvalResult {
   std::int64_t memory_words = 0;  ///< weights in memory (words of `bits` bits)
   int bits = 0;                   ///< bits per weight
   ErrorStats clean;               ///< quantized network without bit errors (TE)
+  std::int64_t reference_images = 0;  ///< images the reference RTE counts (the first N)
+  double reference_clean = 0.0;   ///< TE over those images
   std::vector<RateResult> rte;    ///< one entry per rate, in the order given
   double seconds = 0.0;           ///< wall time of evaluate(), in seconds
   double forward_seconds = 0.0;   ///< time spent in forward passes, in seconds
@@ -62,6 +72,8 @@ struct EvalOptions {
   std::uint64_t seed = 0;         ///< seed of the bit error samples
   std::int64_t batch_size = kEvalBatch;  ///< images per forward pass
   double delta = 0.01;            ///< the bound holds with probability 1 − delta
+  /// Images of the reference RTE: the first N test images (the paper's code: 9 000); 0 = all.
+  std::int64_t reference_images = 9000;
   bool quiet = false;             ///< no progress output
 
   /// Throws lowvolt::Error naming the option when a value is out of range.
@@ -86,6 +98,13 @@ EvalResult evaluate(Net& net, const QuantScheme& quant, const Dataset& data,
 /// labels the results. Used for fixed patterns and chip profiles.
 EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data,
                          const EvalOptions& options, const ErrorSource& source);
+
+/// The paper's code's robust error of one sample (common/eval/adversarial_weights_evaluation.py,
+/// robust_test_error): the fraction of the first `images` images that the clean or the perturbed
+/// model gets wrong (flags: 1 = wrong). lowvolt::Error when a list is shorter than `images`.
+double reference_robust_error(const std::vector<std::uint8_t>& clean_wrong,
+                              const std::vector<std::uint8_t>& perturbed_wrong,
+                              std::int64_t images);
 
 /// Seed of random bit error sample `sample` of evaluate() with `seed` (drawn at the largest rate).
 std::uint64_t rte_sample_seed(std::uint64_t seed, int sample);

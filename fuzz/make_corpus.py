@@ -194,6 +194,78 @@ def from_lowvolt(binary):
     put("lvm", "not-json.lvm", b"LVMODEL1" + struct.pack("<Q", 4) + b"{[}]")
 
 
+def torch_seeds():
+    """Seeds of the tensor_data and torchscript targets, written with PyTorch itself (Debian's
+    python3-torch, imported here only)."""
+    import io
+    import zipfile
+
+    import torch
+
+    def saved(obj):
+        buf = io.BytesIO()
+        torch.save(obj, buf)
+        return buf.getvalue()
+
+    def pickle_of(archive):
+        z = zipfile.ZipFile(io.BytesIO(archive))
+        return next(z.read(n) for n in z.namelist() if n.endswith("data.pkl"))
+
+    images = torch.tensor([0.0, 0.25, 0.5, 1.0, 0.125, 0.75, 0.0, 1.0]).reshape(2, 1, 2, 2)
+    labels = torch.tensor([0, 1])
+    valid = saved({"images": images, "labels": labels})
+    put("tensor_data", "valid.pt", b"\x00" + valid)
+    put("tensor_data", "valid-classes.pt", b"\x00" + saved({"images": images, "labels": labels, "classes": 3}))
+    put("tensor_data", "truncated.pt", b"\x00" + valid[: len(valid) // 2])
+    put("tensor_data", "not-zip.pt", b"\x00not a torch.save archive")
+    put("tensor_data", "empty.pt", b"\x00")
+    put("tensor_data", "list.pt", b"\x00" + saved([images, labels]))
+    put("tensor_data", "nan.pt", b"\x00" + saved({"images": images * float("nan"), "labels": labels}))
+    put("tensor_data", "label-range.pt", b"\x00" + saved({"images": images, "labels": labels, "classes": 1}))
+    put("tensor_data", "wrong-dtype.pt", b"\x00" + saved({"images": images.double(), "labels": labels}))
+    put("tensor_data", "count-mismatch.pt", b"\x00" + saved({"images": images, "labels": labels[:1]}))
+    put("tensor_data", "unknown-key.pt", b"\x00" + saved({"images": images, "labels": labels, "x": 1}))
+    # Mode 1: the pickle alone, over the target's own storages data/0 (8 float32), data/1 (2 int64).
+    pickle = pickle_of(valid)
+    put("tensor_data", "pickle-valid.pkl", b"\x01" + pickle)
+    # The pickle claims more elements than the storage holds / a shape beyond the storage.
+    put("tensor_data", "pickle-lying-storage.pkl", b"\x01" + pickle.replace(b"K\x08t", b"J\x00\x00\x00\x40t", 1))
+    put("tensor_data", "pickle-shape-beyond.pkl", b"\x01" + pickle.replace(b"(K\x02K\x01K\x02K\x02t", b"(K\x09K\x01K\x02K\x02t", 1))
+    put("tensor_data", "pickle-truncated.pkl", b"\x01" + pickle[: len(pickle) // 2])
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.conv = torch.nn.Conv2d(1, 2, 3, padding=1)
+            self.norm = torch.nn.GroupNorm(1, 2)
+            self.fc = torch.nn.Linear(2 * 4 * 4, 3)
+
+        def forward(self, x):
+            x = torch.nn.functional.max_pool2d(torch.relu(self.norm(self.conv(x))), 2)
+            return self.fc(torch.flatten(x, 1))
+
+    class NoLayers(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, x):
+            return torch.flatten(x, 1)[:, :2] * self.scale
+
+    buf = io.BytesIO()
+    torch.jit.save(torch.jit.script(Tiny().eval()), buf)
+    tiny = buf.getvalue()
+    put("torchscript", "tiny-layers.pt", b"\x00" + tiny)
+    put("torchscript", "tiny-all.pt", b"\x01" + tiny)
+    put("torchscript", "truncated.pt", b"\x00" + tiny[: len(tiny) // 2])
+    put("torchscript", "not-zip.pt", b"\x00PK\x03\x04 but nothing else")
+    buf = io.BytesIO()
+    torch.jit.save(torch.jit.script(NoLayers()), buf)
+    put("torchscript", "no-layers.pt", b"\x00" + buf.getvalue())
+    put("torchscript", "tensor-file.pt", b"\x00" + valid)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lowvolt", help="built lowvolt binary (for the .lvp and .lvm seeds)")
@@ -204,6 +276,7 @@ def main():
     idx_seeds()
     cifar()
     pattern()
+    torch_seeds()
     if args.lowvolt:
         from_lowvolt(args.lowvolt)
     return 0

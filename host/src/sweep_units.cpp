@@ -5,11 +5,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
+#include <tuple>
 
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
@@ -22,6 +27,77 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPlanMagic = "lowvolt-sweep-journal 1";
 constexpr const char* kUnitMagic = "lowvolt-sweep-unit 1";
+constexpr const char* kBatchMagic = "lowvolt-sweep-units 1";
+
+/// Writes journal records on its own thread, several at a time into one file when they arrive
+/// faster than the disk takes them, so that rank 0's dispatch never waits for an fsync.
+class AsyncRecorder {
+ public:
+  explicit AsyncRecorder(SweepJournal& journal) : journal_(journal), thread_([this] { loop(); }) {}
+  ~AsyncRecorder() { finish(); }
+
+  /// Queues a record; rethrows a write error from the thread.
+  void add(std::size_t index, std::string result) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+    queue_.emplace_back(index, std::move(result));
+    wake_.notify_one();
+  }
+
+  /// Writes what is queued and stops the thread; rethrows a write error. Returns the seconds
+  /// spent writing and the records written.
+  std::pair<double, std::size_t> finish() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      wake_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+    if (error_) {
+      auto e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
+    return {seconds_, records_};
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::vector<std::pair<std::size_t, std::string>> batch;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        batch.swap(queue_);
+      }
+      try {
+        const auto t0 = Clock::now();
+        if (batch.size() == 1) {
+          journal_.record(batch[0].first, batch[0].second);
+        } else {
+          journal_.record_batch(batch);
+        }
+        seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
+        records_ += batch.size();
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        error_ = std::current_exception();
+        return;
+      }
+    }
+  }
+
+  SweepJournal& journal_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::pair<std::size_t, std::string>> queue_;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  double seconds_ = 0.0;
+  std::size_t records_ = 0;
+  std::thread thread_;
+};
 
 /// Units in plan order, in this process.
 class LocalExecutor : public SweepExecutor {
@@ -96,6 +172,8 @@ void write_stats(const std::string& path, const SweepPlan& plan, const SweepOutc
   for (const double b : o.busy) busy += b;
   j["idle_fraction"] = o.wall > 0.0 ? 1.0 - busy / (o.wall * o.ranks) : 0.0;
   j["gathered_bytes"] = o.gathered_bytes;
+  j["journal_seconds"] = o.journal_seconds;
+  j["journal_records"] = o.journal_records;
   j["units"] = nlohmann::json::array();
   for (std::size_t i = 0; i < plan.units.size(); ++i) {
     j["units"].push_back({{"unit", plan.units[i]},
@@ -150,10 +228,38 @@ SweepOutcome run_sweep(const SweepPlan& plan, const UnitRunner& runner, const Un
       if (known[i]) done(++count, i);
     }
   }
+  // In one process a record is written before the next unit starts; under MPI a thread writes
+  // them (batched when they come fast) while rank 0 goes on handing out units.
+  double journal_seconds = 0.0;
+  std::size_t journal_records = 0;
+  std::unique_ptr<AsyncRecorder> recorder;
+  if (journal && executor.ranks() > 1) recorder = std::make_unique<AsyncRecorder>(*journal);
   const auto record = [&](std::size_t index, const std::string& result) {
-    if (journal) journal->record(index, result);
+    if (!journal) return;
+    if (recorder) {
+      recorder->add(index, result);
+      return;
+    }
+    const auto t0 = Clock::now();
+    journal->record(index, result);
+    journal_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    ++journal_records;
   };
-  SweepOutcome out = executor.run(plan, known, runner, record, done, settings.schedule);
+  SweepOutcome out;
+  try {
+    out = executor.run(plan, known, runner, record, done, settings.schedule);
+  } catch (...) {
+    if (recorder) {
+      try {
+        recorder->finish();  // keep every finished unit
+      } catch (...) {
+      }
+    }
+    throw;
+  }
+  if (recorder) std::tie(journal_seconds, journal_records) = recorder->finish();
+  out.journal_seconds = journal_seconds;
+  out.journal_records = journal_records;
   out.ranks = executor.ranks();
   if (out.output && !settings.stats.empty())
     write_stats(settings.stats, plan, out, settings.schedule);
@@ -249,6 +355,33 @@ SweepJournal::SweepJournal(std::string folder, const SweepPlan& plan)
     }
     known_[i] = lines[2];
   }
+  // Batches written under MPI: NNNNNNNN-K.rec, K records of (index, unit, result).
+  for (const auto& e : fs::directory_iterator(dir / "units")) {
+    const std::string file = e.path().filename().string();
+    if (file.empty() || file[0] == '.' || e.path().extension() != ".rec" ||
+        file.find('-') == std::string::npos) {
+      continue;
+    }
+    const std::string path = e.path().string();
+    const auto lines = lines_of(read_file(path));
+    if (lines.empty() || lines[0] != kBatchMagic || (lines.size() - 1) % 3 != 0) {
+      fail(path, ": not a journal batch (expected '", kBatchMagic,
+           "' and index, unit, result per record)");
+    }
+    for (std::size_t l = 1; l < lines.size(); l += 3) {
+      char* end = nullptr;
+      const unsigned long long index = std::strtoull(lines[l].c_str(), &end, 10);
+      if (lines[l].empty() || *end != '\0' || index >= plan.units.size()) {
+        fail(path, ": record ", (l - 1) / 3 + 1, " names unit index '", lines[l],
+             "' outside the plan's ", plan.units.size());
+      }
+      if (lines[l + 1] != plan.units[index]) {
+        fail(path, ": records unit '", lines[l + 1], "', the plan has '", plan.units[index],
+             "' there");
+      }
+      known_[index] = lines[l + 2];
+    }
+  }
 }
 
 std::string SweepJournal::record_path(std::size_t index) const {
@@ -263,6 +396,20 @@ void SweepJournal::record(std::size_t index, const std::string& result) {
   write_file_atomic(record_path(index),
                     std::string(kUnitMagic) + "\n" + plan_.units[index] + "\n" + result + "\n");
   known_[index] = result;
+}
+
+void SweepJournal::record_batch(const std::vector<std::pair<std::size_t, std::string>>& records) {
+  LV_CHECK(!records.empty(), "empty journal batch");
+  std::string text = std::string(kBatchMagic) + "\n";
+  for (const auto& [index, result] : records) {
+    LV_CHECK(index < plan_.units.size(), "unit " << index << " of " << plan_.units.size());
+    LV_CHECK(result.find('\n') == std::string::npos, "unit result holds a newline");
+    text += std::to_string(index) + "\n" + plan_.units[index] + "\n" + result + "\n";
+  }
+  char name[48];
+  std::snprintf(name, sizeof name, "%08zu-%zu.rec", records.front().first, records.size());
+  write_file_atomic((fs::path(folder_) / "units" / name).string(), text);
+  for (const auto& [index, result] : records) known_[index] = result;
 }
 
 }  // namespace lowvolt::host

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -84,12 +85,15 @@ std::string results_of(const std::string& out) {
   return j.dump(1);
 }
 
-/// Unit records in a journal (all its sweeps).
+/// Units recorded in a journal (all its sweeps): one per NNNNNNNN.rec, K per NNNNNNNN-K.rec.
 std::size_t records_in(const std::string& journal) {
   std::size_t n = 0;
   std::error_code ec;
   for (const auto& e : fs::recursive_directory_iterator(journal, ec)) {
-    n += e.path().extension() == ".rec";
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() != ".rec" || name[0] == '.') continue;
+    const auto dash = name.find('-');
+    n += dash == std::string::npos ? 1 : std::stoul(name.substr(dash + 1));
   }
   return n;
 }
@@ -260,4 +264,24 @@ TEST_F(MpiSweep, OtherCommandsRefusedUnderMpi) {
   const Result r = shell(mpirun(2) + "info");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("only 'curve' and 'eval' are distributed"), std::string::npos) << r.out;
+}
+
+// --threads left at its default: under mpirun each rank takes the cores per rank (SLURM's
+// SLURM_CPUS_PER_TASK when set, else the machine's cores shared by the ranks on it, at least 1);
+// an explicit --threads wins; without mpirun the default stays 2.
+TEST_F(MpiSweep, ThreadsDefaultIsCoresPerRank) {
+  const std::string args = "eval " + kModel + " --p 1% --samples 2 --test-subset 100 --json";
+  const auto threads = [](const Result& r) {
+    EXPECT_EQ(r.status, 0) << r.out;
+    return r.status == 0 ? nlohmann::json::parse(r.out)["threads"].get<int>() : -1;
+  };
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  EXPECT_EQ(threads(lowvolt::test::run_lowvolt(args, false)), 2);
+  EXPECT_EQ(threads(shell(mpirun(2) + args + " 2>/dev/null")), std::max(1, cores / 2));
+  EXPECT_EQ(threads(shell(mpirun(3) + args + " 2>/dev/null")), std::max(1, cores / 3));
+  EXPECT_EQ(threads(shell(mpirun(2) + args + " --threads 3 2>/dev/null")), 3);
+  EXPECT_EQ(threads(shell(std::string(LOWVOLT_MPIEXEC) +
+                          " --oversubscribe --bind-to none -x SLURM_CPUS_PER_TASK=5 -np 2 " +
+                          LOWVOLT_BIN + " " + args + " 2>/dev/null")),
+            5);
 }

@@ -211,6 +211,40 @@ TEST(SweepUnits, JournalKeepsSweepsApartAndRefusesBadRecords) {
   }
 }
 
+// Batches (as the MPI root writes them) are read back like single records; a batch naming a unit
+// outside the plan is refused naming the file.
+TEST(SweepUnits, JournalBatchesAreReadBack) {
+  const TempDir dir("batch");
+  const auto plan = plan_of(6);
+  {
+    lh::SweepJournal journal(dir.path.string(), plan);
+    journal.record_batch({{1, result_of(1)}, {4, result_of(4)}, {2, result_of(2)}});
+    journal.record(5, result_of(5));
+  }
+  const fs::path folder = plan_folder(dir.path);
+  EXPECT_TRUE(fs::exists(folder / "units" / "00000001-3.rec"));
+  lh::SweepJournal reopened(dir.path.string(), plan);
+  for (std::size_t i = 0; i < 6; ++i) {
+    const bool recorded = i == 1 || i == 2 || i == 4 || i == 5;
+    ASSERT_EQ(reopened.known()[i].has_value(), recorded) << i;
+    if (recorded) {
+      EXPECT_EQ(*reopened.known()[i], result_of(i));
+    }
+  }
+  {
+    std::ofstream out(folder / "units" / "00000009-1.rec", std::ios::binary);
+    out << "lowvolt-sweep-units 1\n9\nunit 9\n0x1p+0\n";
+  }
+  try {
+    lh::SweepJournal bad(dir.path.string(), plan);
+    FAIL() << "a batch naming unit 9 of 6 was accepted";
+  } catch (const lowvolt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("00000009-1.rec: record 1 names unit index '9' outside"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // Bad settings name their option; a journal path that is a file is refused.
 TEST(SweepUnits, SettingsAreChecked) {
   const TempDir dir("settings");

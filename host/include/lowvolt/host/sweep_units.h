@@ -15,7 +15,10 @@
 //    results of different sweeps (other options or inputs, or the several sweeps of one command,
 //    such as one per ECC mode) can never mix. In it plan.txt names the sweep (kind, fingerprint of
 //    every input and option the results depend on, unit identities) and units/NNNNNNNN.rec holds
-//    one finished unit, written atomically (common/atomic_file.h) as soon as its result arrives.
+//    one finished unit, written atomically (common/atomic_file.h) as soon as its result arrives
+//    (in one process before the next unit starts; under MPI by a writer thread of rank 0, which
+//    puts the records that queued up while it wrote into one file, units/NNNNNNNN-K.rec, so that
+//    dispatch never waits for the disk).
 //    A run with the same journal skips the recorded units of its own sweep; when DIR holds only
 //    other sweeps a note on stderr says so. A record naming another unit, or a damaged record,
 //    is a lowvolt::Error naming the file. Timings are not journalled.
@@ -27,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lowvolt::host {
@@ -65,6 +69,8 @@ struct SweepOutcome {
   std::vector<double> busy;          ///< per rank: seconds spent running units
   double wall = 0.0;                 ///< seconds from the start of dispatch to the last result
   std::uint64_t gathered_bytes = 0;  ///< result bytes sent to the output rank
+  double journal_seconds = 0.0;      ///< time spent writing journal records, in seconds
+  std::size_t journal_records = 0;   ///< records written by this run
   int ranks = 1;                     ///< processes that took part
 };
 
@@ -138,6 +144,10 @@ class SweepJournal {
 
   /// Records unit `index`'s result atomically.
   void record(std::size_t index, const std::string& result);
+
+  /// Records several units in one file atomically (units/NNNNNNNN-K.rec: the first index and the
+  /// count), as the MPI root does when results arrive faster than single records are written.
+  void record_batch(const std::vector<std::pair<std::size_t, std::string>>& records);
 
   /// Path of unit `index`'s record.
   std::string record_path(std::size_t index) const;

@@ -353,7 +353,11 @@ int MpiSession::finish(int status) {
   finished_ = true;
   std::fflush(stdout);
   std::fflush(stderr);
-  if (status != 0 && size_ > 1) MPI_Abort(MPI_COMM_WORLD, status);
+  if (status != 0 && size_ > 1) {
+    // When every rank fails alike (a bad input), let rank 0 abort first: one abort, one report.
+    if (rank_ != 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    MPI_Abort(MPI_COMM_WORLD, status);
+  }
   MPI_Finalize();
   return status;
 }

@@ -71,8 +71,8 @@ void check_shape(const Net& net, const Dataset& data) {
 }
 
 /// The bit error samples of an evaluation as work units; the fingerprint names everything their
-/// results depend on: the quantized codes, the test set, the options, and the error source
-/// itself (a digest of its codes for sample 0 at every rate).
+/// results depend on: the quantized codes, the test set, the options, and (with a journal or
+/// under MPI) the error source itself: a digest of its codes for sample 0 at every rate.
 SweepPlan sample_plan(const WeightMemory& weights, const Dataset& data, const EvalOptions& options,
                       const ErrorSource& source) {
   SweepPlan plan;
@@ -88,9 +88,13 @@ SweepPlan sample_plan(const WeightMemory& weights, const Dataset& data, const Ev
     << digest_bytes(codes.data_ptr(), static_cast<std::size_t>(codes.nbytes())) << "\ntest "
     << data.size() << ' ' << digest_bytes(images.data_ptr(), static_cast<std::size_t>(images.nbytes()))
     << ' ' << digest_bytes(labels.data_ptr(), static_cast<std::size_t>(labels.nbytes())) << "\nerrors";
-  for (std::size_t r = 0; r < options.rates.size(); ++r) {
-    const auto sample = source(codes, 0, r).contiguous();
-    f << ' ' << digest_bytes(sample.data_ptr(), static_cast<std::size_t>(sample.nbytes()));
+  // The source is asked for these codes only when a journal or other ranks need the fingerprint
+  // (without them the source sees exactly the calls of the sweep itself).
+  if (!sweep_settings().journal.empty() || sweep_executor().ranks() > 1) {
+    for (std::size_t r = 0; r < options.rates.size(); ++r) {
+      const auto sample = source(codes, 0, r).contiguous();
+      f << ' ' << digest_bytes(sample.data_ptr(), static_cast<std::size_t>(sample.nbytes()));
+    }
   }
   f << '\n';
   plan.fingerprint = f.str();

@@ -285,3 +285,17 @@ TEST_F(MpiSweep, ThreadsDefaultIsCoresPerRank) {
                           LOWVOLT_BIN + " " + args + " 2>/dev/null")),
             5);
 }
+
+// A bad input under mpirun: the job ends with exit status 1 and rank 0's one-line error naming the
+// file and the rank; nothing is written.
+TEST_F(MpiSweep, BadInputEndsTheJobWithItsError) {
+  const TempDir dir("bad");
+  const Result r = shell(mpirun(2) + "curve --model " + dir / "missing.lvm" + kChips +
+                         " --vdd 0.9 --csv " + dir / "out.csv");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(
+      r.out.find("lowvolt (MPI rank 0 of 2): error: " + dir / "missing.lvm" + ": cannot open"),
+      std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(dir / "out.csv"));
+}

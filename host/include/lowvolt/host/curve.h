@@ -19,6 +19,11 @@
 //    at v and at every higher grid voltage the mean RTE is within b of TE; energy saved there is
 //    1 − E(v)/E(1.0). One operating point per budget, per series and for the pooled view.
 //  - Same inputs → same numbers bit for bit (no random draws: errors come from the profiles).
+//  - The sweep is a list of work units (sweep_units.h): per model its clean pass, then one unit
+//    per (chip, voltage, mapping); each builds its own accelerator, so its result depends on the
+//    unit alone and the outputs are the same whichever MPI rank runs it (docs/cluster.md). With
+//    --journal the finished units are recorded and a rerun skips them. On an MPI rank other than
+//    0 sweep_curve() returns without models (rank 0 reports).
 #include <cstdint>
 #include <functional>
 #include <string>

@@ -24,7 +24,7 @@ def reference_codes(w, scheme):
         scale = delta * (qmax - qmin) / 2
         center = (qmax + qmin) / 2
     else:
-        qmax = np.abs(x).max()
+        qmax = 1.0 if scheme.name == "fixed" else np.abs(x).max()  # "fixed": range [-1, 1]
         qmin = -qmax
         scale = delta = qmax / vmax
         center = 0.0
@@ -114,7 +114,7 @@ def test_scheme_fields_and_names():
     assert (s.bits, s.per_layer, s.asymmetric, s.unsigned_codes, s.rounding) == (4, True, True, True, True)
     assert s.name == "rquant"
     assert lowvolt.QuantScheme(bits=4, asymmetric=True, unsigned_codes=True, rounding=True) == s
-    assert PRESETS == ["global", "normal", "asymmetric", "unsigned", "rquant"]
+    assert PRESETS == ["global", "normal", "asymmetric", "unsigned", "rquant", "fixed"]
 
 
 def test_bad_input_is_lowvolt_error(rng):

@@ -42,7 +42,7 @@ int run_train(const Args& args) {
       ("method", po::value<std::string>()->default_value("normal"),
        "normal, randbet (random bit error training) or pattbet (one fixed pattern)")
       ("quant", po::value<std::string>()->default_value("normal"),
-       "quantization: normal, global, asymmetric, unsigned or rquant (with --init: default rquant)")
+       "quantization: normal, global, asymmetric, unsigned, rquant or fixed (range [-1, 1]) (with --init: default rquant)")
       ("bits", po::value<int>()->default_value(8), "bits per weight, 2..8")
       ("quant-variant", po::value<std::string>()->default_value("none"),
        "the paper's code's quantization details: eps, half-offset, clamp (comma list), "

@@ -85,7 +85,7 @@ void bind_quantize(py::module_& m) {
            py::arg("unsigned_codes") = false, py::arg("rounding") = false, py::arg("wmax") = 0.0,
            "lowvolt.Error for an unsupported combination.")
       .def_static("preset", &lh::QuantScheme::preset, py::arg("name"), py::arg("bits") = 8,
-                  "Named preset: global, normal, asymmetric, unsigned, rquant (see preset_names).")
+                  "Named preset: global, normal, asymmetric, unsigned, rquant, fixed (see preset_names).")
       .def_static("preset_names", &lh::QuantScheme::preset_names, "Preset names, in table order.")
       .def_readwrite("bits", &lh::QuantScheme::bits, "Code width m: 2..8 or 16.")
       .def_readwrite("per_layer", &lh::QuantScheme::per_layer,

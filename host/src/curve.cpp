@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -13,6 +12,7 @@
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
+#include "lowvolt/common/stats.h"
 #include "lowvolt/host/accel_inference.h"
 #include "lowvolt/host/curve_backend.h"
 #include "lowvolt/accelerator/accelerator.h"
@@ -40,12 +40,9 @@ CurvePoint summarize(double vdd, std::vector<double> errors) {
   CurvePoint point;
   point.vdd = vdd;
   point.samples = static_cast<int>(errors.size());
-  double sum = 0.0;
-  for (const double e : errors) sum += e;
-  point.mean = sum / static_cast<double>(errors.size());
-  double squares = 0.0;
-  for (const double e : errors) squares += (e - point.mean) * (e - point.mean);
-  point.std = errors.size() > 1 ? std::sqrt(squares / static_cast<double>(errors.size() - 1)) : 0.0;
+  const MeanStd stats = mean_std(errors);
+  point.mean = stats.mean;
+  point.std = stats.std;
   point.min = *std::min_element(errors.begin(), errors.end());
   point.max = *std::max_element(errors.begin(), errors.end());
   point.errors = std::move(errors);

@@ -10,6 +10,7 @@
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
+#include "lowvolt/common/stats.h"
 #include "lowvolt/host/bit_errors.h"
 #include "lowvolt/host/sweep_units.h"
 #include "lowvolt/host/train.h"
@@ -227,23 +228,15 @@ EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data
   }
   for (auto& rate : result.rte) {
     const auto& e = rate.errors;
-    double sum = 0.0;
-    for (const double x : e) sum += x;
-    rate.mean = sum / static_cast<double>(e.size());
-    double squares = 0.0;
-    for (const double x : e) squares += (x - rate.mean) * (x - rate.mean);
-    rate.std = e.size() > 1 ? std::sqrt(squares / static_cast<double>(e.size() - 1)) : 0.0;
+    const MeanStd physical = mean_std(e);
+    rate.mean = physical.mean;
+    rate.std = physical.std;
     rate.min = *std::min_element(e.begin(), e.end());
     rate.max = *std::max_element(e.begin(), e.end());
     rate.bound = robust_error_bound(rate.mean, data.size(), rate.samples, options.delta);
-    const auto& f = rate.reference_errors;
-    double ref_sum = 0.0;
-    for (const double x : f) ref_sum += x;
-    rate.reference_mean = ref_sum / static_cast<double>(f.size());
-    double ref_squares = 0.0;
-    for (const double x : f) ref_squares += (x - rate.reference_mean) * (x - rate.reference_mean);
-    rate.reference_std =
-        f.size() > 1 ? std::sqrt(ref_squares / static_cast<double>(f.size() - 1)) : 0.0;
+    const MeanStd reference = mean_std(rate.reference_errors);
+    rate.reference_mean = reference.mean;
+    rate.reference_std = reference.std;
   }
   // Leave the clean quantized weights in the network.
   weights.load(weights.codes(), memory);

@@ -44,35 +44,13 @@ std::string mpirun(int np) {
 }
 
 /// Runs a shell command; stderr joins stdout.
-Result shell(const std::string& command) {
-  Result result;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) result.out += buffer;
-  const int status = ::pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+Result shell(const std::string& command) { return lowvolt::test::run_shell(command + " 2>&1"); }
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() /
-             ("lowvolt_mpi_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& file) const { return (path / file).string(); }
+/// A fresh temporary folder for one test, removed at the end.
+struct TempDir : lowvolt::test::TempDir {
+  explicit TempDir(const std::string& name) : lowvolt::test::TempDir("mpi", name) {}
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using lowvolt::test::slurp;
 
 /// The JSON on stdout without its timing and thread-count keys (they describe the run, not the
 /// results).

@@ -38,23 +38,10 @@ Result run(const std::string& arguments, bool with_stderr = false) {
 }
 
 /// A fresh temporary folder for one test, removed at the end.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("lowvolt_workflow_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& file) const { return (path / file).string(); }
+struct TempDir : lowvolt::test::TempDir {
+  explicit TempDir(const std::string& name) : lowvolt::test::TempDir("workflow", name) {}
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using lowvolt::test::slurp;
 
 }  // namespace
 

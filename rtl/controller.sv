@@ -12,6 +12,8 @@
 //            one activation word per step; then pushes rows x ceil(cols/2) result words.
 //  counters: pushes status, cycles, macs and one {writes, reads} word per bank (values at accept).
 //  mbist:    starts the MBIST engine and forwards its records and end word.
+//  ecc_counters: pushes the ECC mode and one {uncorrectable, corrected} word per bank (values at
+//            accept; the counters live in accel_top beside the decoder).
 module controller
   import lowvolt_hw_pkg::*;
 #(
@@ -48,6 +50,10 @@ module controller
     output logic [RW-1:0] rf_row,
     input  logic [31:0] bank_reads [NBANKS],
     input  logic [31:0] bank_writes[NBANKS],
+    // ECC (accel_top): the mode and the decoder's per-bank counters
+    input  logic [ 1:0] ecc_mode,
+    input  logic [31:0] ecc_corrected[NBANKS],
+    input  logic [31:0] ecc_uncorrectable[NBANKS],
     // PE array
     output logic        pe_clear,
     output logic        pe_step,
@@ -93,6 +99,7 @@ module controller
   logic [31:0] snap_reads [NBANKS];
   logic [31:0] snap_writes[NBANKS];
   logic [4:0] cnt_idx;
+  logic cnt_ecc;  // S_COUNTERS serves ecc_counters (snap_reads/snap_writes hold the ECC counts)
   logic [3:0] res_i, res_j;  // result row, result word within the row
 
   // run: gearbox over the weight bit stream
@@ -266,9 +273,17 @@ module controller
               OP_COUNTERS: begin
                 state <= S_COUNTERS;
                 cnt_idx <= '0;
+                cnt_ecc <= 1'b0;
                 cnt_snap_cycles <= cycles;
                 snap_reads <= bank_reads;
                 snap_writes <= bank_writes;
+              end
+              OP_ECC_COUNTERS: begin
+                state <= S_COUNTERS;
+                cnt_idx <= '0;
+                cnt_ecc <= 1'b1;
+                snap_reads <= ecc_corrected;
+                snap_writes <= ecc_uncorrectable;
               end
               OP_MBIST: state <= S_MBIST;
               default: err_opcode <= 1'b1;
@@ -341,7 +356,17 @@ module controller
         S_COUNTERS: begin
           if (out_free) begin
             out_valid <= 1'b1;
-            if (cnt_idx == 5'd0) begin
+            if (cnt_ecc) begin
+              out_data <= '0;
+              if (cnt_idx == 5'd0) begin
+                out_data[ECC_STATUS_WORD_MODE_LSB+:ECC_STATUS_WORD_MODE_W] <= ecc_mode;
+              end else begin
+                out_data[ECC_COUNTER_WORD_CORRECTED_LSB+:ECC_COUNTER_WORD_CORRECTED_W] <=
+                    snap_reads[BW'(cnt_idx - 5'd1)];
+                out_data[ECC_COUNTER_WORD_UNCORRECTABLE_LSB+:ECC_COUNTER_WORD_UNCORRECTABLE_W] <=
+                    snap_writes[BW'(cnt_idx - 5'd1)];
+              end
+            end else if (cnt_idx == 5'd0) begin
               out_data <= '0;
               out_data[STATUS_WORD_ERR_OPCODE_LSB] <= err_opcode;
               out_data[STATUS_WORD_ERR_TILE_CFG_LSB] <= err_tile_cfg;
@@ -358,7 +383,7 @@ module controller
                   snap_writes[BW'(cnt_idx - 5'd3)];
             end
             cnt_idx <= cnt_idx + 5'd1;
-            if (32'(cnt_idx) == 32'(NBANKS + 2)) state <= S_IDLE;
+            if (32'(cnt_idx) == (cnt_ecc ? 32'(NBANKS) : 32'(NBANKS + 2))) state <= S_IDLE;
           end
         end
         S_MBIST: begin

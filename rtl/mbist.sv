@@ -7,12 +7,20 @@
 // saw_0to1, saw_1to0), then an end word with the record count (formats: mbist_record, mbist_end
 // in accelerator/spec/lowvolt_hw.json). The buffer keeps the last March values (all zeros, except
 // where faults intervene); all accesses go through the buffer's counters and fault overlay.
+// ECC check cells are tested raw, as a memory BIST does (the decoder is bypassed): every write
+// also writes its value to the check cells selected by check_mask (the ECC mode's columns: none
+// 0, parity column 0, secded all CCOLS), every read compares them, in their own fail map. With
+// check_mask != 0 a second drain pass follows the data cells' (same timing: one cycle per word
+// without a failing check cell, one per record) and reports check cell c of word w as cell
+// WORDS x COLS + w x CCOLS + c, so records stay in ascending cell order.
 module mbist
   import lowvolt_hw_pkg::*;
 #(
     parameter int unsigned WORDS = 8192,
     parameter int unsigned COLS  = 64,
-    localparam int unsigned AW = $clog2(WORDS)
+    parameter int unsigned CCOLS = 8,
+    localparam int unsigned AW = $clog2(WORDS),
+    localparam int unsigned CW = $clog2(CCOLS)
 ) (
     input  logic            clk,
     input  logic            rst,
@@ -23,6 +31,9 @@ module mbist
     output logic [  AW-1:0] buf_addr,
     output logic [COLS-1:0] buf_wdata,
     input  logic [COLS-1:0] buf_rdata,
+    output logic [CCOLS-1:0] buf_wcheck,
+    input  logic [CCOLS-1:0] buf_rcheck,
+    input  logic [CCOLS-1:0] check_mask,  // check cells under test (stable while busy)
     output logic            out_valid,
     input  logic            out_ready,
     output logic [    63:0] out_data
@@ -45,6 +56,9 @@ module mbist
   logic   [AW-1:0] chk_addr;
   logic   [COLS-1:0] fail01[WORDS];
   logic   [COLS-1:0] fail10[WORDS];
+  logic   [CCOLS-1:0] cfail01[WORDS];  // check cells
+  logic   [CCOLS-1:0] cfail10[WORDS];
+  logic            dr_check;  // draining the check cells' fail map
   logic   [COLS-1:0] dr_mask;  // cells of word addr still to report
   logic            dr_loaded;
   logic   [  31:0] n_records;
@@ -67,6 +81,7 @@ module mbist
     buf_we    = 1'b0;
     buf_addr  = addr;
     buf_wdata = '0;
+    buf_wcheck = '0;
     if (state == S_MARCH) begin
       if (has_read && !op) begin
         buf_re = 1'b1;
@@ -74,6 +89,7 @@ module mbist
         buf_we    = 1'b1;
         // the write of M0 writes 0; M1/M3 write 1 after r0; M2/M4 write 0 after r1
         buf_wdata = {COLS{elem != 3'd0 && !exp_bit}};
+        buf_wcheck = {CCOLS{elem != 3'd0 && !exp_bit}} & check_mask;
       end
     end
   end
@@ -85,6 +101,8 @@ module mbist
   always_ff @(posedge clk) begin
     logic [COLS-1:0] cur, lowest;
     logic [5:0] lowest_col;
+    logic [31:0] rec_cell;
+    logic [CCOLS-1:0] cfail;
     if (rst) begin
       state     <= S_IDLE;
       out_valid <= 1'b0;
@@ -94,8 +112,13 @@ module mbist
       // check the read issued last cycle
       chk_v <= 1'b0;
       if (chk_v) begin
-        if (chk_exp) fail10[chk_addr] <= fail10[chk_addr] | ~buf_rdata;
-        else fail01[chk_addr] <= fail01[chk_addr] | buf_rdata;
+        if (chk_exp) begin
+          fail10[chk_addr]  <= fail10[chk_addr] | ~buf_rdata;
+          cfail10[chk_addr] <= cfail10[chk_addr] | (~buf_rcheck & check_mask);
+        end else begin
+          fail01[chk_addr]  <= fail01[chk_addr] | buf_rdata;
+          cfail01[chk_addr] <= cfail01[chk_addr] | (buf_rcheck & check_mask);
+        end
       end
       case (state)
         S_IDLE: begin
@@ -108,8 +131,10 @@ module mbist
         end
         S_MARCH: begin
           if (elem == 3'd0) begin
-            fail01[addr] <= '0;
-            fail10[addr] <= '0;
+            fail01[addr]  <= '0;
+            fail10[addr]  <= '0;
+            cfail01[addr] <= '0;
+            cfail10[addr] <= '0;
           end
           if (buf_re) begin
             chk_v    <= 1'b1;
@@ -137,31 +162,53 @@ module mbist
           state     <= S_DRAIN;
           addr      <= '0;
           dr_loaded <= 1'b0;
+          dr_check  <= 1'b0;
           n_records <= '0;
         end
         S_DRAIN: begin
-          cur = dr_loaded ? dr_mask : (fail01[addr] | fail10[addr]);
+          cfail = cfail01[addr] | cfail10[addr];
+          cur = dr_loaded ? dr_mask : dr_check ? COLS'(cfail) : (fail01[addr] | fail10[addr]);
           lowest = cur & (~cur + COLS'(1));  // lowest set bit
           lowest_col = '0;
           for (int unsigned c = 0; c < COLS; c++) if (lowest[c]) lowest_col = 6'(c);
+          rec_cell = dr_check ?
+              32'(WORDS * COLS) + 32'({{(32 - AW) {1'b0}}, addr} * 32'(CCOLS) + 32'(lowest_col)) :
+              32'({{(32 - AW) {1'b0}}, addr} * 32'(COLS) + 32'(lowest_col));
           if (cur == '0) begin
             dr_loaded <= 1'b0;
-            if (addr == AW'(WORDS - 1)) state <= S_END;
-            else addr <= addr + AW'(1);
+            if (addr == AW'(WORDS - 1)) begin
+              if (!dr_check && check_mask != '0) begin
+                dr_check <= 1'b1;
+                addr <= '0;
+              end else begin
+                state <= S_END;
+              end
+            end else begin
+              addr <= addr + AW'(1);
+            end
           end else if (out_free) begin
             out_valid <= 1'b1;
             out_data  <= '0;
-            out_data[MBIST_RECORD_CELL_LSB+:MBIST_RECORD_CELL_W] <=
-                32'({{(32 - AW) {1'b0}}, addr} * 32'(COLS) + 32'(lowest_col));
-            out_data[MBIST_RECORD_SAW_0TO1_LSB] <= fail01[addr][lowest_col];
-            out_data[MBIST_RECORD_SAW_1TO0_LSB] <= fail10[addr][lowest_col];
+            out_data[MBIST_RECORD_CELL_LSB+:MBIST_RECORD_CELL_W] <= rec_cell;
+            out_data[MBIST_RECORD_SAW_0TO1_LSB] <=
+                dr_check ? cfail01[addr][CW'(lowest_col)] : fail01[addr][lowest_col];
+            out_data[MBIST_RECORD_SAW_1TO0_LSB] <=
+                dr_check ? cfail10[addr][CW'(lowest_col)] : fail10[addr][lowest_col];
             n_records <= n_records + 32'd1;
             dr_mask <= cur & ~lowest;
             dr_loaded <= 1'b1;
             if ((cur & ~lowest) == '0) begin
               dr_loaded <= 1'b0;
-              if (addr == AW'(WORDS - 1)) state <= S_END;
-              else addr <= addr + AW'(1);
+              if (addr == AW'(WORDS - 1)) begin
+                if (!dr_check && check_mask != '0) begin
+                  dr_check <= 1'b1;
+                  addr <= '0;
+                end else begin
+                  state <= S_END;
+                end
+              end else begin
+                addr <= addr + AW'(1);
+              end
             end
           end
         end

@@ -5,7 +5,7 @@
 package lowvolt_hw_pkg;
 
   // Version of accelerator/spec/lowvolt_hw.json this package was generated from.
-  localparam int unsigned SPEC_VERSION = 1;
+  localparam int unsigned SPEC_VERSION = 2;
 
   // width of an SRAM word, a command word and a stream word, in bits
   localparam int unsigned WORD_BITS = 64;
@@ -49,6 +49,16 @@ package lowvolt_hw_pkg;
   localparam int unsigned COUNTER_WORDS = 19;
   // March C- operations per word: w0; r0,w1; r1,w0; r0,w1; r1,w0; r0
   localparam int unsigned MBIST_OPS_PER_WORD = 10;
+  // check-bit cells per bank row (the check array beside each bank, sram_rows x ecc_check_cols): secded uses all, parity column 0
+  localparam int unsigned ECC_CHECK_COLS = 8;
+  // ECC mode (input cfg_ecc): no code, the data as read (the default, every result before issue 15)
+  localparam int unsigned ECC_NONE = 0;
+  // ECC mode: one even-parity check bit per word, detect-only (a detected word is delivered as 0)
+  localparam int unsigned ECC_PARITY = 1;
+  // ECC mode: Hsiao (72,64) SECDED, 8 check bits (single errors corrected, double detected); mode 3 is reserved and acts as ecc_none
+  localparam int unsigned ECC_SECDED = 2;
+  // response words of an ecc_counters command: the ecc_status word, then one per bank (= 1 + banks)
+  localparam int unsigned ECC_COUNTER_WORDS = 17;
 
   // Command opcodes (field cmd.opcode).
   localparam logic [3:0] OP_NOP = 4'd0;  // does nothing
@@ -59,6 +69,7 @@ package lowvolt_hw_pkg;
   localparam logic [3:0] OP_RUN = 4'd5;  // run one tile: k activation words in, rows x ceil(cols/2) result words out
   localparam logic [3:0] OP_COUNTERS = 4'd6;  // emit counter_words words: status, cycles, macs, per-bank reads/writes
   localparam logic [3:0] OP_MBIST = 4'd7;  // run March C- over the whole buffer; emit one record per failing cell, then an end word
+  localparam logic [3:0] OP_ECC_COUNTERS = 4'd8;  // emit ecc_counter_words words: the ECC mode, then per bank the corrected and detected-uncorrectable reads
 
   // cmd: any command word: the opcode field is common to all commands
   localparam int unsigned CMD_OPCODE_LSB = 60;  // one of the opcodes
@@ -108,6 +119,8 @@ package lowvolt_hw_pkg;
 
   // mbist_cmd: no fields; destroys the buffer contents
 
+  // ecc_counters_cmd: no fields
+
   // act_word: one activation step of a run: byte i is activation row i (rows >= M are ignored)
   localparam int unsigned ACT_WORD_ROW0_LSB = 0;  // activation of row 0
   localparam int unsigned ACT_WORD_ROW0_W = 8;
@@ -146,8 +159,18 @@ package lowvolt_hw_pkg;
   localparam int unsigned BANK_COUNTER_WORD_WRITES_LSB = 32;  // writes to the bank since reset or its profile load
   localparam int unsigned BANK_COUNTER_WORD_WRITES_W = 32;
 
+  // ecc_status_word: first word of an ecc_counters response
+  localparam int unsigned ECC_STATUS_WORD_MODE_LSB = 0;  // the ECC mode in force (input cfg_ecc): ecc_none, ecc_parity or ecc_secded
+  localparam int unsigned ECC_STATUS_WORD_MODE_W = 2;
+
+  // ecc_counter_word: words 1 .. banks of an ecc_counters response, one per bank (decoded reads of read and run; MBIST bypasses the decoder and is not counted)
+  localparam int unsigned ECC_COUNTER_WORD_CORRECTED_LSB = 0;  // reads of the bank delivered with one bit corrected (secded), since reset or its profile load
+  localparam int unsigned ECC_COUNTER_WORD_CORRECTED_W = 32;
+  localparam int unsigned ECC_COUNTER_WORD_UNCORRECTABLE_LSB = 32;  // reads of the bank detected uncorrectable (parity: delivered as 0; secded: delivered as read), since reset or its profile load
+  localparam int unsigned ECC_COUNTER_WORD_UNCORRECTABLE_W = 32;
+
   // mbist_record: one failing cell, in ascending cell order
-  localparam int unsigned MBIST_RECORD_CELL_LSB = 0;  // cell index (bank x sram_rows + row) x sram_cols + col
+  localparam int unsigned MBIST_RECORD_CELL_LSB = 0;  // cell index (bank x sram_rows + row) x sram_cols + col; with ECC on, check cell c of word w is buffer_words x word_bits + w x ecc_check_cols + c (after every data cell)
   localparam int unsigned MBIST_RECORD_CELL_W = 32;
   localparam int unsigned MBIST_RECORD_SAW_0TO1_LSB = 32;  // read 1 where 0 was written
   localparam int unsigned MBIST_RECORD_SAW_0TO1_W = 1;

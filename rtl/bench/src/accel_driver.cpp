@@ -143,10 +143,16 @@ void AccelDriver::load_profile(const std::vector<BankProfile>& banks, std::uint1
   if (banks.size() != hw::kBanks) {
     fail("rtl: load_profile: ", banks.size(), " banks given, the weight buffer has ", hw::kBanks);
   }
+  constexpr std::size_t kCheckCells = std::size_t{hw::kSramRows} * hw::kEccCheckCols;
   for (std::size_t b = 0; b < banks.size(); ++b) {
     if (banks[b].vc_code.size() != kCells || banks[b].kind.size() != kCells) {
       fail("rtl: load_profile: bank ", b, " has ", banks[b].vc_code.size(), " vc codes and ",
            banks[b].kind.size(), " kinds, expected ", kCells, " each");
+    }
+    const std::size_t nc = banks[b].check_vc.size();
+    if ((nc != 0 && nc != kCheckCells) || banks[b].check_kind.size() != nc) {
+      fail("rtl: load_profile: bank ", b, " has ", nc, " check vc codes and ",
+           banks[b].check_kind.size(), " check kinds, expected ", kCheckCells, " each (or none)");
     }
   }
   auto& top = *impl_->top;
@@ -173,6 +179,22 @@ void AccelDriver::load_profile(const std::vector<BankProfile>& banks, std::uint1
         }
         top.bd_kind[w] = packed;
       }
+      // the row's check cells: 8 vc codes (four 32-bit words), 8 kinds (16 bits)
+      const bool has_check = !banks[b].check_vc.empty();
+      const std::size_t cbase = std::size_t{row} * hw::kEccCheckCols;
+      std::uint32_t ckinds = 0;
+      for (std::uint32_t c = 0; c < hw::kEccCheckCols; ++c) {
+        const std::uint16_t vc = has_check ? banks[b].check_vc[cbase + c] : 0;
+        const std::uint8_t kind = has_check ? banks[b].check_kind[cbase + c] : 0;
+        if (kind > hw::kKindStuck1) {
+          fail("rtl: load_profile: bank ", b, " check cell ", cbase + c, " has kind ", int{kind},
+               " (0 flip, 1 stuck-at-0, 2 stuck-at-1)");
+        }
+        if (c % 2 == 0) top.bd_check_vc[c / 2] = 0;
+        top.bd_check_vc[c / 2] |= std::uint32_t{vc} << (16 * (c % 2));
+        ckinds |= std::uint32_t{kind} << (2 * c);
+      }
+      top.bd_check_kind = static_cast<std::uint16_t>(ckinds);
       top.bd_bank = b;
       top.bd_row = row;
       top.bd_we = 1;
@@ -236,6 +258,26 @@ Counters AccelDriver::counters() {
     const auto word = hw::decode_bank_counter_word(out[3 + b]);
     c.bank_reads.push_back(static_cast<std::uint32_t>(word.reads));
     c.bank_writes.push_back(static_cast<std::uint32_t>(word.writes));
+  }
+  return c;
+}
+
+void AccelDriver::set_ecc_mode(std::uint32_t mode) {
+  if (mode != hw::kEccNone && mode != hw::kEccParity && mode != hw::kEccSecded) {
+    fail("rtl: set_ecc_mode: mode ", mode, " (0 none, 1 parity, 2 secded)");
+  }
+  impl_->top->cfg_ecc = static_cast<std::uint8_t>(mode);
+}
+
+EccCounters AccelDriver::ecc_counters() {
+  const auto out = impl_->transact(hw::encode(hw::EccCountersCmd{}), nullptr, 0,
+                                   hw::kEccCounterWords, false);
+  EccCounters c;
+  c.mode = static_cast<std::uint32_t>(hw::decode_ecc_status_word(out[0]).mode);
+  for (std::uint32_t b = 0; b < hw::kBanks; ++b) {
+    const auto word = hw::decode_ecc_counter_word(out[1 + b]);
+    c.corrected.push_back(static_cast<std::uint32_t>(word.corrected));
+    c.uncorrectable.push_back(static_cast<std::uint32_t>(word.uncorrectable));
   }
   return c;
 }

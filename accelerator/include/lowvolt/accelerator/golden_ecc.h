@@ -11,11 +11,13 @@
 //    written through those cells' stuck faults with the data word and read through their
 //    faults at the same read count r of the bank (the bank is 64 + check bits wide).
 //  - ECC counters (ecc_counters()): per bank, reads delivered corrected and reads detected
-//    uncorrectable; zeroed with the bank's read/write counters (reset, load_profile).
+//    uncorrectable; zeroed with the bank's read/write counters (reset, load_profile). The RTL
+//    reads them with the ecc_counters command (ecc_counters_command(): its cycles too).
 //  - mbist(): ECC bypassed, as a memory BIST does: March C- on the raw data and check cells; a
 //    failing check cell c of word w is reported as cell kBufferWords × 64 + w × 8 + c (after
-//    every data cell); the drain takes one cycle per word without a failing cell (data or
-//    check) and one per record.
+//    every data cell); the drain (rtl/mbist.sv) is a pass over the data cells, then (mode not
+//    none) one over the check cells, each taking one cycle per word without a failing cell of
+//    that pass and one per record.
 //  - Simple and direct (a word read is FaultMasks::read of data and check cells, a run reads and
 //    decodes its words then multiplies): for tests and co-simulation, slower than golden.h.
 #include <cstdint>
@@ -53,6 +55,8 @@ class EccGoldenAccelerator final : public Accelerator {
   EccMode mode() const { return mode_; }
   /// Per-bank corrected and detected-uncorrectable reads since reset or the last profile load.
   const EccCounters& ecc_counters() const { return ecc_; }
+  /// The RTL's ecc_counters command: ecc_counters(), and the command's cycles are counted.
+  EccCounters ecc_counters_command();
   /// The stored (not read) data of word `addr` (< kBufferWords).
   std::uint64_t stored_word(std::uint32_t addr) const { return mem_.at(addr); }
   /// The stored check bits of word `addr` (< kBufferWords).

@@ -12,7 +12,7 @@
 namespace lowvolt::accelerator::hw {
 
 /// Version of accelerator/spec/lowvolt_hw.json this header was generated from.
-inline constexpr std::uint32_t kSpecVersion = 1;
+inline constexpr std::uint32_t kSpecVersion = 2;
 
 /// width of an SRAM word, a command word and a stream word, in bits
 inline constexpr std::uint32_t kWordBits = 64;
@@ -56,6 +56,16 @@ inline constexpr std::uint32_t kBankCounterBits = 32;
 inline constexpr std::uint32_t kCounterWords = 19;
 /// March C- operations per word: w0; r0,w1; r1,w0; r0,w1; r1,w0; r0
 inline constexpr std::uint32_t kMbistOpsPerWord = 10;
+/// check-bit cells per bank row (the check array beside each bank, sram_rows x ecc_check_cols): secded uses all, parity column 0
+inline constexpr std::uint32_t kEccCheckCols = 8;
+/// ECC mode (input cfg_ecc): no code, the data as read (the default, every result before issue 15)
+inline constexpr std::uint32_t kEccNone = 0;
+/// ECC mode: one even-parity check bit per word, detect-only (a detected word is delivered as 0)
+inline constexpr std::uint32_t kEccParity = 1;
+/// ECC mode: Hsiao (72,64) SECDED, 8 check bits (single errors corrected, double detected); mode 3 is reserved and acts as ecc_none
+inline constexpr std::uint32_t kEccSecded = 2;
+/// response words of an ecc_counters command: the ecc_status word, then one per bank (= 1 + banks)
+inline constexpr std::uint32_t kEccCounterWords = 17;
 
 /// Command opcodes (field cmd.opcode, bits 63..60 of every command word).
 enum class Opcode : std::uint8_t {
@@ -67,6 +77,7 @@ enum class Opcode : std::uint8_t {
   kRun = 5,  ///< run one tile: k activation words in, rows x ceil(cols/2) result words out
   kCounters = 6,  ///< emit counter_words words: status, cycles, macs, per-bank reads/writes
   kMbist = 7,  ///< run March C- over the whole buffer; emit one record per failing cell, then an end word
+  kEccCounters = 8,  ///< emit ecc_counter_words words: the ECC mode, then per bank the corrected and detected-uncorrectable reads
 };
 
 /// The opcode bits of a command word (bits 63..60), possibly not a known opcode.
@@ -332,6 +343,18 @@ inline std::uint64_t encode(const MbistCmd& /*v*/) {
 /// Decodes a mbist_cmd word (no fields; the opcode is not checked).
 inline MbistCmd decode_mbist_cmd(std::uint64_t /*word*/) { return MbistCmd{}; }
 
+/// ecc_counters_cmd: no fields
+struct EccCountersCmd {
+};
+/// Encodes a ecc_counters_cmd word (opcode ecc_counters); throws std::out_of_range if a field does not fit.
+inline std::uint64_t encode(const EccCountersCmd& /*v*/) {
+  std::uint64_t word = 0;
+  word |= static_cast<std::uint64_t>(Opcode::kEccCounters) << 60;
+  return word;
+}
+/// Decodes a ecc_counters_cmd word (no fields; the opcode is not checked).
+inline EccCountersCmd decode_ecc_counters_cmd(std::uint64_t /*word*/) { return EccCountersCmd{}; }
+
 /// act_word: one activation step of a run: byte i is activation row i (rows >= M are ignored)
 struct ActWord {
   std::uint64_t row0 = 0;  ///< activation of row 0; bits 0..8-1
@@ -523,9 +546,64 @@ inline BankCounterWord decode_bank_counter_word(std::uint64_t word) {
   return v;
 }
 
+/// ecc_status_word: first word of an ecc_counters response
+struct EccStatusWord {
+  std::uint64_t mode = 0;  ///< the ECC mode in force (input cfg_ecc): ecc_none, ecc_parity or ecc_secded; bits 0..2-1
+};
+inline constexpr unsigned kEccStatusWordModeLsb = 0;    ///< lowest bit of ecc_status_word.mode
+inline constexpr unsigned kEccStatusWordModeWidth = 2;  ///< width of ecc_status_word.mode in bits
+/// Encodes a ecc_status_word word; throws std::out_of_range if a field does not fit.
+inline std::uint64_t encode(const EccStatusWord& v) {
+  std::uint64_t word = 0;
+  if (v.mode > 0x3ull) {
+    throw std::out_of_range("hw_spec: ecc_status_word.mode = " + std::to_string(v.mode) +
+                            " does not fit in 2 bits");
+  }
+  word |= (v.mode & 0x3ull) << 0;
+  return word;
+}
+/// Decodes the fields of a ecc_status_word word (the opcode is not checked).
+inline EccStatusWord decode_ecc_status_word(std::uint64_t word) {
+  EccStatusWord v;
+  v.mode = (word >> 0) & 0x3ull;
+  return v;
+}
+
+/// ecc_counter_word: words 1 .. banks of an ecc_counters response, one per bank (decoded reads of read and run; MBIST bypasses the decoder and is not counted)
+struct EccCounterWord {
+  std::uint64_t corrected = 0;  ///< reads of the bank delivered with one bit corrected (secded), since reset or its profile load; bits 0..32-1
+  std::uint64_t uncorrectable = 0;  ///< reads of the bank detected uncorrectable (parity: delivered as 0; secded: delivered as read), since reset or its profile load; bits 32..64-1
+};
+inline constexpr unsigned kEccCounterWordCorrectedLsb = 0;    ///< lowest bit of ecc_counter_word.corrected
+inline constexpr unsigned kEccCounterWordCorrectedWidth = 32;  ///< width of ecc_counter_word.corrected in bits
+inline constexpr unsigned kEccCounterWordUncorrectableLsb = 32;    ///< lowest bit of ecc_counter_word.uncorrectable
+inline constexpr unsigned kEccCounterWordUncorrectableWidth = 32;  ///< width of ecc_counter_word.uncorrectable in bits
+/// Encodes a ecc_counter_word word; throws std::out_of_range if a field does not fit.
+inline std::uint64_t encode(const EccCounterWord& v) {
+  std::uint64_t word = 0;
+  if (v.corrected > 0xffffffffull) {
+    throw std::out_of_range("hw_spec: ecc_counter_word.corrected = " + std::to_string(v.corrected) +
+                            " does not fit in 32 bits");
+  }
+  word |= (v.corrected & 0xffffffffull) << 0;
+  if (v.uncorrectable > 0xffffffffull) {
+    throw std::out_of_range("hw_spec: ecc_counter_word.uncorrectable = " + std::to_string(v.uncorrectable) +
+                            " does not fit in 32 bits");
+  }
+  word |= (v.uncorrectable & 0xffffffffull) << 32;
+  return word;
+}
+/// Decodes the fields of a ecc_counter_word word (the opcode is not checked).
+inline EccCounterWord decode_ecc_counter_word(std::uint64_t word) {
+  EccCounterWord v;
+  v.corrected = (word >> 0) & 0xffffffffull;
+  v.uncorrectable = (word >> 32) & 0xffffffffull;
+  return v;
+}
+
 /// mbist_record: one failing cell, in ascending cell order
 struct MbistRecord {
-  std::uint64_t cell = 0;  ///< cell index (bank x sram_rows + row) x sram_cols + col; bits 0..32-1
+  std::uint64_t cell = 0;  ///< cell index (bank x sram_rows + row) x sram_cols + col; with ECC on, check cell c of word w is buffer_words x word_bits + w x ecc_check_cols + c (after every data cell); bits 0..32-1
   std::uint64_t saw_0to1 = 0;  ///< read 1 where 0 was written; bits 32..33-1
   std::uint64_t saw_1to0 = 0;  ///< read 0 where 1 was written; bits 33..34-1
   std::uint64_t last = 0;  ///< 0 for a record; bits 63..64-1

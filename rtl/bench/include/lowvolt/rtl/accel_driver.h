@@ -18,10 +18,14 @@
 namespace lowvolt::rtl {
 
 /// Fault profile of one bank (docs/memory-model.md); cell (row, col) is entry row x kSramCols +
-/// col.
+/// col. The bank's ECC check cells (row, c) are entry row x kEccCheckCols + c of check_vc and
+/// check_kind (accelerator::ecc_check_cells() derives them from a chip); both empty: check cells
+/// that never fail (vc code 0).
 struct BankProfile {
   std::vector<std::uint16_t> vc_code;  ///< critical voltage code, V_c/Vmin x 4096
   std::vector<std::uint8_t> kind;      ///< failure kind: 0 flip, 1 stuck-at-0, 2 stuck-at-1
+  std::vector<std::uint16_t> check_vc;   ///< check cells' vc codes (kSramRows x kEccCheckCols)
+  std::vector<std::uint8_t> check_kind;  ///< check cells' failure kinds
 };
 
 /// Counters as returned by the `counters` command.
@@ -33,9 +37,17 @@ struct Counters {
   std::vector<std::uint32_t> bank_writes;  ///< per bank: writes since reset or profile load
 };
 
+/// The `ecc_counters` response.
+struct EccCounters {
+  std::uint32_t mode = 0;                    ///< ECC mode in force (hw::kEccNone, ...)
+  std::vector<std::uint32_t> corrected;      ///< per bank: decoded reads with a bit corrected
+  std::vector<std::uint32_t> uncorrectable;  ///< per bank: decoded reads detected uncorrectable
+};
+
 /// One failing cell reported by the MBIST engine.
 struct MbistRecord {
-  std::uint32_t cell = 0;  ///< memory-model cell index (bank x rows + row) x cols + col
+  std::uint32_t cell = 0;  ///< memory-model cell index (bank x rows + row) x cols + col; with ECC
+                           ///< on, check cell c of word w is kBufferWords x 64 + w x 8 + c
   bool saw_0to1 = false;   ///< a 1 was read where 0 had been written
   bool saw_1to0 = false;   ///< a 0 was read where 1 had been written
 };
@@ -69,6 +81,11 @@ class AccelDriver {
                                 const std::vector<std::uint64_t>& activations);
   /// `counters` command.
   Counters counters();
+  /// Sets the ECC mode strap cfg_ecc (hw::kEccNone, kEccParity or kEccSecded; lowvolt::Error
+  /// otherwise). No clock cycle; it survives reset. Set it before writing the words it protects.
+  void set_ecc_mode(std::uint32_t mode);
+  /// `ecc_counters` command.
+  EccCounters ecc_counters();
   /// `mbist` command: the records in ascending cell order (the end word's count is checked).
   std::vector<MbistRecord> mbist();
   /// Sends one raw command word that takes no data and returns none (nop, unknown opcodes).

@@ -68,6 +68,9 @@ AccelModule::AccelModule(const sc_core::sc_module_name& name)
   model_->bd_kind(bd_kind_);
   model_->cfg_sigma(cfg_sigma_);
   model_->cfg_seed(cfg_seed_);
+  model_->bd_check_vc(bd_check_vc_);
+  model_->bd_check_kind(bd_check_kind_);
+  model_->cfg_ecc(cfg_ecc_);
 
   bus.register_b_transport(this, &AccelModule::bus_transport);
   supply.register_b_transport(this, &AccelModule::supply_transport);
@@ -236,11 +239,28 @@ tlm::tlm_response_status AccelModule::handle_bus(tlm::tlm_generic_payload& gp) {
             }
           }
         }
+        const std::uint64_t check_kinds = rec[bus::kProfileCheckKindWord];
+        if ((check_kinds >> (2 * hw::kEccCheckCols)) != 0) return tlm::TLM_GENERIC_ERROR_RESPONSE;
+        for (unsigned c = 0; c < hw::kEccCheckCols; ++c) {
+          if (((check_kinds >> (2 * c)) & 3u) > hw::kKindStuck1) {
+            return tlm::TLM_GENERIC_ERROR_RESPONSE;
+          }
+        }
       }
       rows_ = words.data();
       n_rows_ = n / bus::kProfileRowWords;
       kind_ = JobKind::kRows;
       return run_job();
+    }
+    case bus::kEccConfig: {
+      if (!gp.is_write()) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+      if (n != 1) return tlm::TLM_BURST_ERROR_RESPONSE;
+      const std::uint64_t mode = words_of(gp)[0];
+      if (mode != hw::kEccNone && mode != hw::kEccParity && mode != hw::kEccSecded) {
+        return tlm::TLM_GENERIC_ERROR_RESPONSE;
+      }
+      cfg_ecc_.write(static_cast<std::uint32_t>(mode));
+      return tlm::TLM_OK_RESPONSE;
     }
     default:
       return tlm::TLM_ADDRESS_ERROR_RESPONSE;
@@ -328,6 +348,14 @@ void AccelModule::drive_row(std::size_t i) {
   }
   bd_vc_.write(vc);
   bd_kind_.write(kind);
+  sc_dt::sc_bv<hw::kEccCheckCols * 16> check_vc;
+  for (std::size_t w = 0; w < bus::kProfileCheckVcWords; ++w) {
+    const std::uint64_t word = rec[bus::kProfileCheckVcWord + w];
+    check_vc.set_word(static_cast<int>(2 * w), static_cast<sc_dt::sc_digit>(word));
+    check_vc.set_word(static_cast<int>(2 * w + 1), static_cast<sc_dt::sc_digit>(word >> 32));
+  }
+  bd_check_vc_.write(check_vc);
+  bd_check_kind_.write(static_cast<std::uint32_t>(rec[bus::kProfileCheckKindWord]));
 }
 
 void AccelModule::on_clock() {

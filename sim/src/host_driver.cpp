@@ -1,5 +1,6 @@
 #include "lowvolt/sim/host_driver.h"
 
+#include "lowvolt/accelerator/ecc.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/sim/bus_map.h"
 
@@ -61,6 +62,11 @@ std::vector<std::uint64_t> HostDriver::command(std::uint64_t cmd, const std::uin
   return read_words(bus::kResponse, static_cast<std::size_t>(waiting));
 }
 
+void HostDriver::set_ecc_mode(std::uint32_t mode) {
+  const std::uint64_t word = mode;
+  write_words(bus::kEccConfig, &word, 1);
+}
+
 void HostDriver::reset() {
   const std::uint64_t pulse = 1;
   write_words(bus::kControl, &pulse, 1);
@@ -75,6 +81,7 @@ void HostDriver::load_profile(const profiles::CellMap& map) {
   std::vector<std::uint64_t> rows(std::size_t{hw::kBanks} * hw::kSramRows * bus::kProfileRowWords);
   const auto& vc = map.vc();
   const auto& kind = map.kind();
+  const profiles::CellMap check = accelerator::ecc_check_cells(map);
   std::size_t at = 0;
   for (std::uint32_t b = 0; b < hw::kBanks; ++b) {
     for (std::uint32_t row = 0; row < hw::kSramRows; ++row) {
@@ -88,6 +95,16 @@ void HostDriver::load_profile(const profiles::CellMap& map) {
         rows[at + 1 + c / 4] |= std::uint64_t{vc[base + c]} << (16 * (c % 4));
         rows[at + 1 + bus::kProfileVcWords + c / 32] |= std::uint64_t{kind[base + c]}
                                                         << (2 * (c % 32));
+      }
+      const std::size_t cbase = (std::size_t{b} * hw::kSramRows + row) * hw::kEccCheckCols;
+      for (std::uint32_t c = 0; c < hw::kEccCheckCols; ++c) {
+        if (check.kind()[cbase + c] > hw::kKindStuck1) {
+          fail("sim: profile check cell ", cbase + c, " has failure kind ",
+               int{check.kind()[cbase + c]}, " (0 flip, 1 stuck-at-0, 2 stuck-at-1)");
+        }
+        rows[at + bus::kProfileCheckVcWord + c / 4] |= std::uint64_t{check.vc()[cbase + c]}
+                                                       << (16 * (c % 4));
+        rows[at + bus::kProfileCheckKindWord] |= std::uint64_t{check.kind()[cbase + c]} << (2 * c);
       }
       at += bus::kProfileRowWords;
     }

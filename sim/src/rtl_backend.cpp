@@ -57,6 +57,7 @@ struct RtlOptions {
   std::string trace;
   std::vector<std::uint16_t> schedule;
   profiles::EnergyModel model;
+  accelerator::EccMode ecc = accelerator::EccMode::kNone;
 };
 
 RtlOptions parse_options(const accelerator::AcceleratorConfig& config) {
@@ -70,9 +71,11 @@ RtlOptions parse_options(const accelerator::AcceleratorConfig& config) {
     } else if (key == "leakage") {
       o.model.leakage = parse_number("leakage", value);
       if (o.model.leakage < 0) fail("rtl backend: option leakage = ", value, " is negative");
+    } else if (key == "ecc") {
+      o.ecc = accelerator::parse_ecc_mode(value, "rtl backend option 'ecc'");
     } else {
       fail("rtl backend: unknown option '", key, "' = '", value,
-           "' (known: leakage, trace, vdd_schedule)");
+           "' (known: ecc, leakage, trace, vdd_schedule)");
     }
   }
   return o;
@@ -93,8 +96,10 @@ RtlAccelerator::RtlAccelerator(const accelerator::AcceleratorConfig& config) {
     sim.regulator.set_schedule(options.schedule);
     sim.energy.set_model(options.model);
     start_cycle_ = sim.clock_cycles();
+    ecc_ = options.ecc;
     // The state accelerator.h promises after construction, whatever the last user left.
-    sim.call([](SimSystem& s) {
+    sim.call([this](SimSystem& s) {
+      s.host.set_ecc_mode(static_cast<std::uint32_t>(ecc_));
       s.host.reset();
       s.host.load_profile(profiles::CellMap(accelerator::buffer_geometry()));
       const std::vector<std::uint64_t> zeros(hw::kBufferWords, 0);
@@ -202,6 +207,21 @@ accelerator::Counters RtlAccelerator::counters() {
       const auto w = hw::decode_bank_counter_word(words[3 + b]);
       c.bank_reads[b] = static_cast<std::uint32_t>(w.reads);
       c.bank_writes[b] = static_cast<std::uint32_t>(w.writes);
+    }
+  });
+  return c;
+}
+
+accelerator::EccCounters RtlAccelerator::ecc_counters() {
+  accelerator::EccCounters c;
+  simulation().call([&c](SimSystem& s) {
+    const auto words = s.host.command(hw::encode(hw::EccCountersCmd{}));
+    LV_CHECK(words.size() == hw::kEccCounterWords,
+             "ecc_counters answered " << words.size() << " words, not " << hw::kEccCounterWords);
+    for (std::uint32_t b = 0; b < hw::kBanks; ++b) {
+      const auto w = hw::decode_ecc_counter_word(words[1 + b]);
+      c.corrected.push_back(static_cast<std::uint32_t>(w.corrected));
+      c.uncorrectable.push_back(static_cast<std::uint32_t>(w.uncorrectable));
     }
   });
   return c;

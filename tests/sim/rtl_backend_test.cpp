@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "lowvolt/accelerator/golden_ecc.h"
 #include "lowvolt/accelerator/tiler.h"
 #include "lowvolt/accelerator/weight_image.h"
 #include "lowvolt/common/error.h"
@@ -194,6 +195,75 @@ TEST(RtlBackend, MbistMatchesGolden) {
   expect_same_counters(*rtl, *golden, "after mbist");
 }
 
+// With option ecc = secded or parity the rtl backend equals the golden backend with the same
+// option (EccGoldenAccelerator) on chip2 at 0.8 × Vmin (persistent and intermittent cells, check
+// cells from ecc_check_cells): every word read, every tile result, the counters (cycles
+// included), the ECC counters (the ecc_counters command on both) and the MBIST records of data
+// and check cells. The decoder is busy (corrected and detected words counted), and a backend
+// built afterwards without the option is back to mode none.
+TEST(RtlBackend, EccMatchesGolden) {
+  const auto chip =
+      profiles::generate_chip(profiles::preset("chip2"), accelerator::buffer_geometry(), 23);
+  for (const std::string mode : {"secded", "parity"}) {
+    auto rtl = make("rtl", {{"ecc", mode}});
+    auto golden = make("golden", {{"ecc", mode}});
+    auto& r = dynamic_cast<RtlAccelerator&>(*rtl);
+    auto& g = dynamic_cast<accelerator::EccGoldenAccelerator&>(*golden);
+    EXPECT_EQ(accelerator::ecc_mode_name(r.ecc_mode()), mode);
+    expect_same_counters(*rtl, *golden, mode + ", fresh");
+    std::mt19937_64 rng(std::hash<std::string>{}(mode));
+    std::vector<std::uint64_t> weights(hw::kBufferWords);
+    for (auto& w : weights) w = rng();
+    for (Accelerator* a : {rtl.get(), golden.get()}) {
+      a->load_profile(chip);
+      a->write(0, weights);
+      a->set_vdd(0.8);
+    }
+    for (int t = 0; t < 12; ++t) {
+      const TileConfig c = random_config(rng);
+      std::vector<std::uint64_t> act(1 + rng() % 150);
+      for (auto& x : act) x = rng();
+      const auto addr = static_cast<std::uint32_t>(rng() % (1u << 19));
+      rtl->tile_cfg(c);
+      golden->tile_cfg(c);
+      EXPECT_EQ(rtl->run(addr, act, c), golden->run(addr, act, c)) << mode << ", tile " << t;
+    }
+    EXPECT_EQ(rtl->read(0, hw::kBufferWords), golden->read(0, hw::kBufferWords)) << mode;
+    expect_same_counters(*rtl, *golden, mode);
+    const auto re = r.ecc_counters();
+    const auto ge = g.ecc_counters_command();
+    EXPECT_EQ(re, ge) << mode;
+    std::uint64_t corrected = 0, detected = 0;
+    for (std::uint32_t b = 0; b < hw::kBanks; ++b) {
+      corrected += re.corrected[b];
+      detected += re.uncorrectable[b];
+    }
+    EXPECT_GT(detected, 0u) << mode;
+    if (mode == "secded") {
+      EXPECT_GT(corrected, 0u);
+    }
+    const auto records = rtl->mbist();
+    EXPECT_EQ(records, golden->mbist()) << mode;
+    EXPECT_TRUE(std::any_of(records.begin(), records.end(), [](const auto& rec) {
+      return rec.cell >= hw::kBufferWords * hw::kWordBits;
+    })) << mode << ": no check cell reported";
+    expect_same_counters(*rtl, *golden, mode + " after mbist");
+  }
+  auto rtl = make("rtl");
+  auto& r = dynamic_cast<RtlAccelerator&>(*rtl);
+  EXPECT_EQ(r.ecc_mode(), accelerator::EccMode::kNone);
+  rtl->load_profile(chip);
+  rtl->set_vdd(0.8);
+  const auto records = rtl->mbist();
+  EXPECT_TRUE(std::none_of(records.begin(), records.end(), [](const auto& rec) {
+    return rec.cell >= hw::kBufferWords * hw::kWordBits;
+  })) << "mode none tested check cells";
+  const auto e = r.ecc_counters();
+  EXPECT_EQ(e.corrected, std::vector<std::uint32_t>(hw::kBanks, 0));
+  EXPECT_EQ(e.uncorrectable, std::vector<std::uint32_t>(hw::kBanks, 0));
+  EXPECT_THROW(make("golden", {{"ecc", "hamming"}}), Error);
+}
+
 // Backends built one after another each start from the promised state (reset, all-good profile,
 // zero buffer, zero counters) whatever the previous one left, and reset() keeps buffer contents.
 TEST(RtlBackend, EachBackendStartsFromThePromisedState) {
@@ -226,6 +296,7 @@ TEST(RtlBackendErrors, UserMistakesAreErrors) {
   EXPECT_THROW(make("rtl", {{"vdd_schedule", "fast"}}), Error);
   EXPECT_THROW(make("rtl", {{"leakage", "-1"}}), Error);
   EXPECT_THROW(make("rtl", {{"trace", "/nonexistent-dir/x.fst"}}), Error);
+  EXPECT_THROW(make("rtl", {{"ecc", "hamming"}}), Error);
   auto rtl = make("rtl");
   EXPECT_THROW(make("rtl"), Error);
   EXPECT_THROW(rtl->load_profile(profiles::CellMap(profiles::Geometry{1, 512, 64})), Error);

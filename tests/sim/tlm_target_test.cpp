@@ -168,7 +168,10 @@ TEST_F(SimTlm, StatusBitsForInvalidTileCfgAndUnknownOpcodes) {
   EXPECT_TRUE(command(hw::encode(hw::TileCfgCmd{0, 3, 4, 0, 0, 0, 0})).empty());
   EXPECT_EQ(status().err_tile_cfg, 1u);
   EXPECT_EQ(command(hw::encode(hw::RunCmd{0, 1}), {0}).size(), hw::kPeRows * hw::kPeCols / 2);
-  for (std::uint64_t op = 8; op < 16; ++op) {
+  // opcode 8 is ecc_counters (the mode, then one word per bank), not an unknown opcode
+  EXPECT_EQ(command(hw::encode(hw::EccCountersCmd{})).size(), hw::kEccCounterWords);
+  EXPECT_EQ(status().err_opcode, 0u);
+  for (std::uint64_t op = 9; op < 16; ++op) {
     EXPECT_TRUE(command(hw::encode(hw::Cmd{op})).empty()) << "opcode " << op;
   }
   EXPECT_EQ(status().err_opcode, 1u);
@@ -279,6 +282,18 @@ TEST_F(SimTlm, ErrorResponsesChangeNothing) {
   row[17] = 3;  // kind 3 is reserved
   EXPECT_EQ(raw(tlm::TLM_WRITE_COMMAND, bus::kProfileRows, row, 8 * row.size()),
             tlm::TLM_GENERIC_ERROR_RESPONSE);
+  row[17] = 0;
+  row[bus::kProfileCheckKindWord] = std::uint64_t{3} << 14;  // check cell 7: kind 3
+  EXPECT_EQ(raw(tlm::TLM_WRITE_COMMAND, bus::kProfileRows, row, 8 * row.size()),
+            tlm::TLM_GENERIC_ERROR_RESPONSE);
+  row[bus::kProfileCheckKindWord] = std::uint64_t{1} << 16;  // there is no check cell 8
+  EXPECT_EQ(raw(tlm::TLM_WRITE_COMMAND, bus::kProfileRows, row, 8 * row.size()),
+            tlm::TLM_GENERIC_ERROR_RESPONSE);
+  row[bus::kProfileCheckKindWord] = 0;
+  row[17] = 3;
+  std::vector<std::uint64_t> ecc = {3};  // mode 3 is reserved
+  EXPECT_EQ(raw(tlm::TLM_WRITE_COMMAND, bus::kEccConfig, ecc, 8), tlm::TLM_GENERIC_ERROR_RESPONSE);
+  EXPECT_EQ(raw(tlm::TLM_READ_COMMAND, bus::kEccConfig, ecc, 8), tlm::TLM_COMMAND_ERROR_RESPONSE);
   EXPECT_EQ(raw(tlm::TLM_WRITE_COMMAND, bus::kProfileRows, row, 8 * (row.size() - 1)),
             tlm::TLM_BURST_ERROR_RESPONSE);
   {

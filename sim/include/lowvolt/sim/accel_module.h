@@ -111,11 +111,13 @@ class AccelModule : public sc_core::sc_module, public AccessTap {
   sc_core::sc_signal<bool> rst_{"rst"}, cmd_valid_{"cmd_valid"}, cmd_ready_{"cmd_ready"},
       in_valid_{"in_valid"}, in_ready_{"in_ready"}, out_valid_{"out_valid"},
       out_ready_{"out_ready"}, bd_we_{"bd_we"};
-  sc_core::sc_signal<std::uint32_t> bd_bank_{"bd_bank"}, bd_row_{"bd_row"}, cfg_sigma_{"cfg_sigma"};
+  sc_core::sc_signal<std::uint32_t> bd_bank_{"bd_bank"}, bd_row_{"bd_row"}, cfg_sigma_{"cfg_sigma"},
+      bd_check_kind_{"bd_check_kind"}, cfg_ecc_{"cfg_ecc"};
   sc_core::sc_signal<std::uint64_t> cmd_data_{"cmd_data"}, in_data_{"in_data"},
       out_data_{"out_data"}, cfg_seed_{"cfg_seed"};
   sc_core::sc_signal<sc_dt::sc_bv<accelerator::hw::kSramCols * 16>> bd_vc_{"bd_vc"};
   sc_core::sc_signal<sc_dt::sc_bv<accelerator::hw::kSramCols * 2>> bd_kind_{"bd_kind"};
+  sc_core::sc_signal<sc_dt::sc_bv<accelerator::hw::kEccCheckCols * 16>> bd_check_vc_{"bd_check_vc"};
 
   std::unique_ptr<VerilatedContext> context_;
   std::unique_ptr<Vaccel_top_sc> model_;

@@ -8,7 +8,8 @@
 //    target runs the commands one after another, each until the RTL is back in idle, and appends
 //    every output-stream word to a response FIFO, which kResponseCount and kResponse drain.
 //    kControl pulses the rst pin; kProfileConfig and kProfileRows load the fault overlay through
-//    the backdoor port, one bank row per clock cycle.
+//    the backdoor port, one bank row (data and ECC check cells) per clock cycle; kEccConfig sets
+//    the ECC mode strap cfg_ecc.
 //  - `supply` socket (the voltage regulator's): kSupplyVdd takes one word whose low 16 bits are
 //    the new supply code (V/Vmin × 4096) and runs a set_vdd command on the RTL.
 //  - Error responses: TLM_ADDRESS_ERROR_RESPONSE (no register there), TLM_COMMAND_ERROR_RESPONSE
@@ -38,16 +39,28 @@ inline constexpr std::uint64_t kControl = 0x18;
 inline constexpr std::uint64_t kProfileConfig = 0x20;
 /// `bus`, write, n × kProfileRowWords words: backdoor profile rows (see kProfileRowWords).
 inline constexpr std::uint64_t kProfileRows = 0x28;
+/// `bus`, write, one word: the ECC mode strap cfg_ecc (hw::kEccNone, kEccParity, kEccSecded;
+/// anything else is TLM_GENERIC_ERROR_RESPONSE); it takes effect at once (no clock cycle) and
+/// survives reset.
+inline constexpr std::uint64_t kEccConfig = 0x30;
 
 /// Words of one profile row record: word 0 = bank << 16 | row; words 1..16 = the row's 64
 /// critical voltage codes, cell c in bits 16·(c % 4) of word 1 + c / 4; words 17..18 = the 64
 /// failure kinds (0 flip, 1 stuck-at-0, 2 stuck-at-1), cell c in bits 2·(c % 32) of word
-/// 17 + c / 32. Loading any row of a bank zeroes that bank's access counters.
-inline constexpr std::size_t kProfileRowWords = 19;
+/// 17 + c / 32; words 19..20 = the row's 8 ECC check cells' vc codes, check cell c in bits
+/// 16·(c % 4) of word 19 + c / 4; word 21 = their kinds, check cell c in bits 2c.
+/// Loading any row of a bank zeroes that bank's access and ECC counters.
+inline constexpr std::size_t kProfileRowWords = 22;
 /// Words of vc codes in a profile row record.
 inline constexpr std::size_t kProfileVcWords = 16;
 /// Words of failure kinds in a profile row record.
 inline constexpr std::size_t kProfileKindWords = 2;
+/// First word of the check cells' vc codes in a profile row record.
+inline constexpr std::size_t kProfileCheckVcWord = 1 + kProfileVcWords + kProfileKindWords;
+/// Words of check-cell vc codes (hw::kEccCheckCols of them, four per word).
+inline constexpr std::size_t kProfileCheckVcWords = 2;
+/// The word of the check cells' failure kinds.
+inline constexpr std::size_t kProfileCheckKindWord = kProfileCheckVcWord + kProfileCheckVcWords;
 
 /// `supply`, write, one word: the supply code in its low 16 bits (set_vdd).
 inline constexpr std::uint64_t kSupplyVdd = 0x00;

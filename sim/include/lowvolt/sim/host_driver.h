@@ -39,9 +39,12 @@ class HostDriver : public sc_core::sc_module {
   /// Pulses rst and waits for the reset's mask sweep.
   void reset();
   /// Loads `map` (geometry kBanks × kSramRows × kSramCols, checked by the caller) through the
-  /// backdoor: chip-wide sigma and seed, then every bank row, one per cycle; lowvolt::Error for a
-  /// failure kind above 2 (nothing is loaded then).
+  /// backdoor: chip-wide sigma and seed, then every bank row with its ECC check cells
+  /// (accelerator::ecc_check_cells(map)), one per cycle; lowvolt::Error for a failure kind
+  /// above 2 (nothing is loaded then).
   void load_profile(const profiles::CellMap& map);
+  /// Sets the ECC mode strap (bus::kEccConfig): hw::kEccNone, kEccParity or kEccSecded.
+  void set_ecc_mode(std::uint32_t mode);
   /// TLM transactions sent so far.
   std::uint64_t transactions() const { return transactions_; }
 

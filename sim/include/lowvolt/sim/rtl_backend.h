@@ -13,6 +13,10 @@
 //      vdd_schedule  comma-separated supply voltages (× Vmin), one per layer (begin_layer())
 //      leakage       leakage energy per bank and cycle at Vmin, in units of one access at Vmin
 //                    (profiles::EnergyModel::leakage; default 0)
+//      ecc           none (default), parity or secded: the RTL's ECC mode strap (cfg_ecc); the
+//                    backend then equals the golden backend with the same option bit for bit
+//                    (EccGoldenAccelerator). Profiles load their check cells
+//                    (accelerator::ecc_check_cells) whatever the mode.
 //  - set_vdd_code() drives the regulator (one set_vdd); begin_layer() applies the schedule.
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/accelerator/ecc.h"
 #include "lowvolt/sim/energy_report.h"
 
 namespace lowvolt::sim {
@@ -65,9 +70,15 @@ class RtlAccelerator final : public accelerator::Accelerator {
   std::uint64_t simulated_cycles() const;
   /// The tile configuration the RTL holds (mirrored: accelerator.h's reset value after reset()).
   const accelerator::TileConfig& tile_config() const { return cfg_; }
+  /// The ECC mode (option ecc).
+  accelerator::EccMode ecc_mode() const { return ecc_; }
+  /// The `ecc_counters` command: per bank, decoded reads corrected and detected uncorrectable
+  /// (EccGoldenAccelerator::ecc_counters_command(); its cycles count like any command's).
+  accelerator::EccCounters ecc_counters();
 
  private:
   accelerator::TileConfig cfg_;
+  accelerator::EccMode ecc_ = accelerator::EccMode::kNone;
   std::uint64_t start_cycle_ = 0;
   bool tracing_ = false;
 };

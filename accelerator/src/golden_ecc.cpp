@@ -1,9 +1,11 @@
-// The golden model with ECC on the weight SRAM (golden_ecc.h). Cycle counts are those of
-// golden.cpp (the decoder adds no cycle); reads and writes follow profiles::FaultMasks directly.
+// The golden model with ECC on the weight SRAM (golden_ecc.h). Commands, checks, cycle counts
+// and March C- are golden.cpp's (golden_commands.h; the decoder adds no cycle); reads and writes
+// follow profiles::FaultMasks directly.
 #include "lowvolt/accelerator/golden_ecc.h"
 
 #include <algorithm>
 
+#include "golden_commands.h"
 #include "lowvolt/accelerator/datapath.h"
 #include "lowvolt/accelerator/golden.h"
 #include "lowvolt/common/error.h"
@@ -11,7 +13,6 @@
 namespace lowvolt::accelerator {
 namespace {
 constexpr std::uint32_t kBufferBits = hw::kBufferWords * hw::kWordBits;  // 2^19
-constexpr std::uint64_t kMaxCount = 0xffff;                              // 16-bit count fields
 }  // namespace
 
 EccGoldenAccelerator::EccGoldenAccelerator(EccMode mode)
@@ -43,28 +44,24 @@ void EccGoldenAccelerator::zero_counters() {
 void EccGoldenAccelerator::reset() {
   vdd_ = hw::kVddResetCode;
   cfg_ = TileConfig{};
-  cycles_ = hw::kSramRows;  // the mask sweep after rst
+  cycles_ = detail::kResetCycles;
   macs_ = 0;
   zero_counters();
   refresh_masks();
 }
 
 void EccGoldenAccelerator::load_profile(const profiles::CellMap& map) {
-  if (!(map.geometry() == buffer_geometry())) {
-    fail("golden: profile geometry ", map.geometry().arrays, "×", map.geometry().rows, "×",
-         map.geometry().cols, " does not match the weight buffer's ", hw::kBanks, "×",
-         hw::kSramRows, "×", hw::kSramCols);
-  }
+  detail::check_profile_geometry(map);
   *map_ = map;
   *check_map_ = ecc_check_cells(map);
   zero_counters();
-  cycles_ += std::uint64_t{hw::kBanks} * hw::kSramRows;  // one backdoor row per cycle
+  cycles_ += detail::kLoadProfileCycles;
   refresh_masks();
 }
 
 void EccGoldenAccelerator::set_vdd_code(std::uint16_t vdd_code) {
   vdd_ = vdd_code;
-  cycles_ += 1 + hw::kSramRows;  // accept + mask sweep
+  cycles_ += detail::kSetVddCycles;
   refresh_masks();
 }
 
@@ -94,23 +91,19 @@ void EccGoldenAccelerator::write_word(std::uint32_t addr, std::uint64_t data, bo
 
 void EccGoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words,
                                  std::size_t count) {
-  if (addr > kMaxCount || count > kMaxCount) {
-    fail("golden: write of ", count, " words at address ", addr, ": both must be ≤ ", kMaxCount);
-  }
+  detail::check_transfer("write", addr, count);
   for (std::size_t i = 0; i < count; ++i) {
     write_word(static_cast<std::uint32_t>((addr + i) % hw::kBufferWords), words[i], false, 0);
   }
-  cycles_ += count == 0 ? 2 : count + 1;
+  cycles_ += detail::write_cycles(count);
 }
 
 void EccGoldenAccelerator::read(std::uint32_t addr, std::size_t count, std::uint64_t* out) {
-  if (addr > kMaxCount || count > kMaxCount) {
-    fail("golden: read of ", count, " words at address ", addr, ": both must be ≤ ", kMaxCount);
-  }
+  detail::check_transfer("read", addr, count);
   for (std::size_t i = 0; i < count; ++i) {
     out[i] = read_word(static_cast<std::uint32_t>((addr + i) % hw::kBufferWords), false);
   }
-  cycles_ += count == 0 ? 2 : count + 3;
+  cycles_ += detail::read_cycles(count);
 }
 
 void EccGoldenAccelerator::tile_cfg(const TileConfig& cfg) {
@@ -121,10 +114,7 @@ void EccGoldenAccelerator::tile_cfg(const TileConfig& cfg) {
 
 void EccGoldenAccelerator::run(std::uint32_t w_bit_addr, const std::uint64_t* activations,
                                std::size_t k, std::int32_t* out) {
-  if (w_bit_addr > 0xffffffu || k > kMaxCount) {
-    fail("golden: run with w_bit_addr ", w_bit_addr, " (24 bits) and k ", k, " (≤ ", kMaxCount,
-         ")");
-  }
+  detail::check_run_fields(w_bit_addr, k);
   const TileConfig& c = cfg_;
   const std::uint32_t a = w_bit_addr % kBufferBits;
   std::vector<std::uint32_t> acc(std::size_t{c.rows} * c.cols, 0);
@@ -162,84 +152,44 @@ void EccGoldenAccelerator::run(std::uint32_t w_bit_addr, const std::uint64_t* ac
 }
 
 EccCounters EccGoldenAccelerator::ecc_counters_command() {
-  cycles_ += 1 + hw::kEccCounterWords + 1;  // accept, one edge per word, the last word taken
+  cycles_ += detail::kEccCountersCycles;
   return ecc_;
 }
 
 Counters EccGoldenAccelerator::counters() {
-  Counters c;
-  c.status = hw::encode(hw::StatusWord{0, 0, hw::kSpecVersion});
-  c.cycles = cycles_;
-  c.macs = macs_;
-  c.bank_reads = bank_reads_;
-  c.bank_writes = bank_writes_;
-  cycles_ += 1 + hw::kCounterWords + 1;  // accept, one edge per word, the last word taken
+  Counters c = detail::counters_snapshot(cycles_, macs_, bank_reads_, bank_writes_);
+  cycles_ += detail::kCountersCycles;
   return c;
 }
 
 std::vector<MbistRecord> EccGoldenAccelerator::mbist() {
-  // March C- on the raw cells (golden.cpp's mbist, with the check cells written and compared too)
+  // golden.cpp's March C- on the raw cells, with the mode's check cells written and compared too
   constexpr std::uint32_t n = hw::kBufferWords;
-  constexpr std::uint64_t kOnes = ~std::uint64_t{0};
   std::vector<std::uint64_t> f01(n, 0), f10(n, 0);
   std::vector<std::uint8_t> c01(n, 0), c10(n, 0);
-  auto element = [&](bool down, int expect, int write_value) {
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const std::uint32_t addr = down ? n - 1 - i : i;
-      if (expect >= 0) {
+  detail::march_c_minus(
+      [&](std::uint32_t addr, bool one) {
         const std::uint32_t r = bank_reads_[addr / hw::kSramRows];
         const std::uint64_t d = read_word(addr, true);
         const auto ck =
             static_cast<std::uint8_t>(check_masks_->read(addr, check_mem_[addr], r) & check_mask_);
-        if (expect == 0) {
-          f01[addr] |= d;
-          c01[addr] |= ck;
-        } else {
+        if (one) {
           f10[addr] |= ~d;
           c10[addr] |= static_cast<std::uint8_t>(~ck & check_mask_);
+        } else {
+          f01[addr] |= d;
+          c01[addr] |= ck;
         }
-      }
-      if (write_value >= 0) {
-        write_word(addr, write_value ? kOnes : 0, true, write_value ? check_mask_ : 0);
-      }
-    }
-  };
-  element(false, -1, 0);
-  element(false, 0, 1);
-  element(false, 1, 0);
-  element(true, 0, 1);
-  element(true, 1, 0);
-  element(false, 0, -1);
-
+      },
+      [&](std::uint32_t addr, bool one) {
+        write_word(addr, one ? ~std::uint64_t{0} : 0, true, one ? check_mask_ : 0);
+      });
   // the drain (rtl/mbist.sv): a pass over the data cells' fail map, then, with check cells under
-  // test, one over theirs; each takes one cycle per word without a failing cell, one per record
+  // test, one over theirs (numbered after every data cell)
   std::vector<MbistRecord> records;
-  std::uint64_t drain = 0;
-  for (std::uint32_t addr = 0; addr < n; ++addr) {
-    const std::uint64_t any = f01[addr] | f10[addr];
-    const auto count = static_cast<std::uint64_t>(__builtin_popcountll(any));
-    drain += count == 0 ? 1 : count;
-    if (check_mask_ != 0) {
-      const auto check_count = static_cast<std::uint64_t>(__builtin_popcount(c01[addr] | c10[addr]));
-      drain += check_count == 0 ? 1 : check_count;
-    }
-    for (std::uint64_t m = any; m != 0; m &= m - 1) {
-      const int bit = __builtin_ctzll(m);
-      records.push_back(MbistRecord{addr * hw::kSramCols + static_cast<std::uint32_t>(bit),
-                                    ((f01[addr] >> bit) & 1u) != 0,
-                                    ((f10[addr] >> bit) & 1u) != 0});
-    }
-  }
-  // check cells after every data cell, ascending
-  for (std::uint32_t addr = 0; addr < n; ++addr) {
-    for (std::uint32_t m = static_cast<std::uint32_t>(c01[addr] | c10[addr]); m != 0; m &= m - 1) {
-      const int bit = __builtin_ctz(m);
-      records.push_back(
-          MbistRecord{kBufferBits + addr * kEccCheckColumns + static_cast<std::uint32_t>(bit),
-                      ((c01[addr] >> bit) & 1u) != 0, ((c10[addr] >> bit) & 1u) != 0});
-    }
-  }
-  cycles_ += 1 + std::uint64_t{hw::kMbistOpsPerWord} * n + 1 + drain + 3;
+  std::uint64_t drain = detail::drain_fail_map(f01, f10, 0, hw::kSramCols, records);
+  if (check_mask_ != 0) drain += detail::drain_fail_map(c01, c10, kBufferBits, kEccCheckColumns, records);
+  cycles_ += detail::mbist_cycles(drain);
   return records;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "golden_commands.h"
 #include "kernels.h"
 #include "lowvolt/accelerator/datapath.h"
 #include "lowvolt/accelerator/golden_ecc.h"
@@ -15,8 +16,7 @@ namespace lowvolt::accelerator {
 
 namespace {
 constexpr std::uint32_t kBufferBits = hw::kBufferWords * hw::kWordBits;  // 2^19
-constexpr std::uint64_t kResetCycles = hw::kSramRows;                    // mask sweep after rst
-constexpr std::uint64_t kMaxCount = 0xffff;                              // 16-bit count fields
+using detail::kResetCycles;  // mask sweep after rst (golden_commands.h)
 constexpr std::size_t kMaxBlockBytes = std::size_t{256} << 20;  // decoded ranges kept, at most
 
 std::uint32_t words_per_result_row(const TileConfig& cfg) { return (cfg.cols + 1) / 2; }
@@ -208,21 +208,17 @@ void GoldenAccelerator::reset() {
 }
 
 void GoldenAccelerator::load_profile(const profiles::CellMap& map) {
-  if (!(map.geometry() == buffer_geometry())) {
-    fail("golden: profile geometry ", map.geometry().arrays, "×", map.geometry().rows, "×",
-         map.geometry().cols, " does not match the weight buffer's ", hw::kBanks, "×",
-         hw::kSramRows, "×", hw::kSramCols);
-  }
+  detail::check_profile_geometry(map);
   *map_ = map;
   std::fill(bank_reads_.begin(), bank_reads_.end(), 0u);
   std::fill(bank_writes_.begin(), bank_writes_.end(), 0u);
-  cycles_ += std::uint64_t{hw::kBanks} * hw::kSramRows;  // one backdoor row per cycle
+  cycles_ += detail::kLoadProfileCycles;
   refresh_masks();
 }
 
 void GoldenAccelerator::set_vdd_code(std::uint16_t vdd_code) {
   vdd_ = vdd_code;
-  cycles_ += 1 + hw::kSramRows;  // accept + mask sweep
+  cycles_ += detail::kSetVddCycles;
   refresh_masks();
 }
 
@@ -265,9 +261,7 @@ void GoldenAccelerator::write_word(std::uint32_t addr, std::uint64_t data) {
 }
 
 void GoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words, std::size_t count) {
-  if (addr > kMaxCount || count > kMaxCount) {
-    fail("golden: write of ", count, " words at address ", addr, ": both must be ≤ ", kMaxCount);
-  }
+  detail::check_transfer("write", addr, count);
   // in pieces within one bank (one read count r): words without stuck cells store their data;
   // the intermittent stuck cells of the piece are hashed together
   Scratch& sc = *scratch_;
@@ -295,18 +289,16 @@ void GoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words, st
     bank_writes_[bank] += len;
     i += len;
   }
-  cycles_ += count == 0 ? 2 : count + 1;
+  cycles_ += detail::write_cycles(count);
   ++write_epoch_;
 }
 
 void GoldenAccelerator::read(std::uint32_t addr, std::size_t count, std::uint64_t* out) {
-  if (addr > kMaxCount || count > kMaxCount) {
-    fail("golden: read of ", count, " words at address ", addr, ": both must be ≤ ", kMaxCount);
-  }
+  detail::check_transfer("read", addr, count);
   for (std::size_t i = 0; i < count; ++i) {
     out[i] = read_word(static_cast<std::uint32_t>((addr + i) % hw::kBufferWords));
   }
-  cycles_ += count == 0 ? 2 : count + 3;
+  cycles_ += detail::read_cycles(count);
 }
 
 void GoldenAccelerator::tile_cfg(const TileConfig& cfg) {
@@ -316,10 +308,7 @@ void GoldenAccelerator::tile_cfg(const TileConfig& cfg) {
 }
 
 void GoldenAccelerator::check_run(std::uint32_t w_bit_addr, std::size_t k) const {
-  if (w_bit_addr > 0xffffffu || k > kMaxCount) {
-    fail("golden: run with w_bit_addr ", w_bit_addr, " (24 bits) and k ", k, " (≤ ", kMaxCount,
-         ")");
-  }
+  detail::check_run_fields(w_bit_addr, k);
 }
 
 std::uint64_t GoldenAccelerator::run_cycles(std::uint32_t a, std::size_t k, const TileConfig& c) {
@@ -677,51 +666,26 @@ void GoldenAccelerator::run_row_tiles(const RowTileRuns& job, std::optional<Tile
 }
 
 Counters GoldenAccelerator::counters() {
-  Counters c;
-  c.status = hw::encode(hw::StatusWord{0, 0, hw::kSpecVersion});
-  c.cycles = cycles_;
-  c.macs = macs_;
-  c.bank_reads = bank_reads_;
-  c.bank_writes = bank_writes_;
-  cycles_ += 1 + hw::kCounterWords + 1;  // accept, one edge per word, the last word taken
+  Counters c = detail::counters_snapshot(cycles_, macs_, bank_reads_, bank_writes_);
+  cycles_ += detail::kCountersCycles;
   return c;
 }
 
 std::vector<MbistRecord> GoldenAccelerator::mbist() {
-  // March C-, word-oriented: M0 up w0 | M1 up r0,w1 | M2 up r1,w0 | M3 down r0,w1 |
-  // M4 down r1,w0 | M5 up r0 (rtl/mbist.sv)
+  // March C- (golden_commands.h, rtl/mbist.sv), then the fail map drained in cell order
   constexpr std::uint32_t n = hw::kBufferWords;
-  constexpr std::uint64_t kOnes = ~std::uint64_t{0};
   std::vector<std::uint64_t> f01(n, 0), f10(n, 0);
-  auto element = [&](bool down, int expect, int write_value) {
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const std::uint32_t addr = down ? n - 1 - i : i;
-      if (expect == 0) f01[addr] |= read_word(addr);
-      if (expect == 1) f10[addr] |= ~read_word(addr);
-      if (write_value >= 0) write_word(addr, write_value ? kOnes : 0);
-    }
-  };
-  element(false, -1, 0);
-  element(false, 0, 1);
-  element(false, 1, 0);
-  element(true, 0, 1);
-  element(true, 1, 0);
-  element(false, 0, -1);
-
+  detail::march_c_minus(
+      [&](std::uint32_t addr, bool one) {
+        if (one) {
+          f10[addr] |= ~read_word(addr);
+        } else {
+          f01[addr] |= read_word(addr);
+        }
+      },
+      [&](std::uint32_t addr, bool one) { write_word(addr, one ? ~std::uint64_t{0} : 0); });
   std::vector<MbistRecord> records;
-  std::uint64_t drain = 0;
-  for (std::uint32_t addr = 0; addr < n; ++addr) {
-    const std::uint64_t any = f01[addr] | f10[addr];
-    drain += any == 0 ? 1 : static_cast<std::uint64_t>(__builtin_popcountll(any));
-    for (std::uint64_t m = any; m != 0; m &= m - 1) {
-      const int bit = __builtin_ctzll(m);
-      records.push_back(MbistRecord{addr * hw::kSramCols + static_cast<std::uint32_t>(bit),
-                                    ((f01[addr] >> bit) & 1u) != 0,
-                                    ((f10[addr] >> bit) & 1u) != 0});
-    }
-  }
-  // accept, 10 ops per word, flush, drain, end word, forward, the end word taken
-  cycles_ += 1 + std::uint64_t{hw::kMbistOpsPerWord} * n + 1 + drain + 3;
+  cycles_ += detail::mbist_cycles(detail::drain_fail_map(f01, f10, 0, hw::kSramCols, records));
   ++write_epoch_;
   return records;
 }

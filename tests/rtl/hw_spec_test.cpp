@@ -78,6 +78,9 @@ TEST(HwSpecFields, ResponseFieldsRoundTrip) {
   LV_FIELD(MbistRecord, mbist_record, Last, last);
   LV_FIELD(MbistEnd, mbist_end, Count, count);
   LV_FIELD(MbistEnd, mbist_end, Last, last);
+  LV_FIELD(EccStatusWord, ecc_status_word, Mode, mode);
+  LV_FIELD(EccCounterWord, ecc_counter_word, Corrected, corrected);
+  LV_FIELD(EccCounterWord, ecc_counter_word, Uncorrectable, uncorrectable);
 }
 
 // Each command word carries its own opcode in bits 63..60, and field-less commands only that.
@@ -89,6 +92,7 @@ TEST(HwSpecOpcodes, EncodeSetsTheOpcode) {
   EXPECT_EQ(hw::opcode_bits(hw::encode(hw::RunCmd{})), std::uint64_t(hw::Opcode::kRun));
   EXPECT_EQ(hw::encode(hw::CountersCmd{}), std::uint64_t(hw::Opcode::kCounters) << 60);
   EXPECT_EQ(hw::encode(hw::MbistCmd{}), std::uint64_t(hw::Opcode::kMbist) << 60);
+  EXPECT_EQ(hw::encode(hw::EccCountersCmd{}), std::uint64_t(hw::Opcode::kEccCounters) << 60);
   EXPECT_EQ(hw::encode(hw::ResultWord{}), 0u);  // response words have no opcode
 }
 
@@ -105,6 +109,11 @@ TEST(HwSpecParams, DerivedParametersAreConsistent) {
   EXPECT_LE(hw::kWordAddrBits, hw::kWriteCmdAddrWidth);
   EXPECT_LE(hw::kWordAddrBits + 6, hw::kRunCmdWBitAddrWidth);  // any bit of the buffer
   EXPECT_EQ(hw::kCodeOneVmin, 4096u);                          // docs/memory-model.md: Q4.12
+  EXPECT_EQ(hw::kEccCounterWords, 1 + hw::kBanks);
+  EXPECT_EQ(hw::kEccCheckCols, 8u);  // the secded code's check bits (ecc.h: kEccCheckColumns)
+  EXPECT_LT(hw::kEccSecded, 1u << hw::kEccStatusWordModeWidth);
+  EXPECT_LE(hw::kBufferWords * (hw::kWordBits + hw::kEccCheckCols),  // check-cell MBIST records
+            std::uint64_t{1} << hw::kMbistRecordCellWidth);
 }
 
 }  // namespace

@@ -87,15 +87,20 @@ struct GoldenAccelerator::Block {
                                       // their stuck value at the last write (read so always)
   std::vector<std::uint64_t> cur;     // base with the forced bits: what `w` is decoded from (+ 0)
   // the candidate cells whose fault changes what their word reads as stored now (flip cells,
-  // stuck cells holding the other value): only these are hashed per read; groups' words are
-  // candidate words (slot = index in cand_pos), with their bank, earlier reads and reads per run
-  detail::CellGroups active;
-  std::vector<std::uint32_t> group_before, group_step;
-  std::vector<std::uint8_t> group_bank;
+  // stuck cells holding the other value) and a code of the range: only these are hashed per
+  // read, each with the step, column and weight change of its bit; those of candidate word w
+  // are cells [cell_first[w], cell_first[w + 1]), with their bank, earlier reads in a run, bit
+  // and weight change (delta is 0 while the cell is stuck since the write: already in `cur`)
+  detail::ActiveCells cells;
+  std::vector<std::uint32_t> cell_first;
+  std::vector<std::uint32_t> cell_before;
+  std::vector<std::uint8_t> cell_bank, cell_bit;
+  std::vector<std::int32_t> cell_delta;
 
   std::size_t bytes() const {
     return 8 * (stored.size() + base.size()) + 2 * w.v.size() + 4 * w.packed.size() +
-           8 * (cur.size() + 5 * cand_pos.size()) + 53 * active.size() + sizeof(Block);
+           8 * (cur.size() + 5 * cand_pos.size()) + 4 * cell_first.size() + 38 * cells.size() +
+           sizeof(Block);
   }
 };
 
@@ -103,11 +108,6 @@ struct GoldenAccelerator::Block {
 struct GoldenAccelerator::Scratch {
   std::vector<std::uint32_t> tiles;    // kernel output, tiles × 64, column-major tiles
   std::vector<std::uint32_t> r0;       // candidate cells' read counts in the first run
-  std::vector<std::uint64_t> masks;    // candidate words' faulty candidate cells in one run
-  std::vector<std::uint32_t> touched;  // candidate words with a faulty cell in one run
-  std::vector<std::uint64_t> cur;      // a run's words as read
-  std::vector<std::pair<std::uint32_t, std::uint64_t>> changed;  // (pos, word) of one run
-  std::vector<detail::Correction> corrections;                   // of one run
   std::vector<std::uint32_t> diff;         // positions of a range stored differently
   std::vector<std::uint64_t> write_masks;  // per buffer word: intermittent stuck cells now stuck
 };
@@ -376,11 +376,11 @@ void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& 
     // candidate cells read as not faulty here; the runs correct the reads where they are
     b.base[p] = profiles::apply_faults(b.stored[p], sure_[addr], masks_->words()[addr]);
   }
-  select_active(b);
+  select_active(b, k, c);
   b.cur = b.base;
   b.forced.resize(b.cand_pos.size());
   for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
-    b.forced[w] = forced_faults(b, w);
+    set_forced(b, w, forced_faults(b, w));
     b.cur[b.cand_pos[w]] ^= b.forced[w];
   }
   // every code once: v = w − zw, 8 columns per step (missing columns 0)
@@ -408,14 +408,17 @@ void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& 
   detail::pack_weights(path_, (c.w_signed ? 0 : 128) - wz, b.w);
 }
 
-void GoldenAccelerator::select_active(Block& b) const {
-  b.active.clear();
-  b.group_before.clear();
-  b.group_step.clear();
-  b.group_bank.clear();
+void GoldenAccelerator::select_active(Block& b, std::size_t k, const TileConfig& c) const {
+  b.cells.clear();
+  b.cell_first.clear();
+  b.cell_before.clear();
+  b.cell_bank.clear();
+  b.cell_bit.clear();
+  b.cell_delta.clear();
   b.effect.resize(b.cand_pos.size());
   b.stuck_effect.resize(b.cand_pos.size());
   b.stuck_words.clear();
+  const std::uint64_t code_bits = std::uint64_t{k} * c.cols * c.wbits;  // of the range's codes
   for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
     const std::uint32_t pos = b.cand_pos[w], addr = b.cand_addr[w];
     const profiles::WordFaults& wf = masks_->words()[addr];
@@ -424,15 +427,38 @@ void GoldenAccelerator::select_active(Block& b) const {
         b.base[pos] ^ profiles::apply_faults(b.stored[pos], sure_[addr] | wf.candidate, wf);
     b.stuck_effect[w] = b.effect[w] & stuck_candidate_[addr];
     if (b.stuck_effect[w] != 0) b.stuck_words.push_back(static_cast<std::uint32_t>(w));
-    const std::size_t g0 = b.active.size();
-    b.active.add_word(static_cast<std::uint32_t>(w), b.effect[w] & wf.candidate,
-                      std::uint64_t{addr} * hw::kWordBits,
-                      [this](std::uint64_t cell) { return threshold(cell); });
-    for (std::size_t g = g0; g < b.active.size(); ++g) {
-      b.group_before.push_back(b.cand_before[w]);
-      b.group_step.push_back(b.cand_step[w]);
-      b.group_bank.push_back(b.cand_bank[w]);
+    b.cell_first.push_back(static_cast<std::uint32_t>(b.cells.size()));
+    for (std::uint64_t m = b.effect[w] & wf.candidate; m != 0; m &= m - 1) {
+      const auto bit = static_cast<std::uint32_t>(__builtin_ctzll(m));
+      const std::uint64_t at = std::uint64_t{pos} * 64 + bit;  // bit of the range's stream
+      if (at < b.skip || at - b.skip >= code_bits) continue;   // in no code: changes nothing
+      const std::uint64_t code = (at - b.skip) / c.wbits;
+      const auto q = static_cast<std::uint32_t>((at - b.skip) % c.wbits);
+      // the code's value is linear in its bits (two's complement: the top bit of a signed code
+      // weighs −2^(m−1)); a faulty cell inverts its bit as read without the candidate faults
+      const std::int32_t weight = c.w_signed && q + 1 == c.wbits ? -(std::int32_t{1} << q)
+                                                                 : std::int32_t{1} << q;
+      const bool one = ((b.base[pos] >> bit) & 1u) != 0;
+      const std::uint64_t cell = std::uint64_t{addr} * hw::kWordBits + bit;
+      b.cells.cphi.push_back(cell * 0x9e3779b97f4a7c15ULL);  // noise_byte_sum's product
+      b.cells.thr.push_back(threshold(cell));
+      b.cells.step.push_back(b.cand_step[w]);
+      b.cells.s.push_back(static_cast<std::uint32_t>(code / c.cols));
+      b.cells.j.push_back(static_cast<std::uint32_t>(code % c.cols));
+      b.cells.delta.push_back(one ? -weight : weight);
+      b.cell_before.push_back(b.cand_before[w]);
+      b.cell_bank.push_back(b.cand_bank[w]);
+      b.cell_bit.push_back(static_cast<std::uint8_t>(bit));
+      b.cell_delta.push_back(one ? -weight : weight);
     }
+  }
+  b.cell_first.push_back(static_cast<std::uint32_t>(b.cells.size()));
+}
+
+void GoldenAccelerator::set_forced(Block& b, std::size_t w, std::uint64_t forced) const {
+  b.forced[w] = forced;
+  for (std::uint32_t e = b.cell_first[w]; e < b.cell_first[w + 1]; ++e) {
+    b.cells.delta[e] = ((forced >> b.cell_bit[e]) & 1u) != 0 ? 0 : b.cell_delta[e];
   }
 }
 
@@ -482,7 +508,7 @@ GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t 
         const std::uint64_t f = (mem_[addr] ^ data_[addr]) & b.stuck_effect[w];
         if (f == b.forced[w]) continue;
         const std::uint64_t old = b.cur[pos];
-        b.forced[w] = f;
+        set_forced(b, w, f);
         b.cur[pos] = b.base[pos] ^ f;
         if (!bytes) {
           changed.push_back(pos);
@@ -522,81 +548,21 @@ GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t 
 void GoldenAccelerator::correct_intermittent(const Block& b, const TileConfig& c,
                                              const std::uint64_t* activations, std::size_t stride,
                                              std::uint32_t tiles) {
-  Scratch& sc = *scratch_;
   // a candidate cell's read count in run t: the bank's count before the first run, plus its
   // reads per run for each earlier run, plus its earlier reads in the same run
-  const std::size_t groups = b.active.size();
-  if (groups == 0) return;  // no cell whose fault would change a read
-  sc.r0.resize(groups);
-  for (std::size_t g = 0; g < groups; ++g) {
-    sc.r0[g] = bank_reads_[b.group_bank[g]] + b.group_before[g];
-  }
+  const std::size_t n = b.cells.size();
+  if (n == 0) return;  // no cell whose fault would change a code
+  Scratch& sc = *scratch_;
+  sc.r0.resize(n);
+  for (std::size_t e = 0; e < n; ++e) sc.r0[e] = bank_reads_[b.cell_bank[e]] + b.cell_before[e];
   detail::ActTiles x;
+  x.act = activations;
+  x.stride = stride;
+  x.tiles = tiles;
   x.xor_mask = c.act_signed ? 0x80 : 0;
   x.a = static_cast<std::uint32_t>((c.act_signed ? 128 : 0) + byte_value(c.act_zero, c.act_signed));
-  const std::uint64_t total = std::uint64_t{b.w.k} * c.cols;
-  const bool bytes = c.wbits == 8 && b.skip % 8 == 0;
-  if (!bytes) sc.cur.assign(b.cur.begin(), b.cur.end());
-  sc.masks.assign(b.cand_pos.size(), 0);
-  sc.touched.resize(b.cand_pos.size() + 1);
-  for (std::uint32_t t = 0; t < tiles; ++t) {
-    detail::MaskSink sink;
-    sink.masks = sc.masks.data();
-    sink.touched = sc.touched.data();
-    detail::candidate_masks(path_, b.active, 0, groups, sc.r0.data(), b.group_step.data(), t,
-                            map_->seed(), sink);
-    sc.changed.clear();
-    for (std::size_t e = 0; e < sink.n; ++e) {
-      // an active cell faulty on this read flips its bit against the decoded read, unless it is
-      // stuck since the write (already in the decoded read)
-      const std::uint32_t w = sc.touched[e];
-      const std::uint64_t m = sc.masks[w] & ~b.forced[w];
-      sc.masks[w] = 0;
-      if (m != 0) sc.changed.emplace_back(b.cand_pos[w], b.cur[b.cand_pos[w]] ^ m);
-    }
-    if (sc.changed.empty()) continue;
-    // the codes these words hold, decoded from the words as read, against the decoded ones
-    sc.corrections.clear();
-    if (bytes) {  // whole-byte codes: only the bytes that differ
-      const std::uint64_t first_code_byte = b.skip / 8;
-      for (const auto& [pos, word] : sc.changed) {
-        const std::uint64_t old_word = b.cur[pos];
-        for (std::uint64_t d = word ^ old_word; d != 0;) {
-          const unsigned q = static_cast<unsigned>(__builtin_ctzll(d)) / 8;
-          d &= ~(std::uint64_t{0xff} << (8 * q));
-          const std::uint64_t at = std::uint64_t{pos} * 8 + q;
-          if (at < first_code_byte || at - first_code_byte >= total) continue;
-          const auto code = static_cast<std::uint32_t>(at - first_code_byte);  // < 2^19
-          const std::int32_t delta =
-              byte_value(static_cast<std::uint8_t>(word >> (8 * q)), c.w_signed) -
-              byte_value(static_cast<std::uint8_t>(old_word >> (8 * q)), c.w_signed);
-          sc.corrections.push_back(c.cols == 8
-                                       ? detail::Correction{code >> 3, code & 7u, delta}
-                                       : detail::Correction{code / c.cols, code % c.cols, delta});
-        }
-      }
-    } else {
-      for (const auto& [pos, word] : sc.changed) sc.cur[pos] = word;
-      std::uint64_t next = 0;  // codes below this one are done
-      for (const auto& [pos, word] : sc.changed) {
-        const auto [lo, hi] = codes_of_word(pos, b.skip, c.wbits, total);
-        for (std::uint64_t code = std::max(lo, next); code < hi; ++code) {
-          const std::size_t s = code / c.cols;
-          const auto j = static_cast<std::uint32_t>(code % c.cols);
-          const std::int32_t delta =
-              decode(sc.cur.data(), b.skip, code, c) - b.w.v[s * detail::kTile + j];
-          if (delta != 0) {
-            sc.corrections.push_back(detail::Correction{static_cast<std::uint32_t>(s), j, delta});
-          }
-        }
-        next = std::max(next, hi);
-      }
-      for (const auto& [pos, word] : sc.changed) sc.cur[pos] = b.cur[pos];
-    }
-    x.act = activations + std::size_t{t} * stride;
-    detail::apply_corrections(path_, sc.corrections.data(), sc.corrections.size(), x,
-                              sc.tiles.data() + std::size_t{t} * detail::kTile * detail::kTile);
-  }
+  detail::intermittent_corrections(path_, b.cells, sc.r0.data(), map_->seed(), x,
+                                   sc.tiles.data());
 }
 
 void GoldenAccelerator::run_tiles(std::uint32_t a, const std::uint64_t* activations,

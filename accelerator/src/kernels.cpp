@@ -156,19 +156,34 @@ void candidate_masks_portable(const CellGroups& c, std::size_t g0, std::size_t g
   }
 }
 
-namespace {
-void apply_corrections_portable(const Correction* c, std::size_t n, const ActTiles& x,
-                                std::uint32_t* out) {
-  for (std::size_t e = 0; e < n; ++e) {
-    const std::uint64_t word = x.act[c[e].s];
-    const auto d = static_cast<std::uint32_t>(c[e].delta);
-    std::uint32_t* o = out + c[e].j * kTile;
-    for (std::uint32_t i = 0; i < kTile; ++i) {
-      o[i] += d * (static_cast<std::uint32_t>(((word >> (8 * i)) & 0xffu) ^ x.xor_mask) - x.a);
+void ActiveCells::clear() {
+  cphi.clear();
+  thr.clear();
+  step.clear();
+  s.clear();
+  j.clear();
+  delta.clear();
+}
+
+void intermittent_corrections_portable(const ActiveCells& c, const std::uint32_t* r0,
+                                       std::uint64_t seed, const ActTiles& x, std::uint32_t* out) {
+  const std::size_t n = c.size();
+  for (std::uint32_t t = 0; t < x.tiles; ++t) {
+    const std::uint64_t* act = x.act + std::size_t{t} * x.stride;
+    std::uint32_t* o = out + std::size_t{t} * kTile * kTile;
+    for (std::size_t e = 0; e < n; ++e) {
+      const std::uint32_t r = r0[e] + t * c.step[e];
+      const std::uint64_t h = profiles::mix64(seed ^ profiles::mix64(c.cphi[e] + r));
+      if (byte_sum(h) < c.thr[e]) continue;
+      const std::uint64_t word = act[c.s[e]];
+      const auto d = static_cast<std::uint32_t>(c.delta[e]);
+      std::uint32_t* oj = o + c.j[e] * kTile;
+      for (std::uint32_t i = 0; i < kTile; ++i) {
+        oj[i] += d * (static_cast<std::uint32_t>(((word >> (8 * i)) & 0xffu) ^ x.xor_mask) - x.a);
+      }
     }
   }
 }
-}  // namespace
 
 void tile_products(KernelPath path, const PackedWeights& w, const ActTiles& x, std::uint32_t* out) {
   LV_CHECK(w.path == path, "weights packed for " << kernel_path_name(w.path) << ", run on "
@@ -204,15 +219,20 @@ void candidate_masks(KernelPath path, const CellGroups& c, std::size_t g0, std::
   }
 }
 
-void apply_corrections(KernelPath path, const Correction* c, std::size_t n, const ActTiles& x,
-                       std::uint32_t* out) {
+void intermittent_corrections(KernelPath path, const ActiveCells& c, const std::uint32_t* r0,
+                              std::uint64_t seed, const ActTiles& x, std::uint32_t* out) {
+  switch (path) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (path != KernelPath::kPortable) {
-    apply_corrections_avx2(c, n, x, out);
-    return;
-  }
+    case KernelPath::kAvx2:
+      intermittent_corrections_avx2(c, r0, seed, x, out);
+      return;
+    case KernelPath::kAvx512:
+      intermittent_corrections_avx512(c, r0, seed, x, out);
+      return;
 #endif
-  apply_corrections_portable(c, n, x, out);
+    default:
+      intermittent_corrections_portable(c, r0, seed, x, out);
+  }
 }
 
 void update_weight(PackedWeights& p, std::size_t s, std::uint32_t j, std::int16_t v) {

@@ -120,17 +120,31 @@ void candidate_masks(KernelPath path, const CellGroups& c, std::size_t g0, std::
                      const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
                      std::uint64_t seed, MaskSink& out);
 
-/// A change of one weight in one run: v[s][j] reads as v + delta.
-struct Correction {
-  std::uint32_t s = 0;     ///< step
-  std::uint32_t j = 0;     ///< column
-  std::int32_t delta = 0;  ///< new v − decoded v
+/// The intermittent-candidate cells of a weight range whose fault changes what their word reads
+/// (one entry per cell, ordered by step s: the vector paths reuse a step's activations for
+/// consecutive cells). Cell c is faulty on its read in run t iff the byte sum of its read hash
+/// with count r0[c] + t·step[c] (mod 2^32) reaches thr[c]; a faulty read changes the weight of
+/// step s[c], column j[c] by delta[c] (the codes are linear in their bits, so the changes of
+/// several faulty cells add up; delta 0: the cell changes nothing now).
+struct ActiveCells {
+  std::vector<std::uint64_t> cphi;  ///< cell index × φ (mod 2^64), the hash's product
+  std::vector<std::uint32_t> thr;   ///< byte-sum threshold, < kNever
+  std::vector<std::uint32_t> step;  ///< reads of its bank per run
+  std::vector<std::uint32_t> s;     ///< step of the code its bit belongs to (non-decreasing)
+  std::vector<std::uint32_t> j;     ///< column of that code, < 8
+  std::vector<std::int32_t> delta;  ///< weight change when faulty
+
+  /// Number of cells.
+  std::size_t size() const { return cphi.size(); }
+  /// Removes every cell.
+  void clear();
 };
 
-/// out[j·8 + i] += delta·(x'[s][i] − a) for every correction, the activations of one tile
-/// (x.act, words by step; x.tiles and x.stride unused).
-void apply_corrections(KernelPath path, const Correction* c, std::size_t n, const ActTiles& x,
-                       std::uint32_t* out);
+/// For every tile t < x.tiles and every cell c faulty on its read in run t (read count
+/// r0[c] + t·step[c]): out[(t·8 + j[c])·8 + i] += delta[c]·(x'[t][s[c]][i] − a) for i < 8
+/// (mod 2^32; tile t's activations at x.act + t·x.stride, `out` as tile_products() writes it).
+void intermittent_corrections(KernelPath path, const ActiveCells& c, const std::uint32_t* r0,
+                              std::uint64_t seed, const ActTiles& x, std::uint32_t* out);
 
 // The x86 implementations (kernels_x86.cpp); only called when kernel_path_supported().
 void tile_products_avx2(const PackedWeights& w, const ActTiles& x, std::uint32_t* out);
@@ -145,7 +159,11 @@ void candidate_masks_avx512(const CellGroups& c, std::size_t g0, std::size_t g1,
 void candidate_masks_portable(const CellGroups& c, std::size_t g0, std::size_t g1,
                               const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
                               std::uint64_t seed, MaskSink& out);
-void apply_corrections_avx2(const Correction* c, std::size_t n, const ActTiles& x,
-                            std::uint32_t* out);
+void intermittent_corrections_portable(const ActiveCells& c, const std::uint32_t* r0,
+                                       std::uint64_t seed, const ActTiles& x, std::uint32_t* out);
+void intermittent_corrections_avx2(const ActiveCells& c, const std::uint32_t* r0,
+                                   std::uint64_t seed, const ActTiles& x, std::uint32_t* out);
+void intermittent_corrections_avx512(const ActiveCells& c, const std::uint32_t* r0,
+                                     std::uint64_t seed, const ActTiles& x, std::uint32_t* out);
 
 }  // namespace lowvolt::accelerator::detail

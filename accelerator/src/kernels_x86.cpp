@@ -13,7 +13,9 @@
 #endif
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "lowvolt/profiles/read_model.h"
 
@@ -218,17 +220,177 @@ LV_AVX512 void candidate_masks_avx512(const CellGroups& c, std::size_t g0, std::
   candidate_masks_portable(c, g, g1, r0 + (g - g0), step + (g - g0), t, seed, out);
 }
 
-LV_AVX2 void apply_corrections_avx2(const Correction* c, std::size_t n, const ActTiles& x,
-                                    std::uint32_t* out) {
+LV_AVX2 void intermittent_corrections_avx2(const ActiveCells& c, const std::uint32_t* r0,
+                                           std::uint64_t seed, const ActTiles& x,
+                                           std::uint32_t* out) {
+  const std::size_t n = c.size();
+  const __m256i seedv = _mm256_set1_epi64x(static_cast<long long>(seed));
+  const __m256i low32 = _mm256_set1_epi64x(0xffffffffLL);
   const __m256i xm = _mm256_set1_epi32(x.xor_mask);
   const __m256i av = _mm256_set1_epi32(static_cast<int>(x.a));
-  for (std::size_t e = 0; e < n; ++e) {
-    const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(x.act[c[e].s]));
-    const __m256i xi = _mm256_sub_epi32(_mm256_xor_si256(_mm256_cvtepu8_epi32(bytes), xm), av);
-    std::uint32_t* o = out + c[e].j * kTile;
-    const __m256i prev = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(o));
-    const __m256i d = _mm256_mullo_epi32(xi, _mm256_set1_epi32(c[e].delta));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm256_add_epi32(prev, d));
+  const __m128i lane = _mm_setr_epi32(0, 1, 2, 3);
+  for (std::uint32_t t0 = 0; t0 < x.tiles; t0 += 4) {  // 4 tiles (runs) at a time
+    const std::uint32_t nt = std::min<std::uint32_t>(4, x.tiles - t0);
+    const unsigned valid = (1u << nt) - 1u;
+    const __m128i tv = _mm_add_epi32(lane, _mm_set1_epi32(static_cast<int>(t0)));
+    for (std::size_t e = 0; e < n; ++e) {
+      const __m128i r = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(r0[e])),
+                                      _mm_mullo_epi32(_mm_set1_epi32(static_cast<int>(c.step[e])), tv));
+      const __m256i z = _mm256_add_epi64(_mm256_cvtepu32_epi64(r),
+                                         _mm256_set1_epi64x(static_cast<long long>(c.cphi[e])));
+      const __m256i h = mix64_avx2(_mm256_xor_si256(seedv, mix64_avx2(z)));
+      const __m256i sum = _mm256_sad_epu8(_mm256_and_si256(h, low32), _mm256_setzero_si256());
+      const __m256i below =
+          _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(c.thr[e])), sum);
+      unsigned m = ~static_cast<unsigned>(_mm256_movemask_pd(_mm256_castsi256_pd(below))) & valid;
+      if (m == 0) continue;
+      const __m256i d = _mm256_set1_epi32(c.delta[e]);
+      const std::uint64_t* act = x.act + c.s[e];
+      std::uint32_t* o = out + c.j[e] * kTile;
+      for (; m != 0; m &= m - 1) {
+        const std::uint32_t t = t0 + static_cast<std::uint32_t>(__builtin_ctz(m));
+        const __m128i bytes =
+            _mm_cvtsi64_si128(static_cast<long long>(act[std::size_t{t} * x.stride]));
+        const __m256i xi =
+            _mm256_sub_epi32(_mm256_xor_si256(_mm256_cvtepu8_epi32(bytes), xm), av);
+        std::uint32_t* ot = o + std::size_t{t} * kTile * kTile;
+        const __m256i prev = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ot));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(ot),
+                            _mm256_add_epi32(prev, _mm256_mullo_epi32(xi, d)));
+      }
+    }
+  }
+}
+
+namespace {
+/// Few tiles (the linear layers' single row tile): 8 cells per vector, one tile at a time, each
+/// faulty read's correction added to its tile's column.
+LV_AVX512 void intermittent_corrections_few_tiles(const ActiveCells& c, const std::uint32_t* r0,
+                                                  std::uint64_t seed, const ActTiles& x,
+                                                  std::uint32_t* out) {
+  const std::size_t n = c.size();
+  const __m512i seedv = _mm512_set1_epi64(static_cast<long long>(seed));
+  const __m512i low32 = _mm512_set1_epi64(0xffffffffLL);
+  const __m256i xm = _mm256_set1_epi32(x.xor_mask);
+  const __m256i av = _mm256_set1_epi32(static_cast<int>(x.a));
+  for (std::uint32_t t = 0; t < x.tiles; ++t) {
+    const std::uint64_t* act = x.act + std::size_t{t} * x.stride;
+    std::uint32_t* o = out + std::size_t{t} * kTile * kTile;
+    const __m256i tv = _mm256_set1_epi32(static_cast<int>(t));
+    for (std::size_t e0 = 0; e0 < n; e0 += 8) {
+      const auto lanes = static_cast<__mmask8>(n - e0 >= 8 ? 0xffu : (1u << (n - e0)) - 1u);
+      const __m256i r = _mm256_add_epi32(
+          _mm256_maskz_loadu_epi32(lanes, r0 + e0),
+          _mm256_mullo_epi32(_mm256_maskz_loadu_epi32(lanes, c.step.data() + e0), tv));
+      const __m512i z = _mm512_add_epi64(_mm512_cvtepu32_epi64(r),
+                                         _mm512_maskz_loadu_epi64(lanes, c.cphi.data() + e0));
+      const __m512i h = mix64_avx512(_mm512_xor_si512(seedv, mix64_avx512(z)));
+      const __m512i sum = _mm512_sad_epu8(_mm512_and_si512(h, low32), _mm512_setzero_si512());
+      const __m512i thr = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(lanes, c.thr.data() + e0));
+      for (unsigned m = _mm512_mask_cmpge_epu64_mask(lanes, sum, thr); m != 0; m &= m - 1) {
+        const std::size_t e = e0 + static_cast<unsigned>(__builtin_ctz(m));
+        const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(act[c.s[e]]));
+        const __m256i xi =
+            _mm256_sub_epi32(_mm256_xor_si256(_mm256_cvtepu8_epi32(bytes), xm), av);
+        std::uint32_t* oj = o + c.j[e] * kTile;
+        const __m256i prev = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(oj));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(oj),
+                            _mm256_add_epi32(prev, _mm256_mullo_epi32(xi, _mm256_set1_epi32(c.delta[e]))));
+      }
+    }
+  }
+}
+}  // namespace
+
+LV_AVX512 void intermittent_corrections_avx512(const ActiveCells& c, const std::uint32_t* r0,
+                                               std::uint64_t seed, const ActTiles& x,
+                                               std::uint32_t* out) {
+  // 8 tiles (runs) at a time, one hash lane per tile. First every cell's faulty flags for the 8
+  // runs, branch-free (the hashes of consecutive cells overlap in the pipeline), listing the
+  // cells faulty in some run; then their corrections, accumulated in acc[j][tile][row] (the 64
+  // values of one column in 4 registers' worth) from the chunk's activation words laid out
+  // step by step (one 64-byte load per cell).
+  const std::size_t n = c.size();
+  if (n == 0 || x.tiles == 0) return;
+  if (x.tiles < 6) {  // 8 lanes across tiles would be mostly idle
+    intermittent_corrections_few_tiles(c, r0, seed, x, out);
+    return;
+  }
+  std::uint32_t k = 0;  // steps the cells use
+  for (std::size_t e = 0; e < n; ++e) k = std::max(k, c.s[e] + 1);
+  thread_local std::vector<std::uint32_t> hit_buf;
+  thread_local std::vector<std::uint8_t> mask_buf;
+  thread_local std::vector<std::uint64_t> words_buf;
+  if (hit_buf.size() < n + 1) {
+    hit_buf.resize(n + 1);
+    mask_buf.resize(n + 1);
+  }
+  if (words_buf.size() < std::size_t{k} * 8 + 8) words_buf.resize(std::size_t{k} * 8 + 8);
+  std::uint32_t* const hit = hit_buf.data();
+  std::uint8_t* const hit_mask = mask_buf.data();
+  // the chunk's activation words step by step: tile t0 + q's word of step s at [8s + q]
+  std::uint64_t* const xt = words_buf.data();
+  const std::uint64_t* const cphi = c.cphi.data();
+  const std::uint32_t* const thr = c.thr.data();
+  const std::uint32_t* const step = c.step.data();
+  const std::uint32_t* const cs = c.s.data();
+  const std::uint32_t* const cj = c.j.data();
+  const std::int32_t* const cd = c.delta.data();
+  const __m512i seedv = _mm512_set1_epi64(static_cast<long long>(seed));
+  const __m512i low32 = _mm512_set1_epi64(0xffffffffLL);
+  const __m512i xm = _mm512_set1_epi32(x.xor_mask);
+  const __m512i av = _mm512_set1_epi32(static_cast<int>(x.a));
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  // 2 tiles' faulty flags → the 16 lanes (8 rows each) of one register
+  static constexpr __mmask16 kPair[4] = {0x0000, 0x00ff, 0xff00, 0xffff};
+  alignas(64) std::uint32_t acc[kTile * kTile * kTile];
+  for (std::uint32_t t0 = 0; t0 < x.tiles; t0 += 8) {
+    const std::uint32_t nt = std::min<std::uint32_t>(8, x.tiles - t0);
+    const auto valid = static_cast<__mmask8>((1u << nt) - 1u);
+    const __m256i tv = _mm256_add_epi32(lane, _mm256_set1_epi32(static_cast<int>(t0)));
+    std::size_t hits = 0;
+    for (std::size_t e = 0; e < n; ++e) {
+      const __m256i r = _mm256_add_epi32(
+          _mm256_set1_epi32(static_cast<int>(r0[e])),
+          _mm256_mullo_epi32(_mm256_set1_epi32(static_cast<int>(step[e])), tv));
+      const __m512i z = _mm512_add_epi64(_mm512_cvtepu32_epi64(r),
+                                         _mm512_set1_epi64(static_cast<long long>(cphi[e])));
+      const __m512i h = mix64_avx512(_mm512_xor_si512(seedv, mix64_avx512(z)));
+      const __m512i sum = _mm512_sad_epu8(_mm512_and_si512(h, low32), _mm512_setzero_si512());
+      const unsigned m = _mm512_mask_cmpge_epu64_mask(valid, sum, _mm512_set1_epi64(thr[e]));
+      hit[hits] = static_cast<std::uint32_t>(e);
+      hit_mask[hits] = static_cast<std::uint8_t>(m);
+      hits += m != 0;
+    }
+    if (hits == 0) continue;
+    for (std::uint32_t q = 0; q < 8; ++q) {  // tiles past the last repeat it (never used)
+      const std::uint64_t* a = x.act + std::size_t{t0 + std::min(q, nt - 1)} * x.stride;
+      for (std::uint32_t s = 0; s < k; ++s) xt[8 * s + q] = a[s];
+    }
+    std::memset(acc, 0, sizeof acc);
+    for (std::size_t u = 0; u < hits; ++u) {
+      const std::uint32_t e = hit[u];
+      const unsigned m = hit_mask[u];
+      const __m512i words = _mm512_loadu_si512(xt + 8 * std::size_t{cs[e]});
+      const __m512i d = _mm512_set1_epi32(cd[e]);
+      std::uint32_t* aj = acc + cj[e] * kTile * kTile;
+      for (int q = 0; q < 4; ++q) {  // register q: x' − a of tiles 2q, 2q + 1
+        const __m512i b = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(words, q));
+        const __m512i xv = _mm512_sub_epi32(_mm512_xor_si512(b, xm), av);
+        __m512i v = _mm512_load_si512(aj + 16 * q);
+        v = _mm512_mask_add_epi32(v, kPair[(m >> (2 * q)) & 3u], v, _mm512_mullo_epi32(xv, d));
+        _mm512_store_si512(aj + 16 * q, v);
+      }
+    }
+    for (std::uint32_t q = 0; q < nt; ++q) {  // acc[j][q][i] → out[(t0 + q)·8 + j][i]
+      std::uint32_t* o = out + std::size_t{t0 + q} * kTile * kTile;
+      for (std::uint32_t j = 0; j < kTile; ++j) {
+        const __m256i a = _mm256_load_si256(
+            reinterpret_cast<const __m256i*>(acc + (j * kTile + q) * kTile));
+        const __m256i prev = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(o + j * kTile));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + j * kTile), _mm256_add_epi32(prev, a));
+      }
+    }
   }
 }
 

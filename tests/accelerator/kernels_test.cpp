@@ -283,6 +283,63 @@ TEST(GoldenKernels, RewritesUnderIntermittentStuckCells) {
   }
 }
 
+// Row-tile runs of many tiles (several chunks of 8 runs and a partial one, as the vector paths
+// hash them) under dense intermittent faults: ranges on whole words, on bytes and at odd bit
+// offsets with m = 8, 5 and 3, signed and unsigned codes, one range across a bank boundary (two
+// read counters per run); on every path each tile equals the per-cell reference.
+TEST(GoldenKernels, ManyTilesUnderDenseIntermittentFaults) {
+  const auto map = testing::random_map(47, 0.35, 3950, 4150, 110);
+  for (const KernelPath path : supported_kernel_paths()) {
+    GoldenAccelerator g(path);
+    g.load_profile(map);
+    Reference ref(map);
+    g.set_vdd_code(4040);
+    ref.set_vdd(4040);
+    std::mt19937_64 rng(53);
+    std::vector<std::uint64_t> data(hw::kBufferWords);
+    for (auto& d : data) d = rng();
+    g.write(0, data);
+    ref.write(0, data);
+    std::vector<std::uint64_t> act(30000);
+    for (auto& a : act) a = rng();
+    std::optional<TileConfig> current;
+    const std::uint32_t bank_edge = hw::kSramRows * 64;  // first bit of bank 1
+    const std::uint32_t addrs[] = {700u * 64, 700u * 64 + 16, 9000u * 64 + 3, bank_edge - 200};
+    for (int rep = 0; rep < 8; ++rep) {
+      RowTileRuns job;
+      job.cfg.cols = rep % 3 == 2 ? 5 : 8;
+      job.cfg.wbits = rep % 4 == 3 ? 3 : (rep % 2 == 0 ? 8 : 5);
+      job.cfg.act_zero = static_cast<std::uint8_t>(rng());
+      job.cfg.w_zero = static_cast<std::uint8_t>(rng() % 8);
+      job.cfg.act_signed = rep % 2 == 0;
+      job.cfg.w_signed = rep % 3 != 0;
+      job.rows = 8 * (9 + rep) + static_cast<std::uint32_t>(rep % 8);
+      job.w_bit_addr = addrs[rep % 4];
+      job.k = 40 + rng() % 50;
+      job.activations = act.data();
+      job.act_stride = job.k + rng() % 5;
+      job.acc_stride = 8;
+      std::vector<std::uint32_t> acc(job.rows * 8, 0);
+      job.acc = acc.data();
+      g.run_row_tiles(job, current);
+      const std::uint32_t tiles = (job.rows + 7) / 8;
+      for (std::uint32_t t = 0; t < tiles; ++t) {
+        TileConfig c = job.cfg;
+        c.rows = std::min<std::uint32_t>(8, job.rows - 8 * t);
+        const auto y = ref.run(job.w_bit_addr, act.data() + t * job.act_stride, job.k, c);
+        for (std::uint32_t i = 0; i < c.rows; ++i) {
+          for (std::uint32_t j = 0; j < c.cols; ++j) {
+            ASSERT_EQ(acc[(8 * t + i) * 8 + j], static_cast<std::uint32_t>(y[i * c.cols + j]))
+                << kernel_path_name(path) << " rep " << rep << " tile " << t << " i " << i
+                << " j " << j;
+          }
+        }
+      }
+      ref.expect_counters(g, std::string(kernel_path_name(path)) + " rep " + std::to_string(rep));
+    }
+  }
+}
+
 // All paths give identical bits on the same long command stream: results, counters and cycles
 // (the cnn-like shapes, m = 8 and 4, with intermittent faults).
 TEST(GoldenKernels, PathsAgreeBitForBit) {

@@ -10,8 +10,9 @@
 //    persistent faults and decoded once into the layout of the kernel path (kernels.h), and
 //    reused while the stored words, the profile and the supply stay the same: a run then costs
 //    its arithmetic, its counter updates, and the per-read hash of the intermittent-candidate
-//    cells that the range holds — words whose read differs from the decoded one correct the
-//    results code by code;
+//    cells whose fault would change a code of the range (8 runs per vector on AVX-512) — each
+//    faulty read of such a cell adds its code's change times the activations to that run's
+//    results (codes are linear in their bits);
 //  - run_row_tiles() computes all row tiles of a range in one kernel call (the commands, reads,
 //    counters and cycles are those of the tile_cfg/run sequence it stands for);
 //  - cycle counts of a run follow the controller's gearbox and are memoised per tile shape.
@@ -79,7 +80,8 @@ class GoldenAccelerator final : public Accelerator {
   Block& block(std::uint32_t bit_addr, std::size_t k, const TileConfig& c);
   void build_block(Block& b, std::uint32_t bit_addr, std::size_t k, const TileConfig& c);
   void decode_block(Block& b, std::size_t k, const TileConfig& c);
-  void select_active(Block& b) const;
+  void select_active(Block& b, std::size_t k, const TileConfig& c) const;
+  void set_forced(Block& b, std::size_t w, std::uint64_t forced) const;
   std::uint64_t forced_faults(const Block& b, std::size_t w) const;
   std::uint32_t threshold(std::uint64_t cell) const;
   static std::int16_t decode(const std::uint64_t* words, std::uint64_t skip, std::uint64_t code,

@@ -16,6 +16,7 @@
 #include "lowvolt/common/error.h"
 #include "lowvolt/host/models.h"
 #include "script_net.h"
+#include "torch_archive_check.h"
 #include "torch_error.h"
 
 namespace lowvolt::host {
@@ -156,12 +157,14 @@ ScriptModel load_script_model(const std::string& path, MemoryRule memory) {
   if (!looks_like_torchscript(path)) {
     fail(path, ": neither a LowVolt model file (.lvm) nor a TorchScript archive (torch.jit.save)");
   }
+  // Read once and checked before LibTorch sees it: its reader trusts the sizes the file states.
+  std::string bytes = read_checked_torch_archive(path);
   auto script = std::make_shared<ScriptNet>();
   script->path = path;
   ScriptModel out;
   torch::jit::ExtraFilesMap extra{{kRecordName, ""}};
   try {
-    script->module = torch::jit::load(path, torch::kCPU, extra);
+    script->module = torch::jit::load(archive_adapter(std::move(bytes)), torch::kCPU, extra);
   } catch (const std::exception& e) {
     fail(path, ": not a loadable TorchScript archive: ", torch_error_line(e));
   }

@@ -8,6 +8,7 @@
 
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
+#include "torch_archive_check.h"
 #include "torch_error.h"
 
 namespace lowvolt::host {
@@ -28,6 +29,7 @@ Dataset load_tensor_dataset(const std::string& path) {
   if (bytes.size() < 4 || bytes.compare(0, 4, "PK\x03\x04") != 0) {
     fail(path, ": not a torch.save file (expected the zip archive torch.save writes)");
   }
+  check_torch_archive(path, bytes);  // LibTorch's reader trusts the sizes the file states
   c10::IValue value;
   try {
     value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));

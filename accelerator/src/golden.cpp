@@ -89,17 +89,19 @@ struct GoldenAccelerator::Block {
   // the candidate cells whose fault changes what their word reads as stored now (flip cells,
   // stuck cells holding the other value) and a code of the range: only these are hashed per
   // read, each with the step, column and weight change of its bit; those of candidate word w
-  // are cells [cell_first[w], cell_first[w + 1]), with their bank, earlier reads in a run, bit
-  // and weight change (delta is 0 while the cell is stuck since the write: already in `cur`)
+  // are cells [cell_first[w], cell_first[w + 1]) in ascending bit order (bits cell_bits[w]), with
+  // their bank, earlier reads in a run and weight change (cells.delta is 0 while the cell is
+  // stuck since the write: already in `cur`)
   detail::ActiveCells cells;
   std::vector<std::uint32_t> cell_first;
+  std::vector<std::uint64_t> cell_bits;  // per candidate word: the bits of its cells
   std::vector<std::uint32_t> cell_before;
-  std::vector<std::uint8_t> cell_bank, cell_bit;
+  std::vector<std::uint8_t> cell_bank;
   std::vector<std::int32_t> cell_delta;
 
   std::size_t bytes() const {
     return 8 * (stored.size() + base.size()) + 2 * w.v.size() + 4 * w.packed.size() +
-           8 * (cur.size() + 5 * cand_pos.size()) + 4 * cell_first.size() + 38 * cells.size() +
+           8 * (cur.size() + 6 * cand_pos.size()) + 4 * cell_first.size() + 37 * cells.size() +
            sizeof(Block);
   }
 };
@@ -121,6 +123,15 @@ std::pair<std::uint64_t, std::uint64_t> codes_of_word(std::uint64_t pos, std::ui
   const std::uint64_t lo = lo_bit < skip ? 0 : (lo_bit - skip) / m;  // holds bit lo_bit
   const std::uint64_t hi = std::min<std::uint64_t>(total, (hi_bit - skip) / m + 1);
   return {std::min(lo, hi), hi};
+}
+
+/// Bits set in x (SWAR: the baseline x86-64 target has no popcnt instruction, and the
+/// library call costs more than this).
+std::uint32_t popcount64(std::uint64_t x) {
+  x -= (x >> 1) & 0x5555555555555555ULL;
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  return static_cast<std::uint32_t>((x * 0x0101010101010101ULL) >> 56);
 }
 
 /// The smallest read-hash byte sum s at which a cell with code vc is faulty at vdd (noise grows
@@ -378,7 +389,7 @@ void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& 
   }
   select_active(b, k, c);
   b.cur = b.base;
-  b.forced.resize(b.cand_pos.size());
+  b.forced.assign(b.cand_pos.size(), 0);  // as the cells' deltas are
   for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
     set_forced(b, w, forced_faults(b, w));
     b.cur[b.cand_pos[w]] ^= b.forced[w];
@@ -411,9 +422,9 @@ void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& 
 void GoldenAccelerator::select_active(Block& b, std::size_t k, const TileConfig& c) const {
   b.cells.clear();
   b.cell_first.clear();
+  b.cell_bits.assign(b.cand_pos.size(), 0);
   b.cell_before.clear();
   b.cell_bank.clear();
-  b.cell_bit.clear();
   b.cell_delta.clear();
   b.effect.resize(b.cand_pos.size());
   b.stuck_effect.resize(b.cand_pos.size());
@@ -448,18 +459,23 @@ void GoldenAccelerator::select_active(Block& b, std::size_t k, const TileConfig&
       b.cells.delta.push_back(one ? -weight : weight);
       b.cell_before.push_back(b.cand_before[w]);
       b.cell_bank.push_back(b.cand_bank[w]);
-      b.cell_bit.push_back(static_cast<std::uint8_t>(bit));
       b.cell_delta.push_back(one ? -weight : weight);
+      b.cell_bits[w] |= std::uint64_t{1} << bit;
     }
   }
   b.cell_first.push_back(static_cast<std::uint32_t>(b.cells.size()));
 }
 
 void GoldenAccelerator::set_forced(Block& b, std::size_t w, std::uint64_t forced) const {
-  b.forced[w] = forced;
-  for (std::uint32_t e = b.cell_first[w]; e < b.cell_first[w + 1]; ++e) {
-    b.cells.delta[e] = ((forced >> b.cell_bit[e]) & 1u) != 0 ? 0 : b.cell_delta[e];
+  // only the cells whose forced bit changes: cell e of bit q is the popcount of the cell bits
+  // below q after the word's first cell
+  const std::uint64_t bits = b.cell_bits[w];
+  for (std::uint64_t m = (forced ^ b.forced[w]) & bits; m != 0; m &= m - 1) {
+    const auto q = static_cast<unsigned>(__builtin_ctzll(m));
+    const std::uint32_t e = b.cell_first[w] + popcount64(bits & ((std::uint64_t{1} << q) - 1));
+    b.cells.delta[e] = ((forced >> q) & 1u) != 0 ? 0 : b.cell_delta[e];
   }
+  b.forced[w] = forced;
 }
 
 GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t k,
@@ -618,15 +634,8 @@ void GoldenAccelerator::run_row_tiles(const RowTileRuns& job, std::optional<Tile
   }
   const std::uint32_t a = job.w_bit_addr % kBufferBits;
   run_tiles(a, job.activations, job.act_stride, tiles, job.k, full);
-  const std::uint32_t* tile = scratch_->tiles.data();
-  for (std::uint32_t t = 0; t < tiles; ++t) {
-    const std::uint32_t rows = t + 1 < tiles ? hw::kPeRows : last.rows;
-    const std::uint32_t* o = tile + std::size_t{t} * detail::kTile * detail::kTile;
-    for (std::uint32_t i = 0; i < rows; ++i) {
-      std::uint32_t* dst = job.acc + (std::size_t{t} * hw::kPeRows + i) * job.acc_stride;
-      for (std::uint32_t j = 0; j < job.cfg.cols; ++j) dst[j] += o[j * detail::kTile + i];
-    }
-  }
+  detail::add_tiles(path_, scratch_->tiles.data(), tiles, last.rows, job.cfg.cols, job.acc,
+                    job.acc_stride);
   macs_ += std::uint64_t{job.k} * job.rows * job.cfg.cols;
   cycles_ += (tiles - 1) * run_cycles(a, job.k, full) + run_cycles(a, job.k, last);
 }

@@ -219,6 +219,31 @@ void candidate_masks(KernelPath path, const CellGroups& c, std::size_t g0, std::
   }
 }
 
+void add_tiles_portable(const std::uint32_t* out, std::uint32_t t0, std::uint32_t t1,
+                        std::uint32_t last_rows, std::uint32_t tiles, std::uint32_t cols,
+                        std::uint32_t* acc, std::size_t stride) {
+  for (std::uint32_t t = t0; t < t1; ++t) {
+    const std::uint32_t rows = t + 1 < tiles ? kTile : last_rows;
+    const std::uint32_t* o = out + std::size_t{t} * kTile * kTile;
+    for (std::uint32_t i = 0; i < rows; ++i) {
+      std::uint32_t* dst = acc + (std::size_t{t} * kTile + i) * stride;
+      for (std::uint32_t j = 0; j < cols; ++j) dst[j] += o[j * kTile + i];
+    }
+  }
+}
+
+void add_tiles(KernelPath path, const std::uint32_t* out, std::uint32_t tiles,
+               std::uint32_t last_rows, std::uint32_t cols, std::uint32_t* acc,
+               std::size_t stride) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (path != KernelPath::kPortable) {
+    add_tiles_avx2(out, tiles, last_rows, cols, acc, stride);
+    return;
+  }
+#endif
+  add_tiles_portable(out, 0, tiles, last_rows, tiles, cols, acc, stride);
+}
+
 void intermittent_corrections(KernelPath path, const ActiveCells& c, const std::uint32_t* r0,
                               std::uint64_t seed, const ActTiles& x, std::uint32_t* out) {
   switch (path) {

@@ -146,6 +146,13 @@ struct ActiveCells {
 void intermittent_corrections(KernelPath path, const ActiveCells& c, const std::uint32_t* r0,
                               std::uint64_t seed, const ActTiles& x, std::uint32_t* out);
 
+/// Adds `tiles` kernel output tiles (column-major, 64 words each, as tile_products() writes
+/// them) to row-major sums: acc[(t·8 + i)·stride + j] += out[(t·8 + j)·8 + i] for rows i < 8
+/// (i < last_rows in the last tile) and columns j < cols (mod 2^32).
+void add_tiles(KernelPath path, const std::uint32_t* out, std::uint32_t tiles,
+               std::uint32_t last_rows, std::uint32_t cols, std::uint32_t* acc,
+               std::size_t stride);
+
 // The x86 implementations (kernels_x86.cpp); only called when kernel_path_supported().
 void tile_products_avx2(const PackedWeights& w, const ActTiles& x, std::uint32_t* out);
 void tile_products_avx512(const PackedWeights& w, const ActTiles& x, std::uint32_t* out);
@@ -159,6 +166,12 @@ void candidate_masks_avx512(const CellGroups& c, std::size_t g0, std::size_t g1,
 void candidate_masks_portable(const CellGroups& c, std::size_t g0, std::size_t g1,
                               const std::uint32_t* r0, const std::uint32_t* step, std::uint32_t t,
                               std::uint64_t seed, MaskSink& out);
+void add_tiles_avx2(const std::uint32_t* out, std::uint32_t tiles, std::uint32_t last_rows,
+                    std::uint32_t cols, std::uint32_t* acc, std::size_t stride);
+/// The portable rule for tiles [t0, t1) (also the AVX2 path's partial tiles).
+void add_tiles_portable(const std::uint32_t* out, std::uint32_t t0, std::uint32_t t1,
+                        std::uint32_t last_rows, std::uint32_t tiles, std::uint32_t cols,
+                        std::uint32_t* acc, std::size_t stride);
 void intermittent_corrections_portable(const ActiveCells& c, const std::uint32_t* r0,
                                        std::uint64_t seed, const ActTiles& x, std::uint32_t* out);
 void intermittent_corrections_avx2(const ActiveCells& c, const std::uint32_t* r0,

@@ -220,6 +220,39 @@ LV_AVX512 void candidate_masks_avx512(const CellGroups& c, std::size_t g0, std::
   candidate_masks_portable(c, g, g1, r0 + (g - g0), step + (g - g0), t, seed, out);
 }
 
+LV_AVX2 void add_tiles_avx2(const std::uint32_t* out, std::uint32_t tiles,
+                            std::uint32_t last_rows, std::uint32_t cols, std::uint32_t* acc,
+                            std::size_t stride) {
+  if (cols != kTile) {
+    add_tiles_portable(out, 0, tiles, last_rows, tiles, cols, acc, stride);
+    return;
+  }
+  const std::uint32_t full = last_rows == kTile ? tiles : tiles - 1;  // tiles of 8 rows
+  for (std::uint32_t t = 0; t < full; ++t) {  // 8 × 8 transpose in registers, row by row
+    const std::uint32_t* o = out + std::size_t{t} * kTile * kTile;
+    __m256i c[8];
+    for (int j = 0; j < 8; ++j) c[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(o + 8 * j));
+    const __m256i a0 = _mm256_unpacklo_epi32(c[0], c[1]), a1 = _mm256_unpackhi_epi32(c[0], c[1]);
+    const __m256i a2 = _mm256_unpacklo_epi32(c[2], c[3]), a3 = _mm256_unpackhi_epi32(c[2], c[3]);
+    const __m256i a4 = _mm256_unpacklo_epi32(c[4], c[5]), a5 = _mm256_unpackhi_epi32(c[4], c[5]);
+    const __m256i a6 = _mm256_unpacklo_epi32(c[6], c[7]), a7 = _mm256_unpackhi_epi32(c[6], c[7]);
+    const __m256i b0 = _mm256_unpacklo_epi64(a0, a2), b1 = _mm256_unpackhi_epi64(a0, a2);
+    const __m256i b2 = _mm256_unpacklo_epi64(a1, a3), b3 = _mm256_unpackhi_epi64(a1, a3);
+    const __m256i b4 = _mm256_unpacklo_epi64(a4, a6), b5 = _mm256_unpackhi_epi64(a4, a6);
+    const __m256i b6 = _mm256_unpacklo_epi64(a5, a7), b7 = _mm256_unpackhi_epi64(a5, a7);
+    // row i: b(i % 4) halves; rows 0-3 from the low 128 bits, rows 4-7 from the high
+    const __m256i r[8] = {_mm256_permute2x128_si256(b0, b4, 0x20), _mm256_permute2x128_si256(b1, b5, 0x20),
+                          _mm256_permute2x128_si256(b2, b6, 0x20), _mm256_permute2x128_si256(b3, b7, 0x20),
+                          _mm256_permute2x128_si256(b0, b4, 0x31), _mm256_permute2x128_si256(b1, b5, 0x31),
+                          _mm256_permute2x128_si256(b2, b6, 0x31), _mm256_permute2x128_si256(b3, b7, 0x31)};
+    for (int i = 0; i < 8; ++i) {
+      auto* dst = reinterpret_cast<__m256i*>(acc + (std::size_t{t} * kTile + static_cast<unsigned>(i)) * stride);
+      _mm256_storeu_si256(dst, _mm256_add_epi32(_mm256_loadu_si256(dst), r[i]));
+    }
+  }
+  add_tiles_portable(out, full, tiles, last_rows, tiles, cols, acc, stride);
+}
+
 LV_AVX2 void intermittent_corrections_avx2(const ActiveCells& c, const std::uint32_t* r0,
                                            std::uint64_t seed, const ActTiles& x,
                                            std::uint32_t* out) {
@@ -263,21 +296,31 @@ LV_AVX2 void intermittent_corrections_avx2(const ActiveCells& c, const std::uint
 }
 
 namespace {
-/// Few tiles (the linear layers' single row tile): 8 cells per vector, one tile at a time, each
-/// faulty read's correction added to its tile's column.
+/// Few tiles (the linear layers' single row tile): 8 cells per vector, one tile at a time;
+/// first every group's faulty flags, branch-free, then each faulty read's correction added to
+/// its tile's column.
 LV_AVX512 void intermittent_corrections_few_tiles(const ActiveCells& c, const std::uint32_t* r0,
                                                   std::uint64_t seed, const ActTiles& x,
                                                   std::uint32_t* out) {
   const std::size_t n = c.size();
+  const std::size_t groups = (n + 7) / 8;
+  thread_local std::vector<std::uint32_t> hit_buf;
+  thread_local std::vector<std::uint8_t> mask_buf;
+  if (hit_buf.size() < groups + 1) {
+    hit_buf.resize(groups + 1);
+    mask_buf.resize(groups + 1);
+  }
+  std::uint32_t* const hit = hit_buf.data();
+  std::uint8_t* const hit_mask = mask_buf.data();
   const __m512i seedv = _mm512_set1_epi64(static_cast<long long>(seed));
   const __m512i low32 = _mm512_set1_epi64(0xffffffffLL);
   const __m256i xm = _mm256_set1_epi32(x.xor_mask);
   const __m256i av = _mm256_set1_epi32(static_cast<int>(x.a));
   for (std::uint32_t t = 0; t < x.tiles; ++t) {
-    const std::uint64_t* act = x.act + std::size_t{t} * x.stride;
-    std::uint32_t* o = out + std::size_t{t} * kTile * kTile;
     const __m256i tv = _mm256_set1_epi32(static_cast<int>(t));
-    for (std::size_t e0 = 0; e0 < n; e0 += 8) {
+    std::size_t hits = 0;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const std::size_t e0 = 8 * g;
       const auto lanes = static_cast<__mmask8>(n - e0 >= 8 ? 0xffu : (1u << (n - e0)) - 1u);
       const __m256i r = _mm256_add_epi32(
           _mm256_maskz_loadu_epi32(lanes, r0 + e0),
@@ -287,8 +330,16 @@ LV_AVX512 void intermittent_corrections_few_tiles(const ActiveCells& c, const st
       const __m512i h = mix64_avx512(_mm512_xor_si512(seedv, mix64_avx512(z)));
       const __m512i sum = _mm512_sad_epu8(_mm512_and_si512(h, low32), _mm512_setzero_si512());
       const __m512i thr = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(lanes, c.thr.data() + e0));
-      for (unsigned m = _mm512_mask_cmpge_epu64_mask(lanes, sum, thr); m != 0; m &= m - 1) {
-        const std::size_t e = e0 + static_cast<unsigned>(__builtin_ctz(m));
+      const unsigned m = _mm512_mask_cmpge_epu64_mask(lanes, sum, thr);
+      hit[hits] = static_cast<std::uint32_t>(g);
+      hit_mask[hits] = static_cast<std::uint8_t>(m);
+      hits += m != 0;
+    }
+    const std::uint64_t* act = x.act + std::size_t{t} * x.stride;
+    std::uint32_t* o = out + std::size_t{t} * kTile * kTile;
+    for (std::size_t u = 0; u < hits; ++u) {
+      for (unsigned m = hit_mask[u]; m != 0; m &= m - 1) {
+        const std::size_t e = 8 * std::size_t{hit[u]} + static_cast<unsigned>(__builtin_ctz(m));
         const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(act[c.s[e]]));
         const __m256i xi =
             _mm256_sub_epi32(_mm256_xor_si256(_mm256_cvtepu8_epi32(bytes), xm), av);
@@ -302,14 +353,57 @@ LV_AVX512 void intermittent_corrections_few_tiles(const ActiveCells& c, const st
 }
 }  // namespace
 
+namespace {
+/// dst[8s + q] = src_q[s] ^ xm for s < k, q < 8 (src_q = src + off[q]): 8 tiles' words of
+/// each step side by side, 8 × 8 words at a time transposed in registers.
+LV_AVX512 void gather_steps(const std::uint64_t* src, const std::size_t* off, std::uint32_t k,
+                            std::uint64_t xm, std::uint64_t* dst) {
+  const __m512i xv = _mm512_set1_epi64(static_cast<long long>(xm));
+  const __m512i i2a = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+  const __m512i i2b = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+  const __m512i i3a = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
+  const __m512i i3b = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+  std::uint32_t s = 0;
+  for (; s + 8 <= k; s += 8) {
+    __m512i r[8];
+    for (int q = 0; q < 8; ++q) r[q] = _mm512_loadu_si512(src + off[q] + s);
+    // t: pairs of tiles per step pair; u: 4 tiles per step; out: 8 tiles per step
+    const __m512i t0 = _mm512_unpacklo_epi64(r[0], r[1]), t1 = _mm512_unpackhi_epi64(r[0], r[1]);
+    const __m512i t2 = _mm512_unpacklo_epi64(r[2], r[3]), t3 = _mm512_unpackhi_epi64(r[2], r[3]);
+    const __m512i t4 = _mm512_unpacklo_epi64(r[4], r[5]), t5 = _mm512_unpackhi_epi64(r[4], r[5]);
+    const __m512i t6 = _mm512_unpacklo_epi64(r[6], r[7]), t7 = _mm512_unpackhi_epi64(r[6], r[7]);
+    const __m512i u0 = _mm512_permutex2var_epi64(t0, i2a, t2);  // steps 0, 4 of tiles 0-3
+    const __m512i u1 = _mm512_permutex2var_epi64(t0, i2b, t2);  // steps 2, 6
+    const __m512i u2 = _mm512_permutex2var_epi64(t1, i2a, t3);  // steps 1, 5
+    const __m512i u3 = _mm512_permutex2var_epi64(t1, i2b, t3);  // steps 3, 7
+    const __m512i u4 = _mm512_permutex2var_epi64(t4, i2a, t6);  // … of tiles 4-7
+    const __m512i u5 = _mm512_permutex2var_epi64(t4, i2b, t6);
+    const __m512i u6 = _mm512_permutex2var_epi64(t5, i2a, t7);
+    const __m512i u7 = _mm512_permutex2var_epi64(t5, i2b, t7);
+    std::uint64_t* d = dst + 8 * std::size_t{s};
+    _mm512_storeu_si512(d + 0, _mm512_xor_si512(_mm512_permutex2var_epi64(u0, i3a, u4), xv));
+    _mm512_storeu_si512(d + 32, _mm512_xor_si512(_mm512_permutex2var_epi64(u0, i3b, u4), xv));
+    _mm512_storeu_si512(d + 16, _mm512_xor_si512(_mm512_permutex2var_epi64(u1, i3a, u5), xv));
+    _mm512_storeu_si512(d + 48, _mm512_xor_si512(_mm512_permutex2var_epi64(u1, i3b, u5), xv));
+    _mm512_storeu_si512(d + 8, _mm512_xor_si512(_mm512_permutex2var_epi64(u2, i3a, u6), xv));
+    _mm512_storeu_si512(d + 40, _mm512_xor_si512(_mm512_permutex2var_epi64(u2, i3b, u6), xv));
+    _mm512_storeu_si512(d + 24, _mm512_xor_si512(_mm512_permutex2var_epi64(u3, i3a, u7), xv));
+    _mm512_storeu_si512(d + 56, _mm512_xor_si512(_mm512_permutex2var_epi64(u3, i3b, u7), xv));
+  }
+  for (; s < k; ++s) {
+    for (std::uint32_t q = 0; q < 8; ++q) dst[8 * std::size_t{s} + q] = src[off[q] + s] ^ xm;
+  }
+}
+}  // namespace
+
 LV_AVX512 void intermittent_corrections_avx512(const ActiveCells& c, const std::uint32_t* r0,
                                                std::uint64_t seed, const ActTiles& x,
                                                std::uint32_t* out) {
   // 8 tiles (runs) at a time, one hash lane per tile. First every cell's faulty flags for the 8
   // runs, branch-free (the hashes of consecutive cells overlap in the pipeline), listing the
-  // cells faulty in some run; then their corrections, accumulated in acc[j][tile][row] (the 64
-  // values of one column in 4 registers' worth) from the chunk's activation words laid out
-  // step by step (one 64-byte load per cell).
+  // cells faulty in some run; then their corrections δ·x' accumulated in acc[j][tile][row] (the
+  // 64 values of one column in 4 registers' worth) from the chunk's activation words laid out
+  // step by step (one 64-byte load per cell), and Σδ per column and tile for the − a·Σδ term.
   const std::size_t n = c.size();
   if (n == 0 || x.tiles == 0) return;
   if (x.tiles < 6) {  // 8 lanes across tiles would be mostly idle
@@ -328,7 +422,7 @@ LV_AVX512 void intermittent_corrections_avx512(const ActiveCells& c, const std::
   if (words_buf.size() < std::size_t{k} * 8 + 8) words_buf.resize(std::size_t{k} * 8 + 8);
   std::uint32_t* const hit = hit_buf.data();
   std::uint8_t* const hit_mask = mask_buf.data();
-  // the chunk's activation words step by step: tile t0 + q's word of step s at [8s + q]
+  // the chunk's activation words x' step by step: tile t0 + q's word of step s at [8s + q]
   std::uint64_t* const xt = words_buf.data();
   const std::uint64_t* const cphi = c.cphi.data();
   const std::uint32_t* const thr = c.thr.data();
@@ -338,12 +432,13 @@ LV_AVX512 void intermittent_corrections_avx512(const ActiveCells& c, const std::
   const std::int32_t* const cd = c.delta.data();
   const __m512i seedv = _mm512_set1_epi64(static_cast<long long>(seed));
   const __m512i low32 = _mm512_set1_epi64(0xffffffffLL);
-  const __m512i xm = _mm512_set1_epi32(x.xor_mask);
-  const __m512i av = _mm512_set1_epi32(static_cast<int>(x.a));
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  // 2 tiles' faulty flags → the 16 lanes (8 rows each) of one register
+  const std::uint64_t xm64 = 0x0101010101010101ULL * x.xor_mask;
+  // tile q's 8-row block of a column: lanes 8q … 8q + 7 of acc[j]; 2 tiles' faulty flags →
+  // the 16 lanes of one register
   static constexpr __mmask16 kPair[4] = {0x0000, 0x00ff, 0xff00, 0xffff};
   alignas(64) std::uint32_t acc[kTile * kTile * kTile];
+  alignas(32) std::int32_t dsum[kTile * kTile];  // [j][tile]: Σδ of the faulty reads
   for (std::uint32_t t0 = 0; t0 < x.tiles; t0 += 8) {
     const std::uint32_t nt = std::min<std::uint32_t>(8, x.tiles - t0);
     const auto valid = static_cast<__mmask8>((1u << nt) - 1u);
@@ -363,30 +458,36 @@ LV_AVX512 void intermittent_corrections_avx512(const ActiveCells& c, const std::
       hits += m != 0;
     }
     if (hits == 0) continue;
-    for (std::uint32_t q = 0; q < 8; ++q) {  // tiles past the last repeat it (never used)
-      const std::uint64_t* a = x.act + std::size_t{t0 + std::min(q, nt - 1)} * x.stride;
-      for (std::uint32_t s = 0; s < k; ++s) xt[8 * s + q] = a[s];
-    }
+    std::size_t off[8];  // tiles past the last repeat it (never used)
+    for (std::uint32_t q = 0; q < 8; ++q) off[q] = std::size_t{t0 + std::min(q, nt - 1)} * x.stride;
+    gather_steps(x.act, off, k, xm64, xt);
     std::memset(acc, 0, sizeof acc);
+    std::memset(dsum, 0, sizeof dsum);
     for (std::size_t u = 0; u < hits; ++u) {
       const std::uint32_t e = hit[u];
       const unsigned m = hit_mask[u];
       const __m512i words = _mm512_loadu_si512(xt + 8 * std::size_t{cs[e]});
       const __m512i d = _mm512_set1_epi32(cd[e]);
       std::uint32_t* aj = acc + cj[e] * kTile * kTile;
-      for (int q = 0; q < 4; ++q) {  // register q: x' − a of tiles 2q, 2q + 1
-        const __m512i b = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(words, q));
-        const __m512i xv = _mm512_sub_epi32(_mm512_xor_si512(b, xm), av);
+      for (int q = 0; q < 4; ++q) {  // register q: tiles 2q, 2q + 1
+        const __m512i xv = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(words, q));
         __m512i v = _mm512_load_si512(aj + 16 * q);
         v = _mm512_mask_add_epi32(v, kPair[(m >> (2 * q)) & 3u], v, _mm512_mullo_epi32(xv, d));
         _mm512_store_si512(aj + 16 * q, v);
       }
+      std::int32_t* dj = dsum + cj[e] * kTile;
+      _mm256_store_si256(reinterpret_cast<__m256i*>(dj),
+                         _mm256_mask_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(dj)),
+                                               static_cast<__mmask8>(m),
+                                               _mm256_load_si256(reinterpret_cast<const __m256i*>(dj)),
+                                               _mm256_set1_epi32(cd[e])));
     }
-    for (std::uint32_t q = 0; q < nt; ++q) {  // acc[j][q][i] → out[(t0 + q)·8 + j][i]
+    for (std::uint32_t q = 0; q < nt; ++q) {  // acc[j][q][i] − a·dsum[j][q] → out[(t0 + q)·8 + j][i]
       std::uint32_t* o = out + std::size_t{t0 + q} * kTile * kTile;
       for (std::uint32_t j = 0; j < kTile; ++j) {
-        const __m256i a = _mm256_load_si256(
-            reinterpret_cast<const __m256i*>(acc + (j * kTile + q) * kTile));
+        const __m256i a = _mm256_sub_epi32(
+            _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + (j * kTile + q) * kTile)),
+            _mm256_set1_epi32(static_cast<int>(x.a * static_cast<std::uint32_t>(dsum[j * kTile + q]))));
         const __m256i prev = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(o + j * kTile));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + j * kTile), _mm256_add_epi32(prev, a));
       }

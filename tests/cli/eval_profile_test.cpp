@@ -1,6 +1,7 @@
 // Proves `lowvolt eval --profile --vdd --mappings --backend`: the bundled model under a bundled
 // chip's faults gives the same test errors on the golden and rtl backends (bit-exact datapaths),
-// the clean error where no cell fails, and clear errors for options that need --profile.
+// the clean error where no cell fails, and clear errors for options that need --profile; and
+// `lowvolt curve --ecc` gives the same curve on both.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -47,6 +48,38 @@ TEST(EvalProfile, GoldenAndRtlBackendsAgree) {
     EXPECT_EQ((*j)["profile_rte"][0]["max"], (*j)["clean_error"]);
   }
   EXPECT_GT(g["profile_rte"][2]["max"].get<double>(), g["clean_error"].get<double>());
+}
+
+// `lowvolt curve --ecc secded` on the rtl backend (the RTL's check arrays and decoder, issue 15)
+// equals the golden backend with ECC (EccGoldenAccelerator): the same curve, word error rates
+// and energies, on chip2 at three supplies where words are corrected and detected; parity too.
+TEST(CurveEcc, GoldenAndRtlBackendsAgree) {
+  for (const std::string mode : {"secded", "parity"}) {
+    const std::string args = "curve --model " + kSource + "/models/cnn_randbet_8bit.lvm --profile " +
+                             kSource + "/profiles/data/chip2.lvp --vdd 0.9,0.84,0.8 --mappings 1 " +
+                             "--test-subset 8 --instances 1 --json --quiet --ecc " + mode +
+                             " --backend ";
+    const Result golden = run(args + "golden");
+    const Result rtl = run(args + "rtl");
+    ASSERT_EQ(golden.status, 0) << golden.out;
+    ASSERT_EQ(rtl.status, 0) << rtl.out;
+    auto g = nlohmann::json::parse(golden.out);
+    auto r = nlohmann::json::parse(rtl.out);
+    EXPECT_EQ(g["backend"], "golden");
+    EXPECT_EQ(r["backend"], "rtl");
+    for (auto* j : {&g, &r}) {
+      j->erase("backend");
+      j->erase("seconds");
+    }
+    EXPECT_EQ(g, r) << mode;
+    ASSERT_EQ(g["models"][0]["ecc"], mode);
+    // the decoders had work: words detected at the lowest supply (fewer wrong after secded)
+    const auto& w = g["chips"][0]["word_errors"][0];
+    EXPECT_GT(w["detected"][2].get<double>(), 0.0) << mode;
+    if (mode == "secded") {
+      EXPECT_LT(w["post"][2].get<double>(), w["raw"][2].get<double>());
+    }
+  }
 }
 
 TEST(EvalProfileErrors, OptionsThatNeedAProfile) {

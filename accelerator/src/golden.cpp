@@ -290,12 +290,18 @@ void GoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words, st
       detail::candidate_masks(path_, *wc_, c0, c1, sc.r0.data(), sc.r0.data(), 0, map_->seed(),
                               sink);
     }
+    // branch-free: a word without stuck cells stores its data
+    const profiles::WordFaults* wf = masks_->words().data() + a0;
+    const std::uint64_t* ss = stuck_sure_.data() + a0;
+    const std::uint64_t* wm = sc.write_masks.data() + a0;
+    const std::uint64_t* src = words + i;
+    std::uint64_t* md = mem_.data() + a0;
+    std::uint64_t* dd = data_.data() + a0;
+    const std::uint64_t any = c1 > c0 ? ~std::uint64_t{0} : 0;
     for (std::uint32_t q = 0; q < len; ++q) {
-      const std::uint32_t a = a0 + q;
-      data_[a] = words[i + q];
-      const std::uint64_t stuck = stuck_sure_[a] | (c1 > c0 ? sc.write_masks[a] : 0);
-      mem_[a] =
-          stuck == 0 ? words[i + q] : (words[i + q] & ~stuck) | (stuck & masks_->words()[a].stuck1);
+      dd[q] = src[q];
+      const std::uint64_t stuck = ss[q] | (wm[q] & any);
+      md[q] = (src[q] & ~stuck) | (stuck & wf[q].stuck1);
     }
     bank_writes_[bank] += len;
     i += len;
@@ -466,7 +472,7 @@ void GoldenAccelerator::select_active(Block& b, std::size_t k, const TileConfig&
   b.cell_first.push_back(static_cast<std::uint32_t>(b.cells.size()));
 }
 
-void GoldenAccelerator::set_forced(Block& b, std::size_t w, std::uint64_t forced) const {
+inline void GoldenAccelerator::set_forced(Block& b, std::size_t w, std::uint64_t forced) const {
   // only the cells whose forced bit changes: cell e of bit q is the popcount of the cell bits
   // below q after the word's first cell
   const std::uint64_t bits = b.cell_bits[w];

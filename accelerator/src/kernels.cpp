@@ -260,21 +260,8 @@ void intermittent_corrections(KernelPath path, const ActiveCells& c, const std::
   }
 }
 
-void update_weight(PackedWeights& p, std::size_t s, std::uint32_t j, std::int16_t v) {
-  std::int16_t& old = p.v[s * kTile + j];
-  if (p.path == KernelPath::kAvx2) {
-    std::uint32_t& d = p.packed[(s / 2) * kTile + j];
-    const unsigned sh = 16 * (s % 2);
-    d = (d & ~(0xffffu << sh)) | (std::uint32_t{static_cast<std::uint16_t>(v)} << sh);
-  } else if (p.path == KernelPath::kAvx512) {
-    const std::int32_t w8 = v - p.b;
-    LV_CHECK(w8 >= -128 && w8 <= 127, "weight " << v << " − " << p.b << " does not fit int8");
-    std::uint32_t& d = p.packed[(s / 4) * kTile + j];
-    const unsigned sh = 8 * (s % 4);
-    d = (d & ~(0xffu << sh)) | (std::uint32_t{static_cast<std::uint8_t>(w8)} << sh);
-    p.colsum[j] += static_cast<std::uint32_t>(w8) - static_cast<std::uint32_t>(old - p.b);
-  }
-  old = v;
+void weight_out_of_range(std::int16_t v, std::int32_t b) {
+  fail("golden: weight ", v, " − ", b, " does not fit int8 (internal error)");
 }
 
 }  // namespace detail

@@ -46,8 +46,27 @@ struct ActTiles {
 /// row i < 8 (tiles are column-major: 64 words per tile). `w.path` must equal `path`.
 void tile_products(KernelPath path, const PackedWeights& w, const ActTiles& x, std::uint32_t* out);
 
+/// Throws lowvolt::Error: v − b does not fit int8 (update_weight's check).
+[[noreturn]] void weight_out_of_range(std::int16_t v, std::int32_t b);
+
 /// Changes the weight of step s, column j to v in every layout of `p` (v, packed, colsum).
-void update_weight(PackedWeights& p, std::size_t s, std::uint32_t j, std::int16_t v);
+/// Inline: the golden model calls it for every code a write's stuck cells change.
+inline void update_weight(PackedWeights& p, std::size_t s, std::uint32_t j, std::int16_t v) {
+  std::int16_t& old = p.v[s * kTile + j];
+  if (p.path == KernelPath::kAvx2) {
+    std::uint32_t& d = p.packed[(s / 2) * kTile + j];
+    const unsigned sh = 16 * (s % 2);
+    d = (d & ~(0xffffu << sh)) | (std::uint32_t{static_cast<std::uint16_t>(v)} << sh);
+  } else if (p.path == KernelPath::kAvx512) {
+    const std::int32_t w8 = v - p.b;
+    if (w8 < -128 || w8 > 127) weight_out_of_range(v, p.b);
+    std::uint32_t& d = p.packed[(s / 4) * kTile + j];
+    const unsigned sh = 8 * (s % 4);
+    d = (d & ~(0xffu << sh)) | (std::uint32_t{static_cast<std::uint8_t>(w8)} << sh);
+    p.colsum[j] += static_cast<std::uint32_t>(w8) - static_cast<std::uint32_t>(old - p.b);
+  }
+  old = v;
+}
 
 /// Lanes of a cell group: cells of one word hashed together.
 inline constexpr std::size_t kGroup = 4;

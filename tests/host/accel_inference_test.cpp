@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 
 #include "lowvolt/accelerator/golden.h"
 #include "lowvolt/common/error.h"
@@ -83,6 +84,29 @@ TEST(AccelInference, QuantizeActivationsPerImage) {
   const auto qu = quantize_activations(y, true, s);
   EXPECT_DOUBLE_EQ(s[0], 1.0 / 255.0);
   EXPECT_EQ(qu, (std::vector<std::uint8_t>{0, 1, 255, 128}));  // 127.5 → 128
+  // −0 is not negative; the largest magnitude may be a subnormal or a negative value
+  const auto z = torch::tensor({{-0.0f, 1e-40f, 0.0f, 0.0f}, {0.25f, -2.0f, 1.0f, 0.0f}});
+  const auto qz = quantize_activations(z, false, s);
+  EXPECT_DOUBLE_EQ(s[0], static_cast<double>(1e-40f) / 127.0);
+  EXPECT_DOUBLE_EQ(s[1], 2.0 / 127.0);
+  EXPECT_EQ(qz, (std::vector<std::uint8_t>{0, 127, 0, 0, 16, 0x81, 64, 0}));  // 15.875 → 16
+  EXPECT_NO_THROW(quantize_activations(torch::tensor({{-0.0f, 1.0f}}), true, s));
+  // a non-finite value, or a negative one in a uint8 layer's input: the error names it
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(),
+                          -std::numeric_limits<float>::infinity()}) {
+    try {
+      quantize_activations(torch::tensor({{0.5f, bad}}), false, s);
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("a layer input is"), std::string::npos) << e.what();
+    }
+  }
+  try {
+    quantize_activations(torch::tensor({{0.5f, -1e-30f}}), true, s);
+    ADD_FAILURE() << "no error for a negative uint8 input";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("negative value"), std::string::npos) << e.what();
+  }
 }
 
 // The integer path (tiler, golden datapath, zero points, C·Σx term, biases read back) equals

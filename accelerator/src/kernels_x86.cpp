@@ -434,9 +434,7 @@ LV_AVX512 void intermittent_corrections_avx512(const ActiveCells& c, const std::
   const __m512i low32 = _mm512_set1_epi64(0xffffffffLL);
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const std::uint64_t xm64 = 0x0101010101010101ULL * x.xor_mask;
-  // tile q's 8-row block of a column: lanes 8q … 8q + 7 of acc[j]; 2 tiles' faulty flags →
-  // the 16 lanes of one register
-  static constexpr __mmask16 kPair[4] = {0x0000, 0x00ff, 0xff00, 0xffff};
+  // tile q's 8-row block of a column: lanes 8q … 8q + 7 of acc[j]
   alignas(64) std::uint32_t acc[kTile * kTile * kTile];
   alignas(32) std::int32_t dsum[kTile * kTile];  // [j][tile]: Σδ of the faulty reads
   for (std::uint32_t t0 = 0; t0 < x.tiles; t0 += 8) {
@@ -466,13 +464,17 @@ LV_AVX512 void intermittent_corrections_avx512(const ActiveCells& c, const std::
     for (std::size_t u = 0; u < hits; ++u) {
       const std::uint32_t e = hit[u];
       const unsigned m = hit_mask[u];
-      const __m512i words = _mm512_loadu_si512(xt + 8 * std::size_t{cs[e]});
+      const auto* xb = reinterpret_cast<const std::uint8_t*>(xt + 8 * std::size_t{cs[e]});
       const __m512i d = _mm512_set1_epi32(cd[e]);
       std::uint32_t* aj = acc + cj[e] * kTile * kTile;
+      // lane 8t + i of the 64 is tile t's row i: tile t's flag spread over its 8 lanes
+      const std::uint64_t lanes = _pdep_u64(m, 0x0101010101010101ULL) * 0xffu;
       for (int q = 0; q < 4; ++q) {  // register q: tiles 2q, 2q + 1
-        const __m512i xv = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(words, q));
+        const __m512i xv =
+            _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xb + 16 * q)));
         __m512i v = _mm512_load_si512(aj + 16 * q);
-        v = _mm512_mask_add_epi32(v, kPair[(m >> (2 * q)) & 3u], v, _mm512_mullo_epi32(xv, d));
+        v = _mm512_mask_add_epi32(v, static_cast<__mmask16>(lanes >> (16 * q)), v,
+                                  _mm512_mullo_epi32(xv, d));
         _mm512_store_si512(aj + 16 * q, v);
       }
       std::int32_t* dj = dsum + cj[e] * kTile;

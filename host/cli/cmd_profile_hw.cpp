@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "lowvolt/accelerator/ecc.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/host/profile_app.h"
 
@@ -29,22 +30,80 @@ int run_profile_measure(const Args& args) {
       ("chip", po::value<std::string>(), "chip profile (.lvp) loaded into the weight buffer")
       ("vdd", po::value<std::string>(), "supply voltages × Vmin to test at: list or start:stop:step")
       ("backend", po::value<std::string>()->default_value("rtl"), "accelerator backend: rtl or golden")
+      ("ecc", po::value<std::string>()->default_value("none"),
+       "ECC mode of the backend: none, parity or secded; MBIST also tests that mode's check "
+       "cells (ECC bypassed) and reports them beside the data cells; the profile is the data cells'")
       ("out,o", po::value<std::string>(), "measured profile to write (.lvp)")
+      ("json", po::bool_switch(), "print JSON instead of text")
       ("quiet", po::bool_switch(), "no progress output");
   const auto vm = parse("lowvolt profile measure",
-                        "--chip P --vdd LIST [--backend rtl|golden] -o measured.lvp", o, args);
+                        "--chip P --vdd LIST [--backend rtl|golden] [--ecc none|parity|secded] "
+                        "-o measured.lvp [--json]",
+                        o, args);
   if (!vm) return 0;
   host::MeasureRequest request;
   if (vm->count("chip")) request.chip = (*vm)["chip"].as<std::string>();
   if (vm->count("vdd")) request.vdds = parse_voltages("vdd", (*vm)["vdd"].as<std::string>());
   if (vm->count("out")) request.out = (*vm)["out"].as<std::string>();
   request.backend = (*vm)["backend"].as<std::string>();
-  request.quiet = (*vm)["quiet"].as<bool>();
-  check_options("lowvolt profile measure", [&] { request.validate(); });
+  const bool json = (*vm)["json"].as<bool>();
+  request.quiet = (*vm)["quiet"].as<bool>() || json;
+  check_options("lowvolt profile measure", [&] {
+    request.ecc = accelerator::parse_ecc_mode((*vm)["ecc"].as<std::string>(), "--ecc");
+    request.validate();
+  });
   register_backends();
   const host::MeasureReport report = host::measure_profile(request);
+  const bool check = report.check_cells > 0;
+  const auto rate = [](std::uint64_t n, std::uint64_t of) {
+    return of ? static_cast<double>(n) / static_cast<double>(of) : 0.0;
+  };
+  if (json) {
+    nlohmann::json j = {{"chip", request.chip},
+                        {"backend", report.backend},
+                        {"ecc", accelerator::ecc_mode_name(report.ecc)},
+                        {"out", request.out},
+                        {"observations", report.observations},
+                        {"data_cells", report.data_cells},
+                        {"check_cells", report.check_cells},
+                        {"voltages", nlohmann::json::array()}};
+    for (const auto& v : report.voltages) {
+      nlohmann::json jv = {{"vdd", v.vdd},
+                           {"data_failing", v.data_failing},
+                           {"data_rate", rate(v.data_failing, report.data_cells)}};
+      if (check) {
+        jv["check_failing"] = v.check_failing;
+        jv["check_rate"] = rate(v.check_failing, report.check_cells);
+        jv["check_predicted"] = v.check_predicted;
+        jv["check_predicted_rate"] = rate(v.check_predicted, report.check_cells);
+      }
+      j["voltages"].push_back(jv);
+    }
+    print_json(j);
+    return 0;
+  }
   std::printf("measured %zu voltage(s) on the %s backend: %zu failing-cell observations; wrote %s\n",
               report.vdds.size(), report.backend.c_str(), report.observations, request.out.c_str());
+  if (!check) return 0;  // ecc none: the line above, as before --ecc existed
+  const std::string mode = accelerator::ecc_mode_name(report.ecc);
+  std::printf("\ncheck cells (%s: %u per word, %llu cells) tested raw, ECC bypassed; %s holds the "
+              "data cells only\n",
+              mode.c_str(), accelerator::ecc_check_bits(report.ecc),
+              static_cast<unsigned long long>(report.check_cells), request.out.c_str());
+  std::printf("%7s %13s %10s %13s %10s %13s %10s\n", "V/Vmin", "data failing", "data rate",
+              "check failing", "check rate", "predicted", "pred. rate");
+  for (const auto& v : report.voltages) {
+    std::printf("%7.4f %13llu %9.4f%% %13llu %9.4f%% %13llu %9.4f%%\n", v.vdd,
+                static_cast<unsigned long long>(v.data_failing),
+                100 * rate(v.data_failing, report.data_cells),
+                static_cast<unsigned long long>(v.check_failing),
+                100 * rate(v.check_failing, report.check_cells),
+                static_cast<unsigned long long>(v.check_predicted),
+                100 * rate(v.check_predicted, report.check_cells));
+  }
+  std::printf("predicted: the check cells %s derives (ecc_check_cells) faulty at that supply "
+              "(vc > vdd)\n",
+              request.out.c_str());
   return 0;
 }
 

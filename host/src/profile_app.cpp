@@ -36,7 +36,13 @@ MeasureReport measure_profile(const MeasureRequest& request) {
     fail(request.chip, ": geometry ", g.arrays, "×", g.rows, "×", g.cols,
          " does not match the accelerator's weight buffer ", b.arrays, "×", b.rows, "×", b.cols);
   }
-  const auto accel = la::make_accelerator(request.backend);
+  report.ecc = request.ecc;
+  report.data_cells = g.cells();
+  const std::uint32_t check_bits = la::ecc_check_bits(request.ecc);
+  report.check_cells = g.arrays * static_cast<std::uint64_t>(g.rows) * check_bits;
+  la::AcceleratorConfig config;  // ecc none: the backend exactly as before the option existed
+  if (request.ecc != la::EccMode::kNone) config["ecc"] = la::ecc_mode_name(request.ecc);
+  const auto accel = la::make_accelerator(request.backend, config);
   report.backend = accel->name();
   accel->load_profile(chip.map);
 
@@ -44,7 +50,20 @@ MeasureReport measure_profile(const MeasureRequest& request) {
   Progress progress("mbist", static_cast<std::int64_t>(report.vdds.size()), request.quiet);
   for (std::size_t i = 0; i < report.vdds.size(); ++i) {
     accel->set_vdd(report.vdds[i]);
+    MeasureVoltage v;
+    v.vdd = report.vdds[i];
     for (const la::MbistRecord& r : accel->mbist()) {
+      if (r.cell >= report.data_cells) {  // check cell c of word w: data cells + w × 8 + c
+        const std::uint64_t check_index = r.cell - report.data_cells;
+        if (check_index >= g.arrays * static_cast<std::uint64_t>(g.rows) * la::kEccCheckColumns ||
+            check_index % la::kEccCheckColumns >= check_bits) {
+          fail(report.backend, " backend: MBIST reported cell ", r.cell,
+               ", not a data cell or a check cell of ECC mode ", la::ecc_mode_name(request.ecc));
+        }
+        ++v.check_failing;
+        continue;
+      }
+      ++v.data_failing;
       lp::FailingCell cell;
       cell.vdd = report.vdds[i];
       cell.array = r.cell / (g.rows * g.cols);
@@ -59,6 +78,7 @@ MeasureReport measure_profile(const MeasureRequest& request) {
         seen.push_back(cell);
       }
     }
+    report.voltages.push_back(v);
     progress.update(static_cast<std::int64_t>(i + 1),
                     "at " + std::to_string(report.vdds[i]).substr(0, 5) + " × Vmin");
   }
@@ -71,6 +91,18 @@ MeasureReport measure_profile(const MeasureRequest& request) {
       seen, options, "measured by MBIST (March C-) on the " + report.backend + " backend from " + request.chip);
   report.measured.energy = chip.energy;
   report.observations = seen.size();
+  if (check_bits > 0) {
+    // what the measured profile predicts for the check cells: the check cells every user of the
+    // .lvp derives from it (golden, rtl, curve --ecc), faulty at the supply in the persistent
+    // view (vc > vdd), the mode's columns only
+    const lp::CellMap check = la::ecc_check_cells(report.measured.map);
+    for (MeasureVoltage& v : report.voltages) {
+      const std::uint16_t code = lp::vdd_code(v.vdd);
+      for (std::uint64_t i = 0; i < check.geometry().cells(); ++i) {
+        v.check_predicted += i % la::kEccCheckColumns < check_bits && check.vc()[i] > code;
+      }
+    }
+  }
   lp::write_profile(request.out, report.measured);
   return report;
 }

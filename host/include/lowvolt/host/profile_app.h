@@ -6,6 +6,13 @@
 //    ("rtl" or "golden"; the caller registers "rtl"), MBIST runs at each supply from the highest
 //    down, and every failing-cell observation becomes a measured profile (profiles::import,
 //    the chip's read noise, seed and energy model kept), written atomically to `out`.
+//  - With MeasureRequest::ecc parity or secded the backend is built with that ECC mode, so its
+//    MBIST (ECC bypassed, as a memory BIST does) also tests the mode's raw check cells (derived
+//    from the chip by accelerator::ecc_check_cells()). The measured profile is built from the
+//    data cells only, exactly as with ecc none (an .lvp holds the 64 data columns; a profile's
+//    check cells are always derived from them); the check cells are reported per supply beside
+//    the data cells: failing check cells seen, and those the measured profile predicts — its
+//    own derived check cells (ecc_check_cells(measured)) faulty at that supply (vc > vdd).
 //  - compare_profiles() compares B with reference A cell by cell at each supply: failing cells
 //    in each and both, kind agreement, and whether B holds A's persistent faults exactly — every
 //    cell of A that fails under the most favourable read noise found in B, and no cell of A that
@@ -17,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "lowvolt/accelerator/ecc.h"
 #include "lowvolt/profiles/profile.h"
 
 namespace lowvolt::host {
@@ -28,9 +36,21 @@ struct MeasureRequest {
   std::string backend = "rtl"; ///< accelerator backend name
   std::string out;             ///< measured profile to write (.lvp)
   bool quiet = false;          ///< no progress output
+  /// ECC mode of the backend: parity/secded also test that mode's check cells (none: data only)
+  accelerator::EccMode ecc = accelerator::EccMode::kNone;
 
   /// Throws lowvolt::UsageError naming the option when one is missing or out of range.
   void validate() const;
+};
+
+/// One supply of measure_profile(): what its MBIST run saw (cells counted once, whatever the
+/// direction), and the check cells the measured profile predicts at that supply.
+struct MeasureVoltage {
+  double vdd = 0.0;                    ///< supply, × Vmin
+  std::uint64_t data_failing = 0;      ///< data cells seen failing at this supply
+  std::uint64_t check_failing = 0;     ///< check cells of the mode seen failing (0 for none)
+  std::uint64_t check_predicted = 0;   ///< of the measured profile's derived check cells of the
+                                       ///< mode, those faulty at this supply (vc > vdd; 0 for none)
 };
 
 /// The result of measure_profile().
@@ -39,6 +59,10 @@ struct MeasureReport {
   std::vector<double> vdds;           ///< supplies tested, highest first, × Vmin
   std::size_t observations = 0;       ///< failing-cell observations (a cell per direction and supply)
   profiles::Profile measured;         ///< the profile written to MeasureRequest::out
+  accelerator::EccMode ecc = accelerator::EccMode::kNone;  ///< the backend's ECC mode
+  std::uint64_t data_cells = 0;       ///< data cells tested (the buffer's 16 × 512 × 64)
+  std::uint64_t check_cells = 0;      ///< check cells tested: words × the mode's check bits
+  std::vector<MeasureVoltage> voltages;  ///< per supply, highest first (like vdds)
 };
 
 /// Runs MBIST on the emulated chip and writes the measured profile (see the contract).

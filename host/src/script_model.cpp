@@ -158,7 +158,7 @@ ScriptModel load_script_model(const std::string& path, MemoryRule memory) {
     fail(path, ": neither a LowVolt model file (.lvm) nor a TorchScript archive (torch.jit.save)");
   }
   // Read once and checked before LibTorch sees it: its reader trusts the sizes the file states.
-  std::string bytes = read_checked_torch_archive(path);
+  std::string bytes = without_debug_records(path, read_checked_torch_archive(path));
   auto script = std::make_shared<ScriptNet>();
   script->path = path;
   ScriptModel out;

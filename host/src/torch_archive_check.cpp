@@ -2,6 +2,7 @@
 
 #include <caffe2/serialize/inline_container.h>
 #include <caffe2/serialize/read_adapter_interface.h>
+#include <caffe2/serialize/versions.h>
 
 #include <algorithm>
 #include <cstring>
@@ -27,6 +28,7 @@ std::uint64_t le(std::string_view b, std::size_t at, int n) {
 struct ZipEntry {
   std::string name;  // without the archive's top folder, as LibTorch's reader names records
   std::uint64_t size = 0;
+  std::uint64_t method = 0, data = 0;  // compression method; offset of the (stored) bytes
 };
 
 /// The central directory's entries, each checked against the file (see the header).
@@ -59,6 +61,7 @@ std::map<std::string, ZipEntry> zip_entries(const std::string& path, std::string
   }
   if (count > cd_size / 46) fail(path, ": zip central directory claims ", count, " entries in ", cd_size, " bytes");
   std::map<std::string, ZipEntry> entries;
+  std::string prefix;  // LibTorch names records relative to the first entry's folder
   std::size_t at = cd_offset;
   const std::size_t cd_end = cd_offset + cd_size;
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -98,18 +101,44 @@ std::map<std::string, ZipEntry> zip_entries(const std::string& path, std::string
            " (deflate expands at most 1032-fold)");
     }
     if (method != 0 && method != 8) fail(path, ": ", full, ": unsupported zip compression method ", method);
-    const auto slash = full.find('/');
-    const std::string name = slash == std::string::npos ? full : full.substr(slash + 1);
-    entries[name] = ZipEntry{name, size};
+    if (i == 0) {
+      const auto slash = full.find('/');
+      if (slash == std::string::npos) fail(path, ": ", full, ": the archive's first record is not inside a folder");
+      prefix = full.substr(0, slash + 1);
+    }
+    if (full.compare(0, prefix.size(), prefix) == 0) {  // others LibTorch cannot reach
+      const std::string name = full.substr(prefix.size());
+      entries[name] = ZipEntry{name, size, method, data};
+    }
     at += 46 + name_len + extra_len + note_len;
+  }
+  if (count == 0) fail(path, ": the zip archive holds no records");
+  // LibTorch's reader throws (and leaks its zip state) on a missing or unreadable version record:
+  // refused here first. A deflated version record is left to LibTorch.
+  auto version = entries.find(".data/version");
+  if (version == entries.end()) version = entries.find("version");
+  if (version == entries.end()) fail(path, ": the archive has no version record (", prefix, "version)");
+  if (version->second.method == 0) {
+    const std::string text(b.substr(version->second.data, version->second.size));
+    std::size_t k = text.find_first_not_of(" \t\n\r");
+    std::uint64_t v = 0;
+    bool digits = false;
+    for (; k < text.size() && text[k] >= '0' && text[k] <= '9' && v < 1000000; ++k, digits = true) {
+      v = v * 10 + static_cast<std::uint64_t>(text[k] - '0');
+    }
+    if (!digits) fail(path, ": the archive's version record is not a number");
+    if (v < caffe2::serialize::kMinSupportedFileFormatVersion || v > caffe2::serialize::kMaxSupportedFileFormatVersion) {
+      fail(path, ": archive format version ", v, " is outside the ", caffe2::serialize::kMinSupportedFileFormatVersion,
+           "…", caffe2::serialize::kMaxSupportedFileFormatVersion, " this LibTorch reads");
+    }
   }
   return entries;
 }
 
 /// What the scan tracks of a pickle value: enough to read a storage's persistent id.
 struct Value {
-  enum Kind { kOther, kInt, kHugeInt, kStr, kGlobal, kTuple } kind = kOther;
-  std::int64_t i = 0;
+  enum Kind { kOther, kInt, kHugeInt, kStr, kGlobal, kTuple, kStorage } kind = kOther;
+  std::int64_t i = 0;  // kInt: the value; kStorage: its element count
   std::string s;  // kStr (strings of at most 256 bytes), kGlobal ("module.name")
   std::shared_ptr<const std::vector<Value>> items;  // kTuple
 };
@@ -232,23 +261,64 @@ class PickleScan {
     return v;
   }
 
-  // A storage's persistent id: ('storage', type, key, location, numel).
-  void persistent_id(const Value& id) {
-    if (id.kind != Value::kTuple || id.items->size() < 5) return;
+  // A storage's persistent id: ('storage', type, key, location, numel); returns the storage.
+  Value persistent_id(const Value& id) {
+    if (id.kind != Value::kTuple || id.items->size() < 5) return Value{};
     const auto& t = *id.items;
-    if (t[0].kind != Value::kStr || t[0].s != "storage") return;
+    if (t[0].kind != Value::kStr || t[0].s != "storage") return Value{};
     if (t[2].kind != Value::kStr) bad("a tensor storage whose key is not a short string");
     if (t[4].kind != Value::kInt || t[4].i < 0) {
       bad("tensor storage '", t[2].s, "' with an element count that is not a non-negative 64-bit integer");
     }
     const std::string type = t[1].kind == Value::kGlobal ? t[1].s : "";
     const std::uint64_t numel = static_cast<std::uint64_t>(t[4].i), per = item_size(type);
-    if (numel == 0) return;  // LibTorch reads no record for an empty storage
+    Value storage;
+    storage.kind = Value::kStorage;
+    storage.i = t[4].i;
+    if (numel == 0) return storage;  // LibTorch reads no record for an empty storage
     const auto it = entries_.find(prefix_ + t[2].s);
-    if (it == entries_.end()) return;  // LibTorch reports the missing record itself
+    if (it == entries_.end()) return storage;  // LibTorch reports the missing record itself
     if (numel > it->second.size / per) {
       bad("tensor storage '", t[2].s, "' claims ", numel, " elements of ", per, " bytes, but its record ",
           prefix_, t[2].s, " holds ", it->second.size, " bytes");
+    }
+    return storage;
+  }
+
+  static std::string ints_text(const std::vector<Value>& v) {
+    std::string out = "[";
+    for (std::size_t k = 0; k < v.size(); ++k) out += (k ? ", " : "") + std::to_string(v[k].i);
+    return out + "]";
+  }
+
+  // torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...): the view must lie
+  // inside its storage. LibTorch checks that only for storages of at least one byte: a
+  // zero-element storage under a 2×1×2×2 view loaded, and the first read of it crashed.
+  void rebuild_tensor(const Value& args) {
+    if (args.kind != Value::kTuple || args.items->size() < 4) return;
+    const auto& a = *args.items;
+    if (a[0].kind != Value::kStorage) return;  // not a storage: LibTorch refuses it itself
+    if (a[1].kind != Value::kInt || a[1].i < 0) bad("a tensor with a storage offset that is not a non-negative integer");
+    if (a[2].kind != Value::kTuple || a[3].kind != Value::kTuple || a[2].items->size() != a[3].items->size()) {
+      bad("a tensor whose sizes and strides are not two tuples of one length");
+    }
+    const auto& sizes = *a[2].items;
+    const auto& strides = *a[3].items;
+    std::uint64_t last = static_cast<std::uint64_t>(a[1].i);  // the highest element index read
+    bool empty = false, overflow = false;
+    for (std::size_t k = 0; k < sizes.size(); ++k) {
+      if (sizes[k].kind != Value::kInt || sizes[k].i < 0 || strides[k].kind != Value::kInt || strides[k].i < 0) {
+        bad("a tensor whose sizes or strides are not non-negative integers");
+      }
+      if (sizes[k].i == 0) empty = true;
+      std::uint64_t reach = 0;
+      overflow |= __builtin_mul_overflow(static_cast<std::uint64_t>(sizes[k].i > 0 ? sizes[k].i - 1 : 0),
+                                         static_cast<std::uint64_t>(strides[k].i), &reach);
+      overflow |= __builtin_add_overflow(last, reach, &last);
+    }
+    if (!empty && (overflow || last >= static_cast<std::uint64_t>(a[0].i))) {
+      bad("a tensor of sizes ", ints_text(sizes), ", strides ", ints_text(strides), " and offset ", a[1].i,
+          " reaches past its storage of ", a[0].i, " elements");
     }
   }
 
@@ -302,7 +372,7 @@ class PickleScan {
       case 0x8e: bytes(arg(8), "bytes"); push(Value{}); return;               // BINBYTES8
       case 'S': case 'V': push(str_value(line())); return;                    // STRING, UNICODE (text)
       case 'P': line(); push(Value{}); return;                                // PERSID (text)
-      case 'Q': persistent_id(pop()); push(Value{}); return;                  // BINPERSID
+      case 'Q': push(persistent_id(pop())); return;                           // BINPERSID
       case 'c': {                                                             // GLOBAL
         const std::string module(line());
         const std::string name(line());
@@ -321,7 +391,17 @@ class PickleScan {
         push(std::move(v));
         return;
       }
-      case 'R': case 0x81: need(2); pop(); pop(); push(Value{}); return;     // REDUCE, NEWOBJ
+      case 'R': {                                                             // REDUCE
+        need(2);
+        const Value args = pop(), callable = pop();
+        if (callable.kind == Value::kGlobal &&
+            (callable.s == "torch._utils._rebuild_tensor_v2" || callable.s == "torch._utils._rebuild_tensor")) {
+          rebuild_tensor(args);
+        }
+        push(Value{});
+        return;
+      }
+      case 0x81: need(2); pop(); pop(); push(Value{}); return;                // NEWOBJ
       case 0x92: need(3); pop(); pop(); pop(); push(Value{}); return;         // NEWOBJ_EX
       case 'b': need(2); pop(); return;                                       // BUILD
       case 'a': need(2); pop(); return;                                       // APPEND
@@ -448,6 +528,28 @@ void check_torch_archive(const std::string& path, const std::string& bytes) {
     }
     PickleScan(path, name, data, entries).run();
   }
+}
+
+std::string without_debug_records(const std::string& path, const std::string& bytes) {
+  std::string out;
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(std::make_shared<BytesView>(bytes));
+    caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, std::size_t size) {
+      out.append(static_cast<const char*>(data), size);
+      return size;
+    });
+    writer.setMinVersion(reader.version());
+    for (const auto& name : reader.getAllRecords()) {
+      const bool debug = name.size() > 10 && name.compare(name.size() - 10, 10, ".debug_pkl") == 0;
+      if (debug || name == "version" || name == ".data/version") continue;  // the writer adds its own
+      auto [ptr, size] = reader.getRecord(name);
+      writer.writeRecord(name, ptr.get(), size);
+    }
+    writer.writeEndOfFile();
+  } catch (const std::exception& e) {
+    fail(path, ": not a readable torch archive: ", torch_error_line(e));
+  }
+  return out;
 }
 
 std::string read_checked_torch_archive(const std::string& path) {

@@ -39,6 +39,13 @@ void check_torch_archive(const std::string& path, const std::string& bytes);
 /// LibTorch reads (the file is read once).
 std::shared_ptr<caffe2::serialize::ReadAdapterInterface> archive_adapter(std::string bytes);
 
+/// The archive `bytes` (checked) rewritten without its TorchScript debug records
+/// (code/…/*.debug_pkl: the source ranges LibTorch uses only to point at the Python source in
+/// error messages). LibTorch 1.13 crashes (SEGV in Source::findSourceRangeThatGenerated) when a
+/// malformed code record makes it report a parse error through a source range table that does
+/// not fit, so LowVolt loads TorchScript without them; the version record is kept.
+std::string without_debug_records(const std::string& path, const std::string& bytes);
+
 /// Reads `path` (a regular file of at most kMaxTorchArchiveBytes) and checks it as above.
 std::string read_checked_torch_archive(const std::string& path);
 

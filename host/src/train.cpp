@@ -15,6 +15,7 @@
 #include "lowvolt/host/bit_errors.h"
 #include "lowvolt/host/chip_pattern.h"
 #include "lowvolt/host/weight_memory.h"
+#include "torch_archive_check.h"
 
 namespace lowvolt::host {
 namespace {
@@ -102,9 +103,18 @@ void save_checkpoint(const std::string& path, Net& net, torch::optim::SGD& optim
 
 Checkpoint load_checkpoint(const std::string& path, Net& net, torch::optim::SGD& optimizer,
                            const std::string& print) {
+  // Checked before LibTorch reads it (torch_archive_check.h): its reader trusts stated sizes.
+  std::string bytes;
+  try {
+    bytes = without_debug_records(path, read_checked_torch_archive(path));
+  } catch (const Error& e) {
+    std::string why = e.what();
+    if (why.rfind(path + ": ", 0) == 0) why.erase(0, path.size() + 2);
+    fail(path, ": not a LowVolt checkpoint (", why, ")");
+  }
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(bytes.data(), bytes.size());
   } catch (const c10::Error& e) {
     fail(path, ": not a LowVolt checkpoint (LibTorch cannot read it)");
   }

@@ -154,6 +154,12 @@ TEST(TorchArchiveCheck, StorageLargerThanItsRecord) {
   EXPECT_NE(msg.find("tensor storage '0' claims 9 elements of 4 bytes, but its record data/0 holds 32 bytes"),
             std::string::npos)
       << msg;
+  pickle[at + 1] = 0;  // an empty storage under the 2×1×2×2 view: LibTorch skips its bounds check
+  const std::string empty = pickle_error(pickle, "empty");
+  EXPECT_NE(empty.find("a tensor of sizes [2, 1, 2, 2], strides [4, 4, 2, 1] and offset 0 reaches past its "
+                       "storage of 0 elements"),
+            std::string::npos)
+      << empty;
   pickle[at] = 'J';  // BININT: 4 bytes, the next 3 of the pickle; negative when the last has bit 7
   pickle[at + 1] = 0;
   pickle.insert(at + 2, std::string("\x00\x00\x80", 3));
@@ -201,14 +207,19 @@ TEST(TorchArchiveCheck, TorchScriptArchives) {
   // A LibTorch module: data.pkl, constants.pkl and deflated code/ records with .debug_pkl.
   torch::jit::Module m("__torch__.Net");
   m.register_parameter("weight", torch::ones({2, 1, 3, 3}), false);
-  m.define("def forward(self, x):\n  return torch.conv2d(x, self.weight) * 0.5\n");
+  m.define("def forward(self, x):\n  return torch.flatten(torch.conv2d(x, self.weight) * 0.5, 1)\n");
   std::ostringstream saved;
   m.save(saved);
   const std::string archive = saved.str();
   const std::string path = temp_path("script.pt");
   write(path, archive);
-  const ScriptModel model = load_script_model(path, MemoryRule::kAll);
+  ScriptModel model = load_script_model(path, MemoryRule::kAll);
   EXPECT_EQ(model.net->memory_parameters().size(), 1u);
+  // Loaded without its debug records (without_debug_records), it computes what it computed.
+  const torch::Tensor x = torch::randn({1, 1, 5, 5});
+  torch::NoGradGuard no_grad;
+  model.net->eval();
+  EXPECT_TRUE(torch::equal(model.net->forward(x), m.forward({x}).toTensor()));
 
   // The parameter's storage claims more than its record: refused before LibTorch reads it.
   std::string lying = archive;

@@ -105,6 +105,54 @@ auto folder(std::string name) {
 }
 auto with_profile = [](const Fixture& f) { f.write("p.lvp", small_profile()); };
 
+/// A torch archive of the fuzz corpus (its first byte is the fuzz target's mode, dropped).
+std::string corpus_archive(const Fixture& f, const std::string& name) {
+  return f.repo_file("fuzz/corpus/" + name).substr(1);
+}
+/// `zip` with the bytes `from` in the record whose name ends in `record` replaced by `to` (same
+/// length), its CRC-32 fixed in the local and central headers, so only the pickle lies.
+std::string zip_edit(std::string zip, const std::string& record, const std::string& from,
+                     const std::string& to) {
+  auto u16 = [&](std::size_t at) {
+    return static_cast<std::size_t>(static_cast<unsigned char>(zip[at])) |
+           static_cast<std::size_t>(static_cast<unsigned char>(zip[at + 1])) << 8;
+  };
+  auto u32 = [&](std::size_t at) { return u16(at) | u16(at + 2) << 16; };
+  for (std::size_t c = zip.find("PK\x01\x02"); c != std::string::npos; c = zip.find("PK\x01\x02", c + 4)) {
+    const std::string name = zip.substr(c + 46, u16(c + 28));
+    if (name.size() < record.size() || name.compare(name.size() - record.size(), record.size(), record) != 0) continue;
+    const std::size_t local = u32(c + 42), size = u32(c + 20);
+    const std::size_t data = local + 30 + u16(local + 26) + u16(local + 28);
+    const std::size_t at = zip.substr(data, size).find(from);
+    if (at == std::string::npos || from.size() != to.size()) throw std::runtime_error("zip_edit: no '" + from + "' in " + record);
+    zip.replace(data + at, to.size(), to);
+    const std::string crc = le(lowvolt::crc32(zip.data() + data, size), 4);
+    zip.replace(local + 14, 4, crc);
+    zip.replace(c + 16, 4, crc);
+    return zip;
+  }
+  throw std::runtime_error("zip_edit: no record " + record);
+}
+/// `zip` with the central directory's sizes of the record ending in `record` set to `size`.
+std::string zip_sizes(std::string zip, const std::string& record, std::uint32_t packed, std::uint32_t size) {
+  for (std::size_t c = zip.find("PK\x01\x02"); c != std::string::npos; c = zip.find("PK\x01\x02", c + 4)) {
+    const std::size_t len = static_cast<unsigned char>(zip[c + 28]) | static_cast<unsigned char>(zip[c + 29]) << 8;
+    const std::string name = zip.substr(c + 46, len);
+    if (name.size() < record.size() || name.compare(name.size() - record.size(), record.size(), record) != 0) continue;
+    zip.replace(c + 20, 4, le(packed, 4));
+    zip.replace(c + 24, 4, le(size, 4));
+    return zip;
+  }
+  throw std::runtime_error("zip_sizes: no record " + record);
+}
+const std::string data_pt_eval = "eval " + kModel + " --dataset d.pt --samples 1 --p 1%";
+auto data_pt(std::function<std::string(std::string)> edit) {
+  return [edit](const Fixture& f) { f.write("d.pt", edit(corpus_archive(f, "tensor_data/valid.pt"))); };
+}
+auto script_pt(std::function<std::string(std::string)> edit) {
+  return [edit](const Fixture& f) { f.write("m.pt", edit(corpus_archive(f, "torchscript/tiny-layers.pt"))); };
+}
+
 }  // namespace
 
 std::vector<Case> cases() {
@@ -406,6 +454,37 @@ std::vector<Case> cases() {
        1,
        "unknown data set 'imagenet'",
        {}},
+      // ------------------------------------------ torch archives (torch_archive_check.cpp)
+      {"pt_data_string_length", "data set .pt: a pickle string claiming 2 GiB (LibTorch reserved it)",
+       data_pt_eval, 1, "data.pkl: byte 6: a string of 2147483647 bytes, but",
+       data_pt([](std::string z) {
+         return zip_edit(z, "data.pkl", std::string("X\x06\x00\x00\x00images", 11),
+                         std::string("X\xff\xff\xff\x7fimages", 11));
+       })},
+      {"pt_data_storage_numel", "data set .pt: a storage of 64 floats backed by 32 bytes",
+       data_pt_eval, 1, "tensor storage '0' claims 64 elements of 4 bytes, but its record data/0 holds 32 bytes",
+       data_pt([](std::string z) {
+         return zip_edit(z, "data.pkl", std::string("cpuq\x06K\x08", 7), std::string("cpuq\x06K\x40", 7));
+       })},
+      {"pt_data_memo_index", "data set .pt: a memo index far past the last", data_pt_eval, 1,
+       "memo index 9 skips past the 1 stored",
+       data_pt([](std::string z) {
+         return zip_edit(z, "data.pkl", std::string("imagesq\x01", 8), std::string("imagesq\x09", 8));
+       })},
+      {"pt_data_zip_size", "data set .pt: a zip entry stating 2 GiB for 32 bytes", data_pt_eval, 1,
+       "data/0: stored record states 2147483647 bytes but holds 32",
+       data_pt([](std::string z) { return zip_sizes(z, "data/0", 32, 0x7fffffff); })},
+      {"pt_script_storage_numel", "TorchScript: a weight storage of 127 floats backed by 72 bytes",
+       eval_model("m.pt"), 1, "tensor storage '0' claims 127 elements of 4 bytes, but its record data/0 holds 72 bytes",
+       script_pt([](std::string z) {
+         return zip_edit(z, "data.pkl", std::string("cpuq\nK\x12", 7), std::string("cpuq\nK\x7f", 7));
+       })},
+      {"pt_script_fuzz_oom", "TorchScript: the fuzzer's input that made LibTorch allocate 2 GB (finding-oom-8e0b2247)",
+       eval_model("m.pt"), 1, "normalization.py: zip local header outside the file or corrupt",
+       [](const Fixture& f) { f.write("m.pt", corpus_archive(f, "torchscript/finding-oom-8e0b2247")); }},
+      {"pt_script_fuzz_segv", "TorchScript: the fuzzer's input that crashed LibTorch's parser (finding-segv-c558dc8b)",
+       eval_model("m.pt"), 1, "not a readable torch archive: PytorchStreamReader failed locating file",
+       [](const Fixture& f) { f.write("m.pt", corpus_archive(f, "torchscript/finding-segv-c558dc8b")); }},
       // ---------------------------------------------------------------- CIFAR-10 binaries
       {"cifar_folder_missing", "CIFAR-10: no such folder", cifar_eval("noc"), 1, "noc", {}},
       {"cifar_no_batch", "CIFAR-10: folder without test_batch.bin", cifar_eval("c"), 1,

@@ -5,6 +5,7 @@
 #include <caffe2/serialize/versions.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "lowvolt/common/atomic_file.h"
+#include "lowvolt/common/crc32.h"
 #include "lowvolt/common/error.h"
 #include "torch_error.h"
 
@@ -24,11 +26,29 @@ std::uint64_t le(std::string_view b, std::size_t at, int n) {
   return v;
 }
 
+/// A record name as messages show it: bytes outside printable ASCII as \xNN (one line, valid UTF-8).
+std::string printable(const std::string& name) {
+  std::string out;
+  for (const char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f) {
+      out.push_back(c);
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      out += "\\x";
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 15]);
+    }
+  }
+  return out;
+}
+
 /// One zip entry as the central directory states it.
 struct ZipEntry {
   std::string name;  // without the archive's top folder, as LibTorch's reader names records
   std::uint64_t size = 0;
   std::uint64_t method = 0, data = 0;  // compression method; offset of the (stored) bytes
+  std::uint32_t crc = 0;               // the central directory's CRC-32 of the record
 };
 
 /// The central directory's entries, each checked against the file (see the header).
@@ -71,15 +91,16 @@ std::map<std::string, ZipEntry> zip_entries(const std::string& path, std::string
     const std::size_t name_len = le(b, at + 28, 2), extra_len = le(b, at + 30, 2), note_len = le(b, at + 32, 2);
     if (cd_end - at - 46 < name_len + extra_len + note_len) fail(path, ": zip central directory entry ", i, " is truncated");
     const std::string full(b.substr(at + 46, name_len));
+    const std::string shown = printable(full);  // for messages
     // zip64: the sizes and offset that read 0xffffffff follow in extra field 0x0001, in this order.
     for (std::size_t e = at + 46 + name_len; e + 4 <= at + 46 + name_len + extra_len;) {
       const std::uint64_t id = le(b, e, 2), len = le(b, e + 2, 2);
-      if (e + 4 + len > at + 46 + name_len + extra_len) fail(path, ": ", full, ": corrupt zip extra field");
+      if (e + 4 + len > at + 46 + name_len + extra_len) fail(path, ": ", shown, ": corrupt zip extra field");
       if (id == 1) {
         std::size_t f = e + 4;
         for (std::uint64_t* v : {&size, &packed, &local}) {
           if (*v != 0xffffffff) continue;
-          if (f + 8 > e + 4 + len) fail(path, ": ", full, ": zip64 extra field too short");
+          if (f + 8 > e + 4 + len) fail(path, ": ", shown, ": zip64 extra field too short");
           *v = le(b, f, 8);
           f += 8;
         }
@@ -87,28 +108,28 @@ std::map<std::string, ZipEntry> zip_entries(const std::string& path, std::string
       e += 4 + len;
     }
     if (local > n || n - local < 30 || le(b, local, 4) != 0x04034b50) {
-      fail(path, ": ", full, ": zip local header outside the file or corrupt (offset ", local, ")");
+      fail(path, ": ", shown, ": zip local header outside the file or corrupt (offset ", local, ")");
     }
     const std::uint64_t data = local + 30 + le(b, local + 26, 2) + le(b, local + 28, 2);
     if (data > n || packed > n - data) {
-      fail(path, ": ", full, ": its ", packed, " stored bytes lie outside the ", n, "-byte file");
+      fail(path, ": ", shown, ": its ", packed, " stored bytes lie outside the ", n, "-byte file");
     }
     if (method == 0 && size != packed) {
-      fail(path, ": ", full, ": stored record states ", size, " bytes but holds ", packed);
+      fail(path, ": ", shown, ": stored record states ", size, " bytes but holds ", packed);
     }
     if (method == 8 && size / 1032 > packed) {
-      fail(path, ": ", full, ": deflated record states ", size, " bytes from ", packed,
+      fail(path, ": ", shown, ": deflated record states ", size, " bytes from ", packed,
            " (deflate expands at most 1032-fold)");
     }
-    if (method != 0 && method != 8) fail(path, ": ", full, ": unsupported zip compression method ", method);
+    if (method != 0 && method != 8) fail(path, ": ", shown, ": unsupported zip compression method ", method);
     if (i == 0) {
       const auto slash = full.find('/');
-      if (slash == std::string::npos) fail(path, ": ", full, ": the archive's first record is not inside a folder");
+      if (slash == std::string::npos) fail(path, ": ", shown, ": the archive's first record is not inside a folder");
       prefix = full.substr(0, slash + 1);
     }
     if (full.compare(0, prefix.size(), prefix) == 0) {  // others LibTorch cannot reach
       const std::string name = full.substr(prefix.size());
-      entries[name] = ZipEntry{name, size, method, data};
+      entries[name] = ZipEntry{name, size, method, data, static_cast<std::uint32_t>(le(b, at + 16, 4))};
     }
     at += 46 + name_len + extra_len + note_len;
   }
@@ -187,7 +208,7 @@ class PickleScan {
  private:
   template <typename... Parts>
   [[noreturn]] void bad(const Parts&... parts) {
-    fail(path_, ": ", record_, ": byte ", op_at_, ": ", parts...);
+    fail(path_, ": ", printable(record_), ": byte ", op_at_, ": ", parts...);
   }
 
   std::uint64_t arg(int n) {
@@ -505,28 +526,41 @@ std::shared_ptr<caffe2::serialize::ReadAdapterInterface> archive_adapter(std::st
 
 void check_torch_archive(const std::string& path, const std::string& bytes) {
   const auto entries = zip_entries(path, bytes);
-  std::vector<std::string> pickles;
-  for (const auto& [name, entry] : entries) {
-    if (name.size() > 3 && name.compare(name.size() - 3, 3, "pkl") == 0) pickles.push_back(name);
-  }
-  if (pickles.empty()) return;  // LibTorch names what is missing
   // The sizes are checked: LibTorch's zip reader may now allocate and inflate the pickles.
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   try {
     reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(
         std::make_shared<BytesView>(bytes));
   } catch (const std::exception& e) {
-    fail(path, ": not a readable torch archive: ", torch_error_line(e));
+    fail(path, ": not a readable torch archive: ", printable(torch_error_line(e)));
   }
-  for (const auto& name : pickles) {
-    std::string data;
-    try {
-      auto [ptr, size] = reader->getRecord(name);
-      data.assign(static_cast<const char*>(ptr.get()), size);
-    } catch (const std::exception& e) {
-      fail(path, ": ", name, ": ", torch_error_line(e));
+  // Every record against its CRC-32: LibTorch's zip reader does not check them, and a corrupt
+  // code record reaches LibTorch's TorchScript parser, which crashed on some (docs/reliability.md).
+  for (const auto& [name, entry] : entries) {
+    std::string inflated;
+    std::string_view data;
+    if (entry.method == 0) {
+      data = std::string_view(bytes).substr(entry.data, entry.size);
+    } else {
+      try {
+        auto [ptr, size] = reader->getRecord(name);
+        inflated.assign(static_cast<const char*>(ptr.get()), size);
+      } catch (const std::exception& e) {
+        fail(path, ": ", printable(name), ": ", printable(torch_error_line(e)));
+      }
+      data = inflated;
     }
-    PickleScan(path, name, data, entries).run();
+    const std::uint32_t crc = lowvolt::crc32(data.data(), data.size());
+    if (crc != entry.crc) {
+      auto hex = [](std::uint32_t v) {
+        char text[9];
+        std::snprintf(text, sizeof text, "%08x", v);
+        return std::string(text);
+      };
+      fail(path, ": record ", printable(name), " is corrupt (its CRC-32 is ", hex(crc), ", the archive says ", hex(entry.crc), ")");
+    }
+    const bool pickle = name.size() > 3 && name.compare(name.size() - 3, 3, "pkl") == 0;
+    if (pickle) PickleScan(path, name, data, entries).run();
   }
 }
 
@@ -547,7 +581,7 @@ std::string without_debug_records(const std::string& path, const std::string& by
     }
     writer.writeEndOfFile();
   } catch (const std::exception& e) {
-    fail(path, ": not a readable torch archive: ", torch_error_line(e));
+    fail(path, ": not a readable torch archive: ", printable(torch_error_line(e)));
   }
   return out;
 }

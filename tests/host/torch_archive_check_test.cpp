@@ -197,6 +197,13 @@ TEST(TorchArchiveCheck, ZipSizesTheFileCannotBack) {
   EXPECT_NE(msg.find("deflated record states 2147483647 bytes from 32 (deflate expands at most 1032-fold)"),
             std::string::npos)
       << msg;
+  lying = archive;  // one bit of the images flipped: LibTorch does not check the zip's CRC-32
+  const std::size_t local = static_cast<unsigned char>(lying[e + 42]) | static_cast<unsigned char>(lying[e + 43]) << 8;
+  const std::size_t data = local + 30 + (static_cast<unsigned char>(lying[local + 26]) | static_cast<unsigned char>(lying[local + 27]) << 8) +
+                           (static_cast<unsigned char>(lying[local + 28]) | static_cast<unsigned char>(lying[local + 29]) << 8);
+  lying[data + 5] = static_cast<char>(lying[data + 5] ^ 0x10);
+  msg = dataset_error(lying, "crc");
+  EXPECT_NE(msg.find(": record data/0 is corrupt (its CRC-32 is "), std::string::npos) << msg;
   lying = archive;
   lying[lying.rfind("PK\x05\x06") + 10] = '\x7f';  // 127 entries in the same directory
   msg = dataset_error(lying, "count");

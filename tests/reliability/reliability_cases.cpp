@@ -483,8 +483,11 @@ std::vector<Case> cases() {
        eval_model("m.pt"), 1, "normalization.py: zip local header outside the file or corrupt",
        [](const Fixture& f) { f.write("m.pt", corpus_archive(f, "torchscript/finding-oom-8e0b2247")); }},
       {"pt_script_fuzz_segv", "TorchScript: the fuzzer's input that crashed LibTorch's parser (finding-segv-c558dc8b)",
-       eval_model("m.pt"), 1, "not a readable torch archive: PytorchStreamReader failed locating file",
+       eval_model("m.pt"), 1, "functional.py: PytorchStreamReader failed locating file code/__tor\\x01: file not found",
        [](const Fixture& f) { f.write("m.pt", corpus_archive(f, "torchscript/finding-segv-c558dc8b")); }},
+      {"pt_script_fuzz_segv_parser", "TorchScript: a corrupt code record that crashed LibTorch's TorchScript parser (finding-segv-12316cdb)",
+       eval_model("m.pt"), 1, "is corrupt (its CRC-32 is f582c31b, the archive says 7f1f0808)",
+       [](const Fixture& f) { f.write("m.pt", corpus_archive(f, "torchscript/finding-segv-12316cdb")); }},
       // ---------------------------------------------------------------- CIFAR-10 binaries
       {"cifar_folder_missing", "CIFAR-10: no such folder", cifar_eval("noc"), 1, "noc", {}},
       {"cifar_no_batch", "CIFAR-10: folder without test_batch.bin", cifar_eval("c"), 1,

@@ -488,7 +488,7 @@ class PickleScan {
 };
 
 /// LibTorch's view of bytes owned elsewhere (its own MemoryReadAdapter header misses an include).
-class BytesView final : public caffe2::serialize::ReadAdapterInterface {
+class BytesView : public caffe2::serialize::ReadAdapterInterface {
  public:
   explicit BytesView(std::string_view bytes) : bytes_(bytes) {}
   std::size_t size() const override { return bytes_.size(); }
@@ -503,19 +503,14 @@ class BytesView final : public caffe2::serialize::ReadAdapterInterface {
   std::string_view bytes_;
 };
 
-class OwnedBytes final : public caffe2::serialize::ReadAdapterInterface {
- public:
-  explicit OwnedBytes(std::string bytes) : bytes_(std::move(bytes)) {}
-  std::size_t size() const override { return bytes_.size(); }
-  std::size_t read(std::uint64_t pos, void* buf, std::size_t n, const char* /*what*/) const override {
-    if (pos >= bytes_.size()) return 0;
-    n = std::min<std::size_t>(n, bytes_.size() - pos);
-    std::memcpy(buf, bytes_.data() + pos, n);
-    return n;
-  }
+struct BytesHolder {
+  std::string bytes;
+};
 
- private:
-  std::string bytes_;
+/// The same over bytes it owns (the holder is built before the view of it).
+class OwnedBytes final : private BytesHolder, public BytesView {
+ public:
+  explicit OwnedBytes(std::string bytes) : BytesHolder{std::move(bytes)}, BytesView(BytesHolder::bytes) {}
 };
 
 }  // namespace

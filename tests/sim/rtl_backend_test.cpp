@@ -261,7 +261,8 @@ TEST(RtlBackend, EccMatchesGolden) {
   const auto e = r.ecc_counters();
   EXPECT_EQ(e.corrected, std::vector<std::uint32_t>(hw::kBanks, 0));
   EXPECT_EQ(e.uncorrectable, std::vector<std::uint32_t>(hw::kBanks, 0));
-  EXPECT_THROW(make("golden", {{"ecc", "hamming"}}), Error);
+  // A bad golden 'ecc' value is pinned in tests/accelerator/ecc_test.cpp: thrown here, after
+  // SystemC switched stacks, it trips ASan's known false positive (docs/reliability.md).
 }
 
 // Backends built one after another each start from the promised state (reset, all-good profile,

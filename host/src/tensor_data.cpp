@@ -18,18 +18,8 @@ bool is_tensor_dataset(const std::string& spec) {
 }
 
 Dataset load_tensor_dataset(const std::string& path) {
-  check_input_file(path);
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) fail(path, ": cannot read its size: ", ec.message());
-  if (size > kMaxTensorFileBytes) {
-    fail(path, ": ", size, " bytes exceeds the tensor data set limit of ", kMaxTensorFileBytes);
-  }
-  const std::string bytes = read_file(path);
-  if (bytes.size() < 4 || bytes.compare(0, 4, "PK\x03\x04") != 0) {
-    fail(path, ": not a torch.save file (expected the zip archive torch.save writes)");
-  }
-  check_torch_archive(path, bytes);  // LibTorch's reader trusts the sizes the file states
+  // Read once and checked before LibTorch sees it (a regular file of at most kMaxTensorFileBytes).
+  const std::string bytes = read_checked_torch_archive(path);
   c10::IValue value;
   try {
     value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));

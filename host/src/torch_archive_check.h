@@ -11,14 +11,16 @@
 #include <memory>
 #include <string>
 
+#include "lowvolt/host/tensor_data.h"
+
 namespace caffe2::serialize {
 class ReadAdapterInterface;
 }
 
 namespace lowvolt::host {
 
-/// The largest archive the readers accept (checked before reading it).
-inline constexpr std::uint64_t kMaxTorchArchiveBytes = std::uint64_t{4} << 30;
+/// The largest archive the readers accept (checked before reading it): the data-set limit.
+inline constexpr std::uint64_t kMaxTorchArchiveBytes = kMaxTensorFileBytes;
 
 /// Checks `bytes`, the whole archive read from `path` (used in messages). Throws lowvolt::Error
 /// "<path>: <what>" on the first problem:

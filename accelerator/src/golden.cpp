@@ -18,6 +18,12 @@ namespace {
 constexpr std::uint32_t kBufferBits = hw::kBufferWords * hw::kWordBits;  // 2^19
 using detail::kResetCycles;  // mask sweep after rst (golden_commands.h)
 constexpr std::size_t kMaxBlockBytes = std::size_t{256} << 20;  // decoded ranges kept, at most
+// Runs of at most this many row tiles take the stuck values that intermittent stuck cells caught
+// at the last write as corrections (such a cell is faulty on every read: the kernels read
+// `caught_`) instead of folding them into the decoded weights: a rewrite of the same data then
+// costs no weight update (the linear layers' single row tile rewrites tens of thousands of words
+// per batch), a run one correction per such cell and tile.
+constexpr std::uint32_t kFlagTiles = 4;
 
 std::uint32_t words_per_result_row(const TileConfig& cfg) { return (cfg.cols + 1) / 2; }
 
@@ -67,6 +73,7 @@ std::uint64_t run_command_cycles(std::uint32_t w_bit_addr, std::uint32_t k, cons
 struct GoldenAccelerator::Block {
   std::uint64_t mask_generation = ~std::uint64_t{0};  // masks it was built with
   std::uint64_t write_epoch = ~std::uint64_t{0};      // buffer state last checked
+  bool fold = true;  // caught stuck values folded into `cur` and `w` (else: read from caught_)
   std::uint32_t first = 0;                            // first word address
   std::uint32_t n_words = 0;                          // words per run
   std::uint32_t skip = 0;                             // bit of code 0 in the first word
@@ -84,25 +91,29 @@ struct GoldenAccelerator::Block {
   std::vector<std::uint64_t> stuck_effect;  // … of those, the intermittent stuck cells
   std::vector<std::uint32_t> stuck_words;   // candidate words with a stuck_effect bit
   std::vector<std::uint64_t> forced;  // per candidate word: intermittent stuck cells that caught
-                                      // their stuck value at the last write (read so always)
-  std::vector<std::uint64_t> cur;     // base with the forced bits: what `w` is decoded from (+ 0)
+                                      // their stuck value at the last write (read so always;
+                                      // `fold` only)
+  std::vector<std::uint64_t> cur;     // what `w` is decoded from (+ 0): base, with the forced
+                                      // bits when `fold`
   // the candidate cells whose fault changes what their word reads as stored now (flip cells,
   // stuck cells holding the other value) and a code of the range: only these are hashed per
   // read, each with the step, column and weight change of its bit; those of candidate word w
   // are cells [cell_first[w], cell_first[w + 1]) in ascending bit order (bits cell_bits[w]), with
-  // their bank, earlier reads in a run and weight change (cells.delta is 0 while the cell is
-  // stuck since the write: already in `cur`)
+  // their earlier reads in a run and weight change (when `fold`, cells.delta is 0 while the cell
+  // is stuck since the write: already in `cur`)
   detail::ActiveCells cells;
   std::vector<std::uint32_t> cell_first;
   std::vector<std::uint64_t> cell_bits;  // per candidate word: the bits of its cells
   std::vector<std::uint32_t> cell_before;
-  std::vector<std::uint8_t> cell_bank;
   std::vector<std::int32_t> cell_delta;
+  // the cells by bank: cells [bank_runs[i].first, bank_runs[i + 1].first) are in bank
+  // bank_runs[i].second (cells ascend by position; a run ends where the bank changes)
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> bank_runs;
 
   std::size_t bytes() const {
     return 8 * (stored.size() + base.size()) + 2 * w.v.size() + 4 * w.packed.size() +
-           8 * (cur.size() + 6 * cand_pos.size()) + 4 * cell_first.size() + 37 * cells.size() +
-           sizeof(Block);
+           8 * (cur.size() + 6 * cand_pos.size()) + 4 * cell_first.size() + 40 * cells.size() +
+           8 * bank_runs.size() + sizeof(Block);
   }
 };
 
@@ -155,6 +166,7 @@ GoldenAccelerator::GoldenAccelerator(KernelPath path)
       map_(std::make_unique<profiles::CellMap>(buffer_geometry())),
       mem_(hw::kBufferWords, 0),
       data_(hw::kBufferWords, 0),
+      caught_(hw::kBufferWords, 0),
       wc_(std::make_unique<detail::CellGroups>()),
       bank_reads_(hw::kBanks, 0),
       bank_writes_(hw::kBanks, 0),
@@ -268,6 +280,7 @@ void GoldenAccelerator::write_word(std::uint32_t addr, std::uint64_t data) {
   data_[addr] = data;
   const std::uint64_t stuck = stuck_now(addr);
   mem_[addr] = (data & ~stuck) | (stuck & masks_->words()[addr].stuck1);
+  caught_[addr] = mem_[addr] ^ data;
   ++bank_writes_[addr / hw::kSramRows];
 }
 
@@ -297,11 +310,13 @@ void GoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words, st
     const std::uint64_t* src = words + i;
     std::uint64_t* md = mem_.data() + a0;
     std::uint64_t* dd = data_.data() + a0;
+    std::uint64_t* cd = caught_.data() + a0;
     const std::uint64_t any = c1 > c0 ? ~std::uint64_t{0} : 0;
     for (std::uint32_t q = 0; q < len; ++q) {
       dd[q] = src[q];
       const std::uint64_t stuck = ss[q] | (wm[q] & any);
       md[q] = (src[q] & ~stuck) | (stuck & wf[q].stuck1);
+      cd[q] = md[q] ^ src[q];
     }
     bank_writes_[bank] += len;
     i += len;
@@ -396,9 +411,11 @@ void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& 
   select_active(b, k, c);
   b.cur = b.base;
   b.forced.assign(b.cand_pos.size(), 0);  // as the cells' deltas are
-  for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
-    set_forced(b, w, forced_faults(b, w));
-    b.cur[b.cand_pos[w]] ^= b.forced[w];
+  if (b.fold) {
+    for (std::size_t w = 0; w < b.cand_pos.size(); ++w) {
+      set_forced(b, w, forced_faults(b, w));
+      b.cur[b.cand_pos[w]] ^= b.forced[w];
+    }
   }
   // every code once: v = w − zw, 8 columns per step (missing columns 0)
   b.w.k = k;
@@ -430,8 +447,8 @@ void GoldenAccelerator::select_active(Block& b, std::size_t k, const TileConfig&
   b.cell_first.clear();
   b.cell_bits.assign(b.cand_pos.size(), 0);
   b.cell_before.clear();
-  b.cell_bank.clear();
   b.cell_delta.clear();
+  b.bank_runs.clear();
   b.effect.resize(b.cand_pos.size());
   b.stuck_effect.resize(b.cand_pos.size());
   b.stuck_words.clear();
@@ -457,19 +474,23 @@ void GoldenAccelerator::select_active(Block& b, std::size_t k, const TileConfig&
                                                                  : std::int32_t{1} << q;
       const bool one = ((b.base[pos] >> bit) & 1u) != 0;
       const std::uint64_t cell = std::uint64_t{addr} * hw::kWordBits + bit;
+      if (b.bank_runs.empty() || b.bank_runs.back().second != b.cand_bank[w]) {
+        b.bank_runs.emplace_back(static_cast<std::uint32_t>(b.cells.size()), b.cand_bank[w]);
+      }
       b.cells.cphi.push_back(cell * 0x9e3779b97f4a7c15ULL);  // noise_byte_sum's product
       b.cells.thr.push_back(threshold(cell));
+      b.cells.cell.push_back(static_cast<std::uint32_t>(cell));
       b.cells.step.push_back(b.cand_step[w]);
       b.cells.s.push_back(static_cast<std::uint32_t>(code / c.cols));
       b.cells.j.push_back(static_cast<std::uint32_t>(code % c.cols));
       b.cells.delta.push_back(one ? -weight : weight);
       b.cell_before.push_back(b.cand_before[w]);
-      b.cell_bank.push_back(b.cand_bank[w]);
       b.cell_delta.push_back(one ? -weight : weight);
       b.cell_bits[w] |= std::uint64_t{1} << bit;
     }
   }
   b.cell_first.push_back(static_cast<std::uint32_t>(b.cells.size()));
+  b.bank_runs.emplace_back(static_cast<std::uint32_t>(b.cells.size()), 0);  // the end
 }
 
 inline void GoldenAccelerator::set_forced(Block& b, std::size_t w, std::uint64_t forced) const {
@@ -485,7 +506,7 @@ inline void GoldenAccelerator::set_forced(Block& b, std::size_t w, std::uint64_t
 }
 
 GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t k,
-                                                   const TileConfig& c) {
+                                                   const TileConfig& c, bool fold) {
   const std::uint64_t key = std::uint64_t{a} | (std::uint64_t{k} << 19) |
                             (std::uint64_t{c.cols - 1} << 35) | (std::uint64_t{c.wbits - 1} << 38) |
                             (std::uint64_t{c.w_zero} << 41) | (std::uint64_t{c.w_signed} << 49);
@@ -498,9 +519,12 @@ GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t 
     it = blocks_.emplace(key, std::make_unique<Block>()).first;
   }
   Block& b = *it->second;
-  if (b.write_epoch == write_epoch_ && b.mask_generation == mask_generation_) return b;
+  if (b.write_epoch == write_epoch_ && b.mask_generation == mask_generation_ && b.fold == fold) {
+    return b;
+  }
   block_bytes_ -= std::min(block_bytes_, b.bytes());
   if (b.mask_generation != mask_generation_) {
+    b.fold = fold;
     build_block(b, a, k, c);
   } else {
     // the same masks: words written with other data since are decoded again (all of them), and
@@ -517,9 +541,10 @@ GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t 
       for (std::uint32_t q = 0; q < len; ++q) differ |= ((m[q] & ~sc[q]) | (d[q] & sc[q])) ^ st[q];
       p += len;
     }
-    if (differ != 0) {
+    if (differ != 0 || b.fold != fold) {
+      b.fold = fold;
       decode_block(b, k, c);
-    } else {
+    } else if (fold) {  // (otherwise the runs read the caught stuck values from caught_)
       const bool bytes = c.wbits == 8 && b.skip % 8 == 0;
       const std::int32_t wz = byte_value(c.w_zero, c.w_signed);
       const std::uint64_t total = std::uint64_t{k} * c.cols;
@@ -576,7 +601,14 @@ void GoldenAccelerator::correct_intermittent(const Block& b, const TileConfig& c
   if (n == 0) return;  // no cell whose fault would change a code
   Scratch& sc = *scratch_;
   sc.r0.resize(n);
-  for (std::size_t e = 0; e < n; ++e) sc.r0[e] = bank_reads_[b.cell_bank[e]] + b.cell_before[e];
+  std::uint32_t* const r0 = sc.r0.data();
+  const std::uint32_t* const before = b.cell_before.data();
+  for (std::size_t i = 0; i + 1 < b.bank_runs.size(); ++i) {
+    const std::uint32_t base = bank_reads_[b.bank_runs[i].second];
+    for (std::uint32_t e = b.bank_runs[i].first; e < b.bank_runs[i + 1].first; ++e) {
+      r0[e] = base + before[e];
+    }
+  }
   detail::ActTiles x;
   x.act = activations;
   x.stride = stride;
@@ -584,7 +616,7 @@ void GoldenAccelerator::correct_intermittent(const Block& b, const TileConfig& c
   x.xor_mask = c.act_signed ? 0x80 : 0;
   x.a = static_cast<std::uint32_t>((c.act_signed ? 128 : 0) + byte_value(c.act_zero, c.act_signed));
   detail::intermittent_corrections(path_, b.cells, sc.r0.data(), map_->seed(), x,
-                                   sc.tiles.data());
+                                   b.fold ? nullptr : caught_.data(), sc.tiles.data());
 }
 
 void GoldenAccelerator::run_tiles(std::uint32_t a, const std::uint64_t* activations,
@@ -593,7 +625,7 @@ void GoldenAccelerator::run_tiles(std::uint32_t a, const std::uint64_t* activati
   Scratch& sc = *scratch_;
   sc.tiles.assign(std::size_t{tiles} * detail::kTile * detail::kTile, 0);
   if (k == 0 || tiles == 0) return;  // no step reads a word
-  const Block& b = block(a, k, c);
+  const Block& b = block(a, k, c, tiles > kFlagTiles);
   detail::ActTiles x;
   x.act = activations;
   x.stride = stride;

@@ -163,10 +163,12 @@ void ActiveCells::clear() {
   s.clear();
   j.clear();
   delta.clear();
+  cell.clear();
 }
 
 void intermittent_corrections_portable(const ActiveCells& c, const std::uint32_t* r0,
-                                       std::uint64_t seed, const ActTiles& x, std::uint32_t* out) {
+                                       std::uint64_t seed, const ActTiles& x,
+                                       const std::uint64_t* caught, std::uint32_t* out) {
   const std::size_t n = c.size();
   for (std::uint32_t t = 0; t < x.tiles; ++t) {
     const std::uint64_t* act = x.act + std::size_t{t} * x.stride;
@@ -174,7 +176,7 @@ void intermittent_corrections_portable(const ActiveCells& c, const std::uint32_t
     for (std::size_t e = 0; e < n; ++e) {
       const std::uint32_t r = r0[e] + t * c.step[e];
       const std::uint64_t h = profiles::mix64(seed ^ profiles::mix64(c.cphi[e] + r));
-      if (byte_sum(h) < c.thr[e]) continue;
+      if (byte_sum(h) < c.thr[e] && !caught_at_write(c, e, caught)) continue;
       const std::uint64_t word = act[c.s[e]];
       const auto d = static_cast<std::uint32_t>(c.delta[e]);
       std::uint32_t* oj = o + c.j[e] * kTile;
@@ -245,18 +247,19 @@ void add_tiles(KernelPath path, const std::uint32_t* out, std::uint32_t tiles,
 }
 
 void intermittent_corrections(KernelPath path, const ActiveCells& c, const std::uint32_t* r0,
-                              std::uint64_t seed, const ActTiles& x, std::uint32_t* out) {
+                              std::uint64_t seed, const ActTiles& x, const std::uint64_t* caught,
+                              std::uint32_t* out) {
   switch (path) {
 #if defined(__x86_64__) && defined(__GNUC__)
     case KernelPath::kAvx2:
-      intermittent_corrections_avx2(c, r0, seed, x, out);
+      intermittent_corrections_avx2(c, r0, seed, x, caught, out);
       return;
     case KernelPath::kAvx512:
-      intermittent_corrections_avx512(c, r0, seed, x, out);
+      intermittent_corrections_avx512(c, r0, seed, x, caught, out);
       return;
 #endif
     default:
-      intermittent_corrections_portable(c, r0, seed, x, out);
+      intermittent_corrections_portable(c, r0, seed, x, caught, out);
   }
 }
 

@@ -152,6 +152,7 @@ struct ActiveCells {
   std::vector<std::uint32_t> s;     ///< step of the code its bit belongs to (non-decreasing)
   std::vector<std::uint32_t> j;     ///< column of that code, < 8
   std::vector<std::int32_t> delta;  ///< weight change when faulty
+  std::vector<std::uint32_t> cell;  ///< the cell: buffer word · 64 + bit (for `caught`)
 
   /// Number of cells.
   std::size_t size() const { return cphi.size(); }
@@ -162,8 +163,16 @@ struct ActiveCells {
 /// For every tile t < x.tiles and every cell c faulty on its read in run t (read count
 /// r0[c] + t·step[c]): out[(t·8 + j[c])·8 + i] += delta[c]·(x'[t][s[c]][i] − a) for i < 8
 /// (mod 2^32; tile t's activations at x.act + t·x.stride, `out` as tile_products() writes it).
+/// `caught` (per buffer word: the intermittent stuck cells that caught their stuck value at the
+/// last write; nullptr: none): a cell whose bit is set there is faulty on every read.
 void intermittent_corrections(KernelPath path, const ActiveCells& c, const std::uint32_t* r0,
-                              std::uint64_t seed, const ActTiles& x, std::uint32_t* out);
+                              std::uint64_t seed, const ActTiles& x, const std::uint64_t* caught,
+                              std::uint32_t* out);
+
+/// Whether cell e of `c` caught its stuck value at the last write (`caught` as above).
+inline bool caught_at_write(const ActiveCells& c, std::size_t e, const std::uint64_t* caught) {
+  return caught != nullptr && ((caught[c.cell[e] >> 6] >> (c.cell[e] & 63u)) & 1u) != 0;
+}
 
 /// Adds `tiles` kernel output tiles (column-major, 64 words each, as tile_products() writes
 /// them) to row-major sums: acc[(t·8 + i)·stride + j] += out[(t·8 + j)·8 + i] for rows i < 8
@@ -192,10 +201,13 @@ void add_tiles_portable(const std::uint32_t* out, std::uint32_t t0, std::uint32_
                         std::uint32_t last_rows, std::uint32_t tiles, std::uint32_t cols,
                         std::uint32_t* acc, std::size_t stride);
 void intermittent_corrections_portable(const ActiveCells& c, const std::uint32_t* r0,
-                                       std::uint64_t seed, const ActTiles& x, std::uint32_t* out);
+                                       std::uint64_t seed, const ActTiles& x,
+                                       const std::uint64_t* caught, std::uint32_t* out);
 void intermittent_corrections_avx2(const ActiveCells& c, const std::uint32_t* r0,
-                                   std::uint64_t seed, const ActTiles& x, std::uint32_t* out);
+                                   std::uint64_t seed, const ActTiles& x,
+                                   const std::uint64_t* caught, std::uint32_t* out);
 void intermittent_corrections_avx512(const ActiveCells& c, const std::uint32_t* r0,
-                                     std::uint64_t seed, const ActTiles& x, std::uint32_t* out);
+                                     std::uint64_t seed, const ActTiles& x,
+                                     const std::uint64_t* caught, std::uint32_t* out);
 
 }  // namespace lowvolt::accelerator::detail

@@ -255,7 +255,7 @@ LV_AVX2 void add_tiles_avx2(const std::uint32_t* out, std::uint32_t tiles,
 
 LV_AVX2 void intermittent_corrections_avx2(const ActiveCells& c, const std::uint32_t* r0,
                                            std::uint64_t seed, const ActTiles& x,
-                                           std::uint32_t* out) {
+                                           const std::uint64_t* caught, std::uint32_t* out) {
   const std::size_t n = c.size();
   const __m256i seedv = _mm256_set1_epi64x(static_cast<long long>(seed));
   const __m256i low32 = _mm256_set1_epi64x(0xffffffffLL);
@@ -276,6 +276,7 @@ LV_AVX2 void intermittent_corrections_avx2(const ActiveCells& c, const std::uint
       const __m256i below =
           _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(c.thr[e])), sum);
       unsigned m = ~static_cast<unsigned>(_mm256_movemask_pd(_mm256_castsi256_pd(below))) & valid;
+      if (caught_at_write(c, e, caught)) m = valid;
       if (m == 0) continue;
       const __m256i d = _mm256_set1_epi32(c.delta[e]);
       const std::uint64_t* act = x.act + c.s[e];
@@ -301,6 +302,7 @@ namespace {
 /// its tile's column.
 LV_AVX512 void intermittent_corrections_few_tiles(const ActiveCells& c, const std::uint32_t* r0,
                                                   std::uint64_t seed, const ActTiles& x,
+                                                  const std::uint64_t* caught,
                                                   std::uint32_t* out) {
   const std::size_t n = c.size();
   const std::size_t groups = (n + 7) / 8;
@@ -330,7 +332,14 @@ LV_AVX512 void intermittent_corrections_few_tiles(const ActiveCells& c, const st
       const __m512i h = mix64_avx512(_mm512_xor_si512(seedv, mix64_avx512(z)));
       const __m512i sum = _mm512_sad_epu8(_mm512_and_si512(h, low32), _mm512_setzero_si512());
       const __m512i thr = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(lanes, c.thr.data() + e0));
-      const unsigned m = _mm512_mask_cmpge_epu64_mask(lanes, sum, thr);
+      unsigned m = _mm512_mask_cmpge_epu64_mask(lanes, sum, thr);
+      if (caught != nullptr) {  // the lanes whose cell caught its stuck value at the write
+        const __m256i cell = _mm256_maskz_loadu_epi32(lanes, c.cell.data() + e0);
+        const __m512i words = _mm512_mask_i32gather_epi64(
+            _mm512_setzero_si512(), lanes, _mm256_srli_epi32(cell, 6), caught, 8);
+        const __m512i bit = _mm512_cvtepu32_epi64(_mm256_and_si256(cell, _mm256_set1_epi32(63)));
+        m |= _mm512_mask_test_epi64_mask(lanes, _mm512_srlv_epi64(words, bit), _mm512_set1_epi64(1));
+      }
       hit[hits] = static_cast<std::uint32_t>(g);
       hit_mask[hits] = static_cast<std::uint8_t>(m);
       hits += m != 0;
@@ -398,7 +407,7 @@ LV_AVX512 void gather_steps(const std::uint64_t* src, const std::size_t* off, st
 
 LV_AVX512 void intermittent_corrections_avx512(const ActiveCells& c, const std::uint32_t* r0,
                                                std::uint64_t seed, const ActTiles& x,
-                                               std::uint32_t* out) {
+                                               const std::uint64_t* caught, std::uint32_t* out) {
   // 8 tiles (runs) at a time, one hash lane per tile. First every cell's faulty flags for the 8
   // runs, branch-free (the hashes of consecutive cells overlap in the pipeline), listing the
   // cells faulty in some run; then their corrections δ·x' accumulated in acc[j][tile][row] (the
@@ -407,7 +416,7 @@ LV_AVX512 void intermittent_corrections_avx512(const ActiveCells& c, const std::
   const std::size_t n = c.size();
   if (n == 0 || x.tiles == 0) return;
   if (x.tiles < 6) {  // 8 lanes across tiles would be mostly idle
-    intermittent_corrections_few_tiles(c, r0, seed, x, out);
+    intermittent_corrections_few_tiles(c, r0, seed, x, caught, out);
     return;
   }
   std::uint32_t k = 0;  // steps the cells use
@@ -450,7 +459,8 @@ LV_AVX512 void intermittent_corrections_avx512(const ActiveCells& c, const std::
                                          _mm512_set1_epi64(static_cast<long long>(cphi[e])));
       const __m512i h = mix64_avx512(_mm512_xor_si512(seedv, mix64_avx512(z)));
       const __m512i sum = _mm512_sad_epu8(_mm512_and_si512(h, low32), _mm512_setzero_si512());
-      const unsigned m = _mm512_mask_cmpge_epu64_mask(valid, sum, _mm512_set1_epi64(thr[e]));
+      unsigned m = _mm512_mask_cmpge_epu64_mask(valid, sum, _mm512_set1_epi64(thr[e]));
+      if (caught_at_write(c, e, caught)) m = valid;
       hit[hits] = static_cast<std::uint32_t>(e);
       hit_mask[hits] = static_cast<std::uint8_t>(m);
       hits += m != 0;

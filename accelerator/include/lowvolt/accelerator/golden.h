@@ -77,7 +77,7 @@ class GoldenAccelerator final : public Accelerator {
   std::uint64_t baseline(std::uint32_t addr) const;
   void refresh_masks();
   void check_run(std::uint32_t w_bit_addr, std::size_t k) const;
-  Block& block(std::uint32_t bit_addr, std::size_t k, const TileConfig& c);
+  Block& block(std::uint32_t bit_addr, std::size_t k, const TileConfig& c, bool fold);
   void build_block(Block& b, std::uint32_t bit_addr, std::size_t k, const TileConfig& c);
   void decode_block(Block& b, std::size_t k, const TileConfig& c);
   void select_active(Block& b, std::size_t k, const TileConfig& c) const;
@@ -103,6 +103,7 @@ class GoldenAccelerator final : public Accelerator {
   std::vector<std::uint32_t> thr_table_;         // candidate's byte-sum threshold by vdd − vc
   std::vector<std::uint64_t> mem_;               // stored words
   std::vector<std::uint64_t> data_;              // words as last written (before stuck cells)
+  std::vector<std::uint64_t> caught_;  // mem_ ^ data_: the stuck values caught at the last write
   // the intermittent stuck cells in address order, in groups (those of word a: groups
   // [wc_first_[a], wc_first_[a + 1]) of wc_), for writes
   std::vector<std::uint32_t> wc_first_;

@@ -338,7 +338,8 @@ LV_AVX512 void intermittent_corrections_few_tiles(const ActiveCells& c, const st
         const __m512i words = _mm512_mask_i32gather_epi64(
             _mm512_setzero_si512(), lanes, _mm256_srli_epi32(cell, 6), caught, 8);
         const __m512i bit = _mm512_cvtepu32_epi64(_mm256_and_si256(cell, _mm256_set1_epi32(63)));
-        m |= _mm512_mask_test_epi64_mask(lanes, _mm512_srlv_epi64(words, bit), _mm512_set1_epi64(1));
+        m |= _mm512_mask_test_epi64_mask(lanes, _mm512_srlv_epi64(words, bit),
+                                         _mm512_set1_epi64(1));
       }
       hit[hits] = static_cast<std::uint32_t>(g);
       hit_mask[hits] = static_cast<std::uint8_t>(m);

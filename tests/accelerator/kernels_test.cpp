@@ -283,6 +283,65 @@ TEST(GoldenKernels, RewritesUnderIntermittentStuckCells) {
   }
 }
 
+// The same rewrite pattern with runs of 1, 3, 4, 5 and 13 row tiles in turn on the same ranges:
+// runs of few tiles take the stuck values caught at a write as per-read corrections, runs of many
+// fold them into the decoded weights, and a range switches between the two; on every path each
+// batch equals the per-cell reference.
+TEST(GoldenKernels, RewritesWithFewAndManyTiles) {
+  const auto map = testing::random_map(59, 0.3, 3950, 4150, 90);
+  for (const KernelPath path : supported_kernel_paths()) {
+    GoldenAccelerator g(path);
+    g.load_profile(map);
+    Reference ref(map);
+    g.set_vdd_code(4050);
+    ref.set_vdd(4050);
+    std::mt19937_64 rng(61);
+    std::vector<std::uint64_t> data(700);
+    for (auto& d : data) d = rng();
+    std::vector<std::uint64_t> act(13 * 80);
+    for (auto& a : act) a = rng();
+    std::optional<TileConfig> current;
+    const std::uint32_t rows_of[] = {8, 21, 32, 33, 100, 1, 100, 7};
+    for (int batch = 0; batch < 8; ++batch) {
+      g.write(40, data);
+      ref.write(40, data);
+      for (const std::uint32_t bit_addr : {40u * 64, 40u * 64 + 16, 40u * 64 + 5}) {
+        RowTileRuns job;
+        job.cfg.cols = 8;
+        job.cfg.wbits = bit_addr % 8 == 0 ? 8 : 6;
+        job.cfg.act_zero = 5;
+        job.cfg.w_zero = 100;
+        job.cfg.act_signed = batch % 2 == 1;
+        job.cfg.w_signed = batch % 3 == 0;
+        job.rows = rows_of[batch];
+        job.w_bit_addr = bit_addr;
+        job.k = 75;
+        job.activations = act.data();
+        job.act_stride = 80;
+        job.acc_stride = 8;
+        std::vector<std::uint32_t> acc(job.rows * 8, 0);
+        job.acc = acc.data();
+        g.run_row_tiles(job, current);
+        const std::uint32_t tiles = (job.rows + 7) / 8;
+        for (std::uint32_t t = 0; t < tiles; ++t) {
+          TileConfig c = job.cfg;
+          c.rows = std::min<std::uint32_t>(8, job.rows - 8 * t);
+          const auto y = ref.run(bit_addr, act.data() + t * job.act_stride, job.k, c);
+          for (std::uint32_t i = 0; i < c.rows; ++i) {
+            for (std::uint32_t j = 0; j < 8; ++j) {
+              ASSERT_EQ(acc[(8 * t + i) * 8 + j], static_cast<std::uint32_t>(y[i * 8 + j]))
+                  << kernel_path_name(path) << " batch " << batch << " bit " << bit_addr << " tile "
+                  << t << " i " << i << " j " << j;
+            }
+          }
+        }
+      }
+      ref.expect_counters(g,
+                          std::string(kernel_path_name(path)) + " batch " + std::to_string(batch));
+    }
+  }
+}
+
 // Row-tile runs of many tiles (several chunks of 8 runs and a partial one, as the vector paths
 // hash them) under dense intermittent faults: ranges on whole words, on bytes and at odd bit
 // offsets with m = 8, 5 and 3, signed and unsigned codes, one range across a bank boundary (two

@@ -623,8 +623,12 @@ void GoldenAccelerator::run_tiles(std::uint32_t a, const std::uint64_t* activati
                                   std::size_t stride, std::uint32_t tiles, std::size_t k,
                                   const TileConfig& c) {
   Scratch& sc = *scratch_;
-  sc.tiles.assign(std::size_t{tiles} * detail::kTile * detail::kTile, 0);
-  if (k == 0 || tiles == 0) return;  // no step reads a word
+  const std::size_t words = std::size_t{tiles} * detail::kTile * detail::kTile;
+  if (k == 0 || tiles == 0) {  // no step reads a word
+    sc.tiles.assign(words, 0);
+    return;
+  }
+  sc.tiles.resize(words);  // tile_products() writes every word
   const Block& b = block(a, k, c, tiles > kFlagTiles);
   detail::ActTiles x;
   x.act = activations;

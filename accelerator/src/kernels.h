@@ -152,7 +152,7 @@ struct ActiveCells {
   std::vector<std::uint32_t> s;     ///< step of the code its bit belongs to (non-decreasing)
   std::vector<std::uint32_t> j;     ///< column of that code, < 8
   std::vector<std::int32_t> delta;  ///< weight change when faulty
-  std::vector<std::uint32_t> cell;  ///< the cell: buffer word · 64 + bit (for `caught`)
+  std::vector<std::uint32_t> cell;  ///< the cell's index: buffer word · 64 + bit (cphi = cell·φ)
 
   /// Number of cells.
   std::size_t size() const { return cphi.size(); }

@@ -299,7 +299,9 @@ LV_AVX2 void intermittent_corrections_avx2(const ActiveCells& c, const std::uint
 namespace {
 /// Few tiles (the linear layers' single row tile): 8 cells per vector, one tile at a time;
 /// first every group's faulty flags, branch-free, then each faulty read's correction added to
-/// its tile's column.
+/// its tile's column. The cells' arrays are read once per tile (hundreds of kilobytes for a
+/// linear layer's range, from beyond the L2 cache), so a lane loads what it must only: its
+/// cell's index (cell·φ is one multiply), r0, the threshold, the step from the second tile on.
 LV_AVX512 void intermittent_corrections_few_tiles(const ActiveCells& c, const std::uint32_t* r0,
                                                   std::uint64_t seed, const ActTiles& x,
                                                   const std::uint64_t* caught,
@@ -318,23 +320,26 @@ LV_AVX512 void intermittent_corrections_few_tiles(const ActiveCells& c, const st
   const __m512i low32 = _mm512_set1_epi64(0xffffffffLL);
   const __m256i xm = _mm256_set1_epi32(x.xor_mask);
   const __m256i av = _mm256_set1_epi32(static_cast<int>(x.a));
+  const __m512i phi = _mm512_set1_epi64(static_cast<long long>(0x9e3779b97f4a7c15ULL));
   for (std::uint32_t t = 0; t < x.tiles; ++t) {
     const __m256i tv = _mm256_set1_epi32(static_cast<int>(t));
     std::size_t hits = 0;
     for (std::size_t g = 0; g < groups; ++g) {
       const std::size_t e0 = 8 * g;
       const auto lanes = static_cast<__mmask8>(n - e0 >= 8 ? 0xffu : (1u << (n - e0)) - 1u);
-      const __m256i r = _mm256_add_epi32(
-          _mm256_maskz_loadu_epi32(lanes, r0 + e0),
-          _mm256_mullo_epi32(_mm256_maskz_loadu_epi32(lanes, c.step.data() + e0), tv));
-      const __m512i z = _mm512_add_epi64(_mm512_cvtepu32_epi64(r),
-                                         _mm512_maskz_loadu_epi64(lanes, c.cphi.data() + e0));
+      __m256i r = _mm256_maskz_loadu_epi32(lanes, r0 + e0);
+      if (t != 0) {
+        r = _mm256_add_epi32(
+            r, _mm256_mullo_epi32(_mm256_maskz_loadu_epi32(lanes, c.step.data() + e0), tv));
+      }
+      const __m256i cell = _mm256_maskz_loadu_epi32(lanes, c.cell.data() + e0);
+      const __m512i z = _mm512_add_epi64(
+          _mm512_cvtepu32_epi64(r), _mm512_mullo_epi64(_mm512_cvtepu32_epi64(cell), phi));
       const __m512i h = mix64_avx512(_mm512_xor_si512(seedv, mix64_avx512(z)));
       const __m512i sum = _mm512_sad_epu8(_mm512_and_si512(h, low32), _mm512_setzero_si512());
       const __m512i thr = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(lanes, c.thr.data() + e0));
       unsigned m = _mm512_mask_cmpge_epu64_mask(lanes, sum, thr);
       if (caught != nullptr) {  // the lanes whose cell caught its stuck value at the write
-        const __m256i cell = _mm256_maskz_loadu_epi32(lanes, c.cell.data() + e0);
         const __m512i words = _mm512_mask_i32gather_epi64(
             _mm512_setzero_si512(), lanes, _mm256_srli_epi32(cell, 6), caught, 8);
         const __m512i bit = _mm512_cvtepu32_epi64(_mm256_and_si256(cell, _mm256_set1_epi32(63)));

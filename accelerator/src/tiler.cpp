@@ -241,7 +241,8 @@ void Tiler::run_matrix(std::size_t layer, std::uint32_t rows, const ActEncoding&
     }
   }
   // results accumulate modulo 2^32 in res.acc (uint32 and int32 share their bits)
-  res.acc.assign(std::size_t{rows} * n, 0);
+  res.acc.resize(std::size_t{rows} * n);
+  std::memset(res.acc.data(), 0, res.acc.size() * sizeof(std::int32_t));
   auto* acc = reinterpret_cast<std::uint32_t*>(res.acc.data());
   const auto& image_words = image_->unwrapped_words();
 

@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <limits>
+#include <random>
 
 #include "lowvolt/accelerator/golden.h"
 #include "lowvolt/common/error.h"
@@ -114,6 +116,54 @@ TEST(AccelInference, QuantizeActivationsPerImage) {
 // and unsigned (asymmetric) weight codes: the first layer's int32 results exactly (an integer
 // convolution in float64), the logits up to float rounding and the rare activation code that
 // rounds the other way (2 % of the largest logit), with the same predicted class.
+// The AVX-512 dequantization (where the CPU has it) gives the plain code's bits for every shape
+// the tiler produces: whole and partial blocks of 8 pixels and 8 features, linear layers (one
+// pixel), large and negative sums and extreme scales; rep 4 cancels ss·acc against cs·Σq (Σq =
+// −acc of feature 0, ss = cs inexact) and adds a small bias, so that a fused multiply-add or
+// another order of the sums changes the float.
+TEST(AccelInference, DequantizationPathsAgreeBitForBit) {
+  if (!dequantize_avx512_supported()) {
+    GTEST_SKIP() << "this CPU has no AVX-512";
+  }
+  std::mt19937_64 rng(71);
+  const std::pair<std::int64_t, std::int64_t> shapes[] = {{784, 32}, {196, 64}, {1, 128}, {1, 10},
+                                                          {13, 5},   {8, 8},    {9, 17},  {3, 1}};
+  for (const auto& [pixels, n] : shapes) {
+    for (int rep = 0; rep < 5; ++rep) {
+      std::vector<std::int32_t> acc(static_cast<std::size_t>(pixels * n));
+      for (auto& a : acc) {
+        a = rep >= 3 ? static_cast<std::int32_t>(rng())
+                     : static_cast<std::int32_t>(rng() % 200001) - 100000;
+      }
+      std::vector<std::int64_t> act_sum(static_cast<std::size_t>(pixels));
+      for (std::int64_t p = 0; p < pixels; ++p) {
+        act_sum[static_cast<std::size_t>(p)] =
+            rep == 4 ? -std::int64_t{acc[static_cast<std::size_t>(p * n)]}
+                     : static_cast<std::int64_t>(rng() % 2000001) - 1000000;
+      }
+      std::vector<double> bias(static_cast<std::size_t>(n));
+      for (auto& b : bias) {
+        b = std::ldexp(static_cast<double>(rng() % 1000001) - 500000.0, rep == 4 ? -29 : -17);
+      }
+      const double s0 = std::ldexp(1.0 + static_cast<double>(rng() % 1000) / 997.0, -14);
+      const double c0 = -std::ldexp(1.0 + static_cast<double>(rng() % 1000) / 991.0, -9);
+      const double ss = rep == 4 ? 1.0 / 3.0 : rep == 2 ? 1e-30 : s0;
+      const double cs = rep == 4 ? ss : rep == 2 ? -3e7 : c0;
+      std::vector<float> plain(acc.size(), -1.0f), vec(acc.size(), -2.0f);
+      dequantize_image(acc.data(), act_sum.data(), pixels, n, ss, cs, bias.data(), plain.data(),
+                       false);
+      dequantize_image(acc.data(), act_sum.data(), pixels, n, ss, cs, bias.data(), vec.data(),
+                       true);
+      for (std::size_t i = 0; i < acc.size(); ++i) {
+        std::uint32_t a, b;
+        std::memcpy(&a, &plain[i], sizeof a);
+        std::memcpy(&b, &vec[i], sizeof b);
+        ASSERT_EQ(a, b) << "pixels " << pixels << " n " << n << " rep " << rep << " at " << i;
+      }
+    }
+  }
+}
+
 TEST(AccelInference, GoldenMatchesFakeQuantizedReference) {
   configure_threads(2);
   const auto images = load_dataset("fashion-mnist", kData, false).head(6).images;

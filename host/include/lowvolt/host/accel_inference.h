@@ -121,4 +121,15 @@ void quantize_activations(const float* x, std::int64_t images, std::int64_t per_
                           bool is_unsigned, std::vector<double>& scales,
                           std::vector<std::uint8_t>& out);
 
+/// One image's layer output in float, [n][pixels] (NCHW; pixels = 1 for a linear layer), from
+/// the accelerator's results acc [pixels][n] and act_sum [pixels]: out = ss·acc + cs·Σq + bias,
+/// each term in double in this order (a product, then two sums, each rounded; no fused
+/// multiply-add), rounded to float. `avx512`: with the AVX-512 code (only where
+/// dequantize_avx512_supported()); both give the same bits.
+void dequantize_image(const std::int32_t* acc, const std::int64_t* act_sum, std::int64_t pixels,
+                      std::int64_t n, double ss, double cs, const double* bias, float* out,
+                      bool avx512);
+/// Whether this CPU runs dequantize_image's AVX-512 code.
+bool dequantize_avx512_supported();
+
 }  // namespace lowvolt::host

@@ -1,8 +1,10 @@
 #include "lowvolt/host/models.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/host/script_model.h"
@@ -203,6 +205,109 @@ torch::Tensor max_pool_2x2(torch::Tensor x) {
   return torch::maximum(rows.select(4, 0), rows.select(4, 1));
 }
 
+namespace {
+
+/// Byte kept per output of max_pool_2x2_relu: the window position of the maximum (0..3, row
+/// major), plus kReluPassed when the ReLU let the gradient through.
+constexpr std::uint8_t kReluPassed = 4;
+
+/// Planes per at::parallel_for chunk: about LibTorch's grain (32 768 elements) of work each.
+std::int64_t plane_grain(std::int64_t plane_elements) {
+  return std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(1, plane_elements));
+}
+
+/// relu(max_pool2d(x, 2)) with LibTorch 1.13's arithmetic, written out:
+///  - max_pool2d scans a window row by row and takes an element when it is greater than the
+///    maximum so far or NaN (so the first of equal maxima wins, and the last NaN);
+///  - relu keeps m unless m < 0 (relu(-0) = -0, relu(NaN) = NaN);
+///  - relu's backward passes the gradient where its result is not ≤ 0, else writes 0;
+///  - max_pool2d's backward zero-fills the input gradient and adds each output's gradient at its
+///    argmax: 0 + g (so a gradient of -0 arrives as +0).
+struct PoolReluFunction : torch::autograd::Function<PoolReluFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input) {
+    const auto x = input.contiguous();
+    const std::int64_t n = x.size(0), c = x.size(1), height = x.size(2), width = x.size(3);
+    const std::int64_t h = height / 2, w = width / 2;
+    auto out = torch::empty({n, c, h, w}, x.options());
+    auto route = torch::empty({n, c, h, w}, x.options().dtype(torch::kUInt8));
+    const float* in = x.data_ptr<float>();
+    float* o = out.data_ptr<float>();
+    std::uint8_t* r = route.data_ptr<std::uint8_t>();
+    at::parallel_for(0, n * c, plane_grain(height * width), [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t p = begin; p < end; ++p) {
+        for (std::int64_t i = 0; i < h; ++i) {
+          const float* row0 = in + (p * height + 2 * i) * width;
+          const float* row1 = row0 + width;
+          float* orow = o + (p * h + i) * w;
+          std::uint8_t* rrow = r + (p * h + i) * w;
+          for (std::int64_t j = 0; j < w; ++j) {
+            const float v[4] = {row0[2 * j], row0[2 * j + 1], row1[2 * j], row1[2 * j + 1]};
+            float m = v[0];
+            std::uint8_t k = 0;
+            for (std::uint8_t q = 1; q < 4; ++q) {
+              if (v[q] > m || std::isnan(v[q])) {
+                m = v[q];
+                k = q;
+              }
+            }
+            orow[j] = m < 0.0F ? 0.0F : m;
+            rrow[j] = m <= 0.0F ? k : static_cast<std::uint8_t>(k | kReluPassed);
+          }
+        }
+      }
+    });
+    ctx->save_for_backward({route});
+    ctx->saved_data["height"] = height;
+    ctx->saved_data["width"] = width;
+    return out;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const auto route = ctx->get_saved_variables()[0];
+    const auto g = grads[0].contiguous();
+    const std::int64_t n = route.size(0), c = route.size(1), h = route.size(2), w = route.size(3);
+    const std::int64_t height = ctx->saved_data["height"].toInt();
+    const std::int64_t width = ctx->saved_data["width"].toInt();
+    auto grad_input = torch::empty({n, c, height, width}, g.options());
+    const float* go = g.data_ptr<float>();
+    const std::uint8_t* r = route.data_ptr<std::uint8_t>();
+    float* gi = grad_input.data_ptr<float>();
+    at::parallel_for(0, n * c, plane_grain(height * width), [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t p = begin; p < end; ++p) {
+        float* plane = gi + p * height * width;
+        for (std::int64_t i = 0; i < h; ++i) {
+          float* row[2] = {plane + 2 * i * width, plane + (2 * i + 1) * width};
+          const float* grow = go + (p * h + i) * w;
+          const std::uint8_t* rrow = r + (p * h + i) * w;
+          for (std::int64_t j = 0; j < w; ++j) {
+            // 0 + g, not g: the zero-filled gradient plus the output's (keeps -0 → +0).
+            const float passed = (rrow[j] & kReluPassed) != 0 ? 0.0F + grow[j] : 0.0F;
+            const int k = rrow[j] & 3;
+            row[0][2 * j] = k == 0 ? passed : 0.0F;
+            row[0][2 * j + 1] = k == 1 ? passed : 0.0F;
+            row[1][2 * j] = k == 2 ? passed : 0.0F;
+            row[1][2 * j + 1] = k == 3 ? passed : 0.0F;
+          }
+          if (width % 2 != 0) row[0][width - 1] = row[1][width - 1] = 0.0F;
+        }
+        if (height % 2 != 0) std::fill_n(plane + (height - 1) * width, width, 0.0F);
+      }
+    });
+    return {grad_input};
+  }
+};
+
+}  // namespace
+
+torch::Tensor max_pool_2x2_relu(const torch::Tensor& x) {
+  if (x.dim() != 4 || x.scalar_type() != torch::kFloat32 || !x.device().is_cpu() ||
+      x.size(2) < 2 || x.size(3) < 2) {
+    return torch::relu(torch::max_pool2d(x, 2));
+  }
+  return PoolReluFunction::apply(x);
+}
+
 NetImpl::NetImpl(ModelConfig config_) : config(std::move(config_)) {
   config.validate();
   if (config.arch == "mlp") {
@@ -217,7 +322,23 @@ NetImpl::NetImpl(ModelConfig config_) : config(std::move(config_)) {
 
 torch::Tensor NetImpl::forward(torch::Tensor x) {
   if (script) return script_forward(*script, x);
-  return body->forward(x);
+  if (!torch::GradMode::is_enabled()) return body->forward(x);
+  // Training: a MaxPool2 and the ReLU after it run as one operation (max_pool_2x2_relu), the
+  // largest single saving of a training step; the modules stay as they are (parameter names,
+  // evaluation and the accelerator's walk over the body do not change).
+  for (auto it = body->begin(); it != body->end(); ++it) {
+    const auto next = std::next(it);
+    if (next != body->end() && it->ptr()->as<MaxPool2Impl>() != nullptr) {
+      const auto* relu = next->ptr()->as<torch::nn::ReLUImpl>();
+      if (relu != nullptr && !relu->options.inplace() && x.requires_grad()) {
+        x = max_pool_2x2_relu(x);
+        it = next;
+        continue;
+      }
+    }
+    x = it->forward(x);
+  }
+  return x;
 }
 
 void NetImpl::train(bool on) {

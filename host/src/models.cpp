@@ -5,6 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/host/script_model.h"
@@ -216,6 +221,96 @@ std::int64_t plane_grain(std::int64_t plane_elements) {
   return std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(1, plane_elements));
 }
 
+/// One output of pool_relu_row, in scalar code (the reference for the SIMD lanes below).
+inline void pool_relu_one(const float* row0, const float* row1, float* out, std::uint8_t* route) {
+  const float v[4] = {row0[0], row0[1], row1[0], row1[1]};
+  float m = v[0];
+  std::uint8_t k = 0;
+  for (std::uint8_t q = 1; q < 4; ++q) {
+    if (v[q] > m || std::isnan(v[q])) {
+      m = v[q];
+      k = q;
+    }
+  }
+  *out = m < 0.0F ? 0.0F : m;
+  *route = m <= 0.0F ? k : static_cast<std::uint8_t>(k | kReluPassed);
+}
+
+/// Forward of one output row (w outputs) from input rows row0 and row1 (2w floats each read).
+/// Only compares and selects: SSE2 lanes give the scalar code's bits; branch-free, because the
+/// scalar code's data-dependent branches made this operator a quarter of a training step.
+void pool_relu_row(const float* row0, const float* row1, float* out, std::uint8_t* route,
+                   std::int64_t w) {
+  std::int64_t j = 0;
+#if defined(__SSE2__)
+  const __m128 zero = _mm_setzero_ps();
+  // Later element taken when greater or NaN; k is the taken position, as int32 lanes.
+  const auto take = [](__m128 v, __m128& m, __m128i& k, int q) {
+    const __m128 t = _mm_or_ps(_mm_cmpgt_ps(v, m), _mm_cmpunord_ps(v, v));
+    m = _mm_or_ps(_mm_and_ps(t, v), _mm_andnot_ps(t, m));
+    const __m128i ti = _mm_castps_si128(t);
+    k = _mm_or_si128(_mm_and_si128(ti, _mm_set1_epi32(q)), _mm_andnot_si128(ti, k));
+  };
+  for (; j + 4 <= w; j += 4) {
+    const __m128 a0 = _mm_loadu_ps(row0 + 2 * j);
+    const __m128 a1 = _mm_loadu_ps(row0 + 2 * j + 4);
+    const __m128 b0 = _mm_loadu_ps(row1 + 2 * j);
+    const __m128 b1 = _mm_loadu_ps(row1 + 2 * j + 4);
+    __m128 m = _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0));  // window position 0
+    __m128i k = _mm_setzero_si128();
+    take(_mm_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 1, 3, 1)), m, k, 1);
+    take(_mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)), m, k, 2);
+    take(_mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1)), m, k, 3);
+    _mm_storeu_ps(out + j, _mm_andnot_ps(_mm_cmplt_ps(m, zero), m));  // m < 0 → +0
+    const __m128i passed = _mm_andnot_si128(_mm_castps_si128(_mm_cmple_ps(m, zero)),
+                                            _mm_set1_epi32(kReluPassed));
+    const __m128i r32 = _mm_or_si128(k, passed);
+    const __m128i r8 = _mm_packus_epi16(_mm_packs_epi32(r32, r32), _mm_setzero_si128());
+    const int bytes = _mm_cvtsi128_si32(r8);
+    std::memcpy(route + j, &bytes, 4);
+  }
+#endif
+  for (; j < w; ++j) pool_relu_one(row0 + 2 * j, row1 + 2 * j, out + j, route + j);
+}
+
+/// Backward of one output row: input-gradient rows row0 and row1 (2w floats each written) from
+/// the output gradients g and the routes. 0 + g, not g: max_pool2d's backward adds the output's
+/// gradient to a zero-filled tensor (so -0 arrives as +0).
+void pool_relu_grad_row(const float* g, const std::uint8_t* route, float* row0, float* row1,
+                        std::int64_t w) {
+  std::int64_t j = 0;
+#if defined(__SSE2__)
+  const __m128 zero = _mm_setzero_ps();
+  for (; j + 4 <= w; j += 4) {
+    int bytes = 0;
+    std::memcpy(&bytes, route + j, 4);
+    const __m128i r8 = _mm_cvtsi32_si128(bytes);
+    const __m128i r32 = _mm_unpacklo_epi16(_mm_unpacklo_epi8(r8, _mm_setzero_si128()),
+                                           _mm_setzero_si128());
+    const __m128i pass = _mm_cmpeq_epi32(_mm_and_si128(r32, _mm_set1_epi32(kReluPassed)),
+                                         _mm_set1_epi32(kReluPassed));
+    const __m128 value = _mm_and_ps(_mm_castsi128_ps(pass), _mm_add_ps(zero, _mm_loadu_ps(g + j)));
+    const __m128i k = _mm_and_si128(r32, _mm_set1_epi32(3));
+    __m128 at[4];
+    for (int q = 0; q < 4; ++q) {
+      at[q] = _mm_and_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(k, _mm_set1_epi32(q))), value);
+    }
+    _mm_storeu_ps(row0 + 2 * j, _mm_unpacklo_ps(at[0], at[1]));
+    _mm_storeu_ps(row0 + 2 * j + 4, _mm_unpackhi_ps(at[0], at[1]));
+    _mm_storeu_ps(row1 + 2 * j, _mm_unpacklo_ps(at[2], at[3]));
+    _mm_storeu_ps(row1 + 2 * j + 4, _mm_unpackhi_ps(at[2], at[3]));
+  }
+#endif
+  for (; j < w; ++j) {
+    const float passed = (route[j] & kReluPassed) != 0 ? 0.0F + g[j] : 0.0F;
+    const int k = route[j] & 3;
+    row0[2 * j] = k == 0 ? passed : 0.0F;
+    row0[2 * j + 1] = k == 1 ? passed : 0.0F;
+    row1[2 * j] = k == 2 ? passed : 0.0F;
+    row1[2 * j + 1] = k == 3 ? passed : 0.0F;
+  }
+}
+
 /// relu(max_pool2d(x, 2)) with LibTorch 1.13's arithmetic, written out:
 ///  - max_pool2d scans a window row by row and takes an element when it is greater than the
 ///    maximum so far or NaN (so the first of equal maxima wins, and the last NaN);
@@ -237,22 +332,7 @@ struct PoolReluFunction : torch::autograd::Function<PoolReluFunction> {
       for (std::int64_t p = begin; p < end; ++p) {
         for (std::int64_t i = 0; i < h; ++i) {
           const float* row0 = in + (p * height + 2 * i) * width;
-          const float* row1 = row0 + width;
-          float* orow = o + (p * h + i) * w;
-          std::uint8_t* rrow = r + (p * h + i) * w;
-          for (std::int64_t j = 0; j < w; ++j) {
-            const float v[4] = {row0[2 * j], row0[2 * j + 1], row1[2 * j], row1[2 * j + 1]};
-            float m = v[0];
-            std::uint8_t k = 0;
-            for (std::uint8_t q = 1; q < 4; ++q) {
-              if (v[q] > m || std::isnan(v[q])) {
-                m = v[q];
-                k = q;
-              }
-            }
-            orow[j] = m < 0.0F ? 0.0F : m;
-            rrow[j] = m <= 0.0F ? k : static_cast<std::uint8_t>(k | kReluPassed);
-          }
+          pool_relu_row(row0, row0 + width, o + (p * h + i) * w, r + (p * h + i) * w, w);
         }
       }
     });
@@ -278,17 +358,7 @@ struct PoolReluFunction : torch::autograd::Function<PoolReluFunction> {
         float* plane = gi + p * height * width;
         for (std::int64_t i = 0; i < h; ++i) {
           float* row[2] = {plane + 2 * i * width, plane + (2 * i + 1) * width};
-          const float* grow = go + (p * h + i) * w;
-          const std::uint8_t* rrow = r + (p * h + i) * w;
-          for (std::int64_t j = 0; j < w; ++j) {
-            // 0 + g, not g: the zero-filled gradient plus the output's (keeps -0 → +0).
-            const float passed = (rrow[j] & kReluPassed) != 0 ? 0.0F + grow[j] : 0.0F;
-            const int k = rrow[j] & 3;
-            row[0][2 * j] = k == 0 ? passed : 0.0F;
-            row[0][2 * j + 1] = k == 1 ? passed : 0.0F;
-            row[1][2 * j] = k == 2 ? passed : 0.0F;
-            row[1][2 * j + 1] = k == 3 ? passed : 0.0F;
-          }
+          pool_relu_grad_row(go + (p * h + i) * w, r + (p * h + i) * w, row[0], row[1], w);
           if (width % 2 != 0) row[0][width - 1] = row[1][width - 1] = 0.0F;
         }
         if (height % 2 != 0) std::fill_n(plane + (height - 1) * width, width, 0.0F);

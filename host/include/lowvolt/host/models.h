@@ -76,7 +76,7 @@ torch::Tensor max_pool_2x2(torch::Tensor x);
 /// operators. Forward reads the input once and keeps one byte per output for the backward (the
 /// window's argmax and whether the ReLU passed), where max_pool2d keeps an int64 index; backward
 /// writes the input gradient in one pass, where max_pool2d's backward zero-fills it and the ReLU's
-/// backward is a separate pass (a Normal cnn epoch: docs/benchmarks.md, "Why training ...").
+/// backward is a separate pass (docs/benchmarks.md, "Training step, where the time goes").
 torch::Tensor max_pool_2x2_relu(const torch::Tensor& x);
 
 struct ScriptNet;  // a TorchScript module behind a Net (script_model.h)

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "lowvolt/common/error.h"
@@ -73,6 +74,75 @@ TEST(Models, MaxPool2MatchesMaxPool2d) {
   auto x = torch::tensor({1.0F, 4.0F, 2.0F, 3.0F}).reshape({1, 1, 2, 2}).requires_grad_();
   pool->forward(x).sum().backward();
   EXPECT_TRUE(torch::equal(x.grad().flatten(), torch::tensor({0.0F, 1.0F, 0.0F, 0.0F})));
+}
+
+namespace {
+
+/// Same bits (a float tensor's -0 and +0, and NaN payloads, differ here; torch::equal says equal).
+bool same_bits(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.sizes() == b.sizes() && torch::equal(a.contiguous().view(torch::kInt32),
+                                                 b.contiguous().view(torch::kInt32));
+}
+
+/// Inputs with what separates implementations: ties of the maximum (values on a coarse grid),
+/// zeros of both signs, negative windows, -inf, and NaN in a few windows.
+torch::Tensor awkward_input(const std::vector<std::int64_t>& shape) {
+  auto x = torch::randint(-3, 4, shape).to(torch::kFloat32) * 0.5F;
+  auto flat = x.view({-1});
+  const std::int64_t n = flat.numel();
+  for (std::int64_t k = 0; k < n; k += 7) flat[k] = -0.0F;
+  for (std::int64_t k = 3; k < n; k += 29) flat[k] = -std::numeric_limits<float>::infinity();
+  for (std::int64_t k = 11; k < n; k += 53) flat[k] = std::numeric_limits<float>::quiet_NaN();
+  return x;
+}
+
+}  // namespace
+
+// The fused training operator equals max_pool2d followed by relu bit for bit, forward and
+// backward: ties, ±0, NaN, -inf, odd sizes (floor mode), and an upstream gradient with -0.
+TEST(Models, PoolReluMatchesMaxPool2dThenRelu) {
+  torch::manual_seed(5);
+  for (const auto& shape : std::vector<std::vector<std::int64_t>>{
+           {4, 3, 8, 8}, {2, 5, 7, 9}, {1, 1, 2, 2}, {3, 2, 3, 2}, {128, 32, 28, 28}}) {
+    const auto x = awkward_input(shape);
+    auto a = x.clone().requires_grad_();
+    auto b = x.clone().requires_grad_();
+    const auto fused = lowvolt::host::max_pool_2x2_relu(a);
+    const auto plain = torch::relu(torch::max_pool2d(b, 2));
+    ASSERT_TRUE(same_bits(fused, plain)) << c10::IntArrayRef(shape);
+    auto g = torch::randint(-2, 3, fused.sizes()).to(torch::kFloat32);
+    g.view({-1}).index_put_({torch::arange(0, g.numel(), 5)}, -0.0F);
+    fused.backward(g);
+    plain.backward(g);
+    EXPECT_TRUE(same_bits(a.grad(), b.grad())) << c10::IntArrayRef(shape);
+  }
+}
+
+// In training a cnn runs its pool and ReLU fused: logits and every parameter's gradient are the
+// bits of the modules run one by one (body->forward).
+TEST(Models, FusedTrainingForwardEqualsModules) {
+  for (const std::string norm : {"gn", "bn"}) {
+    Net net = make("cnn", norm);
+    net->train();
+    const auto x = torch::rand({16, 1, 28, 28});
+    const auto labels = torch::randint(0, 10, {16});
+    auto grads = [&](const torch::Tensor& logits) {
+      for (auto& p : net->parameters()) p.mutable_grad() = torch::Tensor();  // fresh, not 0 + g
+      torch::nn::functional::cross_entropy(logits, labels).backward();
+      std::vector<torch::Tensor> out;
+      for (const auto& p : net->parameters()) out.push_back(p.grad().clone());
+      return out;
+    };
+    const auto fused_logits = net->forward(x);
+    const auto fused = grads(fused_logits);
+    const auto plain_logits = net->body->forward(x);
+    const auto plain = grads(plain_logits);
+    ASSERT_TRUE(same_bits(fused_logits, plain_logits)) << norm;
+    ASSERT_EQ(fused.size(), plain.size());
+    for (std::size_t k = 0; k < fused.size(); ++k) {
+      EXPECT_TRUE(same_bits(fused[k], plain[k])) << norm << " parameter " << k;
+    }
+  }
 }
 
 TEST(Models, CnnMemoryLayout) {

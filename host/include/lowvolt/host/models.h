@@ -70,6 +70,15 @@ TORCH_MODULE(MaxPool2);
 /// models run it in place of their max_pool2d(x, 2) when evaluating (script_model.h).
 torch::Tensor max_pool_2x2(torch::Tensor x);
 
+/// relu(max_pool2d(x, 2)) as one autograd operation, for training: the same values and the same
+/// input gradient, bit for bit (signed zeros, ties and NaN included), as LibTorch's max_pool2d
+/// followed by relu. A float32 N×C×H×W input with H, W ≥ 2; anything else runs those two
+/// operators. Forward reads the input once and keeps one byte per output for the backward (the
+/// window's argmax and whether the ReLU passed), where max_pool2d keeps an int64 index; backward
+/// writes the input gradient in one pass, where max_pool2d's backward zero-fills it and the ReLU's
+/// backward is a separate pass (docs/benchmarks.md, "Training step, where the time goes").
+torch::Tensor max_pool_2x2_relu(const torch::Tensor& x);
+
 struct ScriptNet;  // a TorchScript module behind a Net (script_model.h)
 
 /// A classifier: a feed-forward network built from a ModelConfig, or a user's TorchScript module
@@ -84,7 +93,8 @@ struct NetImpl : torch::nn::Module {
   /// storage with the module.
   explicit NetImpl(std::shared_ptr<ScriptNet> script);
   /// Logits, N×classes. A TorchScript module's output is checked to be N×classes, else
-  /// lowvolt::Error naming its file.
+  /// lowvolt::Error naming its file. With gradients on, a built-in architecture runs each
+  /// MaxPool2 that a ReLU follows as one max_pool_2x2_relu (same values and gradients).
   torch::Tensor forward(torch::Tensor x);
   /// Training mode of this module and of the TorchScript module behind it.
   void train(bool on = true) override;

@@ -212,6 +212,23 @@ void check_path_against_reference(KernelPath path, std::uint16_t sigma) {
   }
 }
 
+// Every row tile of a finished run_row_tiles() job against the per-cell reference, which reads
+// the same cells in the same order (so its read counts advance as the golden model's did).
+void expect_row_tiles_match(Reference& ref, const RowTileRuns& job,
+                            const std::vector<std::uint32_t>& acc, const std::string& where) {
+  for (std::uint32_t t = 0; t < (job.rows + 7) / 8; ++t) {
+    TileConfig c = job.cfg;
+    c.rows = std::min<std::uint32_t>(8, job.rows - 8 * t);
+    const auto y = ref.run(job.w_bit_addr, job.activations + t * job.act_stride, job.k, c);
+    for (std::uint32_t i = 0; i < c.rows; ++i) {
+      for (std::uint32_t j = 0; j < 8; ++j) {
+        ASSERT_EQ(acc[(8 * t + i) * 8 + j], static_cast<std::uint32_t>(y[i * 8 + j]))
+            << where << " tile " << t << " i " << i << " j " << j;
+      }
+    }
+  }
+}
+
 // Each path, forced, equals the per-cell reference under persistent faults (σ = 0) and under
 // intermittent faults (σ > 0: per-read hashes of candidate cells, corrections of the results).
 TEST(GoldenKernels, EachPathMatchesThePerCellReference) {
@@ -264,18 +281,10 @@ TEST(GoldenKernels, RewritesUnderIntermittentStuckCells) {
         std::vector<std::uint32_t> acc(job.rows * 8, 0);
         job.acc = acc.data();
         g.run_row_tiles(job, current);
-        for (std::uint32_t t = 0; t < 3; ++t) {
-          TileConfig c = job.cfg;
-          c.rows = std::min<std::uint32_t>(8, job.rows - 8 * t);
-          const auto y = ref.run(bit_addr, act.data() + t * job.act_stride, job.k, c);
-          for (std::uint32_t i = 0; i < c.rows; ++i) {
-            for (std::uint32_t j = 0; j < 8; ++j) {
-              ASSERT_EQ(acc[(8 * t + i) * 8 + j], static_cast<std::uint32_t>(y[i * 8 + j]))
-                  << kernel_path_name(path) << " batch " << batch << " bit " << bit_addr << " tile "
-                  << t << " i " << i << " j " << j;
-            }
-          }
-        }
+        expect_row_tiles_match(ref, job, acc,
+                               std::string(kernel_path_name(path)) + " batch " +
+                                   std::to_string(batch) + " bit " + std::to_string(bit_addr));
+        if (HasFatalFailure()) return;
       }
       ref.expect_counters(g,
                           std::string(kernel_path_name(path)) + " batch " + std::to_string(batch));
@@ -322,19 +331,10 @@ TEST(GoldenKernels, RewritesWithFewAndManyTiles) {
         std::vector<std::uint32_t> acc(job.rows * 8, 0);
         job.acc = acc.data();
         g.run_row_tiles(job, current);
-        const std::uint32_t tiles = (job.rows + 7) / 8;
-        for (std::uint32_t t = 0; t < tiles; ++t) {
-          TileConfig c = job.cfg;
-          c.rows = std::min<std::uint32_t>(8, job.rows - 8 * t);
-          const auto y = ref.run(bit_addr, act.data() + t * job.act_stride, job.k, c);
-          for (std::uint32_t i = 0; i < c.rows; ++i) {
-            for (std::uint32_t j = 0; j < 8; ++j) {
-              ASSERT_EQ(acc[(8 * t + i) * 8 + j], static_cast<std::uint32_t>(y[i * 8 + j]))
-                  << kernel_path_name(path) << " batch " << batch << " bit " << bit_addr << " tile "
-                  << t << " i " << i << " j " << j;
-            }
-          }
-        }
+        expect_row_tiles_match(ref, job, acc,
+                               std::string(kernel_path_name(path)) + " batch " +
+                                   std::to_string(batch) + " bit " + std::to_string(bit_addr));
+        if (HasFatalFailure()) return;
       }
       ref.expect_counters(g,
                           std::string(kernel_path_name(path)) + " batch " + std::to_string(batch));

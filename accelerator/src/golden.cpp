@@ -394,8 +394,7 @@ void GoldenAccelerator::build_block(Block& b, std::uint32_t a, std::size_t k, co
 }
 
 std::uint64_t GoldenAccelerator::forced_faults(const Block& b, std::size_t w) const {
-  const std::uint32_t addr = b.cand_addr[w];
-  return (mem_[addr] ^ data_[addr]) & b.stuck_effect[w];
+  return caught_[b.cand_addr[w]] & b.stuck_effect[w];
 }
 
 void GoldenAccelerator::decode_block(Block& b, std::size_t k, const TileConfig& c) {
@@ -551,8 +550,8 @@ GoldenAccelerator::Block& GoldenAccelerator::block(std::uint32_t a, std::size_t 
       std::vector<std::uint32_t>& changed = scratch_->diff;
       changed.clear();
       for (const std::uint32_t w : b.stuck_words) {
-        const std::uint32_t addr = b.cand_addr[w], pos = b.cand_pos[w];
-        const std::uint64_t f = (mem_[addr] ^ data_[addr]) & b.stuck_effect[w];
+        const std::uint32_t pos = b.cand_pos[w];
+        const std::uint64_t f = forced_faults(b, w);
         if (f == b.forced[w]) continue;
         const std::uint64_t old = b.cur[pos];
         set_forced(b, w, f);

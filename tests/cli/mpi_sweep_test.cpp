@@ -186,10 +186,11 @@ TEST_F(MpiSweep, SingleProcessResumeEqualsUninterrupted) {
   EXPECT_EQ(other.status, 0) << other.out;
   EXPECT_NE(other.out.find("holds 1 other sweep(s) but none of this one"), std::string::npos)
       << other.out;
+  // Named, not iterated as parse(...)["units"]: the parsed temporary would die before the loop.
+  const auto other_stats = nlohmann::json::parse(slurp(dir / "other.json"));
+  ASSERT_FALSE(other_stats.at("units").empty());
   int reused = 0;
-  for (const auto& u : nlohmann::json::parse(slurp(dir / "other.json"))["units"]) {
-    reused += u["rank"].get<int>() < 0;
-  }
+  for (const auto& u : other_stats.at("units")) reused += u.at("rank").get<int>() < 0;
   EXPECT_EQ(reused, 0);
 }
 

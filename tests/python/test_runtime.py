@@ -41,7 +41,15 @@ def test_load_dataset_bad_input(tmp_path):
         lowvolt.load_dataset("mnist", dir=tmp_path)
 
 
-@pytest.mark.parametrize("setting,applied", [(None, True), ("off", False)])
+# Under AddressSanitizer (the asan preset preloads libasan) malloc is ASan's allocator and
+# glibc's mallopt settings cannot be applied, so tune_allocator() rightly reports False.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
+@pytest.mark.parametrize("setting,applied", [
+    pytest.param(None, True, marks=pytest.mark.skipif(
+        UNDER_ASAN, reason="malloc is AddressSanitizer's allocator, not glibc's")),
+    ("off", False)])
 def test_tune_allocator(setting, applied):
     env = dict(os.environ)
     env.pop("LOWVOLT_TUNING", None)

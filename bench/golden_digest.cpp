@@ -7,8 +7,8 @@
 //  - logits_hash: a 64-bit fingerprint of every logit's float32 bytes, in image order;
 //  - layers_hash: the same over every matrix layer's accelerator output (int32 results, Σx terms,
 //    bias codes read) in the order AccelInference reports them;
-//  - per instance: cycles, macs, bank reads and writes (sums and a fingerprint of the per-bank
-//  vectors);
+//  - chip: the one chip's cycles, macs, bank reads and writes (sums and a fingerprint of the
+//    per-bank vectors; AccelInference::counters());
 //  - errors: misclassified images; seconds: wall-clock time of the forward passes.
 // Usage: lowvolt-golden-digest MODEL.lvm IMAGES [PROFILE.lvp VDD] [--backend B] [--data DIR]
 #include <torch/torch.h>
@@ -120,27 +120,23 @@ int run(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
       "{\"images\": %lld, \"vdd\": %g, \"errors\": %lld, \"logits_hash\": \"%016llx\", "
-      "\"layers_hash\": \"%016llx\", \"instances\": [",
+      "\"layers_hash\": \"%016llx\", \"chip\": ",
       static_cast<long long>(test.size()), vdd, static_cast<long long>(wrong),
       static_cast<unsigned long long>(logits.value()),
       static_cast<unsigned long long>(layers.value()));
-  const auto counters = inference.counters();
-  for (std::size_t i = 0; i < counters.size(); ++i) {
-    const auto& c = counters[i];
-    std::uint64_t reads = 0, writes = 0;
-    for (auto r : c.bank_reads) reads += r;
-    for (auto w : c.bank_writes) writes += w;
-    Digest banks;
-    banks.add(c.bank_reads.data(), c.bank_reads.size() * sizeof(std::uint32_t));
-    banks.add(c.bank_writes.data(), c.bank_writes.size() * sizeof(std::uint32_t));
-    std::printf(
-        "%s{\"cycles\": %llu, \"macs\": %llu, \"reads\": %llu, \"writes\": %llu, "
-        "\"banks_hash\": \"%016llx\"}",
-        i ? ", " : "", static_cast<unsigned long long>(c.cycles),
-        static_cast<unsigned long long>(c.macs), static_cast<unsigned long long>(reads),
-        static_cast<unsigned long long>(writes), static_cast<unsigned long long>(banks.value()));
-  }
-  std::printf("], \"seconds\": %.3f}\n", seconds);
+  const auto c = inference.counters();  // the one chip's (2 instances reproduce its history)
+  std::uint64_t reads = 0, writes = 0;
+  for (auto r : c.bank_reads) reads += r;
+  for (auto w : c.bank_writes) writes += w;
+  Digest banks;
+  banks.add(c.bank_reads.data(), c.bank_reads.size() * sizeof(std::uint32_t));
+  banks.add(c.bank_writes.data(), c.bank_writes.size() * sizeof(std::uint32_t));
+  std::printf("{\"cycles\": %llu, \"macs\": %llu, \"reads\": %llu, \"writes\": %llu, "
+              "\"banks_hash\": \"%016llx\"}",
+              static_cast<unsigned long long>(c.cycles), static_cast<unsigned long long>(c.macs),
+              static_cast<unsigned long long>(reads), static_cast<unsigned long long>(writes),
+              static_cast<unsigned long long>(banks.value()));
+  std::printf(", \"seconds\": %.3f}\n", seconds);
   return 0;
 }
 

@@ -52,6 +52,11 @@ std::vector<std::int32_t> Accelerator::run(std::uint32_t w_bit_addr,
   return out;
 }
 
+void Accelerator::set_bank_counters(const std::vector<std::uint32_t>& /*reads*/,
+                                    const std::vector<std::uint32_t>& /*writes*/) {
+  fail("accelerator: the ", name(), " backend cannot set its bank counters (run it as one instance)");
+}
+
 void Accelerator::run_row_tiles(const RowTileRuns& job, std::optional<TileConfig>& current) {
   std::vector<std::int32_t> tile(std::size_t{hw::kPeRows} * hw::kPeCols);
   for (std::uint32_t row0 = 0, t = 0; row0 < job.rows; row0 += hw::kPeRows, ++t) {

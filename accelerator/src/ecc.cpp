@@ -173,7 +173,9 @@ profiles::CellMap ecc_check_cells(const profiles::CellMap& data) {
 
 std::vector<std::uint8_t> ecc_read_image(const WeightImage& image, const profiles::FaultMasks& data,
                                          const profiles::FaultMasks& check, EccMode mode,
-                                         EccImageStats* stats, std::uint32_t r) {
+                                         EccImageStats* stats,
+                                         const profiles::ReadHistory& history) {
+  const std::uint32_t wr = history.write_r, rr = history.read_r;
   if (!(data.geometry() == buffer_geometry())) {
     fail("ECC: fault masks of a ", data.geometry().arrays, "×", data.geometry().rows, "×",
          data.geometry().cols, " chip, the buffer is ", hw::kBanks, "×", hw::kSramRows, "×",
@@ -195,9 +197,9 @@ std::vector<std::uint8_t> ecc_read_image(const WeightImage& image, const profile
   for (std::uint64_t q = first; q <= last; ++q) {
     const std::uint64_t addr = q % hw::kBufferWords;
     const std::uint64_t d = stored[q];
-    const std::uint64_t raw = data.read(addr, data.write(addr, d, r), r);
+    const std::uint64_t raw = data.read(addr, data.write(addr, d, wr), rr);
     const auto c =
-        static_cast<std::uint8_t>(check.read(addr, check.write(addr, ecc_encode(mode, d), r), r));
+        static_cast<std::uint8_t>(check.read(addr, check.write(addr, ecc_encode(mode, d), wr), rr));
     const EccDecoded out = ecc_decode(mode, raw, c);
     words[q - first] = out.data;
     ++st.words;

@@ -239,6 +239,13 @@ void GoldenAccelerator::load_profile(const profiles::CellMap& map) {
   refresh_masks();
 }
 
+void GoldenAccelerator::set_bank_counters(const std::vector<std::uint32_t>& reads,
+                                    const std::vector<std::uint32_t>& writes) {
+  detail::check_bank_counters(reads, writes);
+  bank_reads_ = reads;
+  bank_writes_ = writes;
+}
+
 void GoldenAccelerator::set_vdd_code(std::uint16_t vdd_code) {
   vdd_ = vdd_code;
   cycles_ += detail::kSetVddCycles;

@@ -62,6 +62,15 @@ inline void check_profile_geometry(const profiles::CellMap& map) {
   }
 }
 
+/// lowvolt::Error unless `reads` and `writes` hold one counter per bank (set_bank_counters).
+inline void check_bank_counters(const std::vector<std::uint32_t>& reads,
+                                const std::vector<std::uint32_t>& writes) {
+  if (reads.size() != hw::kBanks || writes.size() != hw::kBanks) {
+    fail("golden: set_bank_counters with ", reads.size(), " read and ", writes.size(),
+         " write counters; the weight buffer has ", hw::kBanks, " banks");
+  }
+}
+
 /// The counters command's answer.
 inline Counters counters_snapshot(std::uint64_t cycles, std::uint64_t macs,
                                   const std::vector<std::uint32_t>& reads,

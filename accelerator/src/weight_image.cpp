@@ -80,13 +80,13 @@ std::vector<FlatBit> WeightImage::bits_at_cell(std::uint64_t cell) const {
 }
 
 profiles::CodeFaults WeightImage::flat_code_faults(const profiles::FaultMasks& masks,
-                                                   std::uint32_t r) const {
+                                                   const profiles::ReadHistory& history) const {
   if (!(masks.geometry() == buffer_geometry())) {
     fail("weight image: fault masks of a ", masks.geometry().arrays, "×", masks.geometry().rows,
          "×", masks.geometry().cols, " chip, the buffer is ", hw::kBanks, "×", hw::kSramRows,
          "×", hw::kSramCols);
   }
-  const auto image = profiles::code_faults(masks, profiles::LinearMapping{bits_, offset_}, codes(), r);
+  const auto image = profiles::code_faults(masks, profiles::LinearMapping{bits_, offset_}, codes(), history);
   profiles::CodeFaults flat;
   flat.flip.resize(codes());
   flat.stuck.resize(codes());

@@ -33,7 +33,8 @@ nlohmann::json points_json(const std::vector<host::CurvePoint>& points) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& p : points) {
     out.push_back({{"vdd", p.vdd}, {"mean", p.mean}, {"std", p.std}, {"min", p.min},
-                   {"max", p.max}, {"samples", p.samples}, {"errors", p.errors}});
+                   {"max", p.max}, {"samples", p.samples}, {"errors", p.errors},
+                   {"read_ber", p.read_ber}, {"write_ber", p.write_ber}});
   }
   return out;
 }
@@ -108,14 +109,16 @@ nlohmann::json to_json(const host::CurveResult& r, bool pool_chips, bool ecc) {
 
 std::string to_csv(const host::CurveResult& r, bool pool_chips, bool ecc) {
   std::ostringstream out;
-  out << "model,chip,vdd,ber,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples"
+  out << "model,chip,vdd,ber,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples,read_ber,"
+         "write_ber"
       << (ecc ? ",ecc,raw_word_error,detected_word_error,post_word_error\n" : "\n");
   const auto row = [&](const host::ModelCurve& m, const std::string& chip, double ber,
                        std::size_t v, const host::CurvePoint& p) {
     out << m.name << ',' << chip << ',' << fmt("%.4f", r.vdds[v]) << ',' << fmt("%.6g", ber) << ','
         << fmt("%.6f", ecc ? m.energy[v] : r.energy[v]) << ',' << fmt("%.6f", m.clean_error) << ','
         << fmt("%.6f", p.mean) << ',' << fmt("%.6f", p.std) << ',' << fmt("%.6f", p.min) << ','
-        << fmt("%.6f", p.max) << ',' << p.samples;
+        << fmt("%.6f", p.max) << ',' << p.samples << ',' << fmt("%.6g", p.read_ber) << ','
+        << fmt("%.6g", p.write_ber);
     if (ecc) {
       // the chip's word error rates under this model's mode (pooled rows: mean over chips)
       host::EccWordRates w;
@@ -202,7 +205,9 @@ void print_table(const host::CurveResult& r, bool pool_chips) {
       std::printf("\nchip %s (RTE: mean ± std over %d mapping(s))\n", r.chips[c].name.c_str(), r.mappings);
     }
     std::printf("%8s %9s %11s", "V/Vmin", "energy", pooled ? "mean BER" : "BER");
-    for (const auto& m : r.models) std::printf(" %22.22s", ("RTE % " + m.name).c_str());
+    for (const auto& m : r.models) {
+      std::printf(" %22.22s %9s", ("RTE % " + m.name).c_str(), "read BER");
+    }
     std::printf("\n");
     for (std::size_t v = 0; v < r.vdds.size(); ++v) {
       double ber = 0;
@@ -214,12 +219,13 @@ void print_table(const host::CurveResult& r, bool pool_chips) {
       std::printf("%8.3f %9.3f %10.4f%%", r.vdds[v], r.energy[v], 100.0 * ber);
       for (const auto& m : r.models) {
         const auto& p = pooled ? m.points[v] : m.series[c].points[v];
-        std::printf(" %14.2f ± %5.2f", 100.0 * p.mean, 100.0 * p.std);
+        std::printf(" %14.2f ± %5.2f %8.4f%%", 100.0 * p.mean, 100.0 * p.std, 100.0 * p.read_ber);
       }
       std::printf("\n");
     }
   }
-  std::printf("\n");
+  std::printf("read BER: the fraction of the model's weight bits a read returns wrong (stuck values\n"
+              "caught at writes and read noise included; BER: the chip's faulty cells)\n\n");
   for (const auto& m : r.models) {
     std::printf("%s (%s): clean TE %.2f %%\n", m.name.c_str(), m.quant.c_str(),
                 100.0 * m.clean_error);
@@ -261,6 +267,12 @@ void plot_curve(const host::CurveResult& r, const std::string& output, bool pool
     for (const auto& c : r.chips) {
       ber << ' ' << (c.ber[v] > 0 ? fmt("%.6g", 100.0 * c.ber[v]) : std::string("NaN"));
     }
+    for (const auto& m : r.models) {  // read BER per (model, chip): what reads return wrong
+      for (const auto& s : m.series) {
+        const double x = s.points[v].read_ber;
+        ber << ' ' << (x > 0 ? fmt("%.6g", 100.0 * x) : std::string("NaN"));
+      }
+    }
     ber << '\n';
   }
   data["ber.dat"] = ber.str();
@@ -270,6 +282,14 @@ void plot_curve(const host::CurveResult& r, const std::string& output, bool pool
   for (std::size_t c = 0; c < r.chips.size(); ++c) {
     script << "'ber.dat' using 1:" << 3 + c << " with linespoints lw 2 pt 7 dt " << c + 1
            << " lc rgb 'gray30' title 'BER " << r.chips[c].name << "' noenhanced, ";
+  }
+  std::size_t column = 3 + r.chips.size();
+  for (std::size_t m = 0; m < r.models.size(); ++m) {
+    for (std::size_t c = 0; c < r.models[m].series.size(); ++c, ++column) {
+      script << "'ber.dat' using 1:" << column << " with lines lw 1 dt " << c + 1 << " lc " << m + 1
+             << " title 'read BER " << r.models[m].name << " @ " << r.models[m].series[c].chip
+             << "' noenhanced, ";
+    }
   }
   script << "'ber.dat' using 1:2 axes x1y2 with lines lw 2 lc rgb 'black' title 'energy'\n";
 
@@ -373,9 +393,15 @@ int run_curve(const Args& args) {
       ("threads", po::value<int>()->default_value(2),
        "LibTorch threads (≤ 0: all; under MPI the default is the cores per rank)")
       ("instances", po::value<int>()->default_value(0),
-       "golden/rtl: accelerator instances in parallel (0: 2 for golden, 1 for rtl)")
+       "golden/rtl: accelerator instances in parallel (0: 2 for golden, 1 for rtl); a speed "
+       "knob, results do not depend on it")
+      ("chip-read", po::value<std::string>()->default_value("history"),
+       "torch backend: how the chip is read: history (written at read count 0, read at 1: the "
+       "accelerator's per-read statistics) or snapshot (one read at 0, no write: the static "
+       "fixed pattern, biased low with intermittent cells)")
       ("json", po::bool_switch(), "print one JSON object instead of the table")
       ("csv", po::value<std::string>(), "also write the curve as CSV to FILE")
+      ("json-file", po::value<std::string>(), "also write the --json object to FILE")
       ("plot", po::value<std::string>(), "also plot to FILE.svg or FILE.png (gnuplot)")
       ("pool-chips", po::bool_switch(),
        "also report RTE pooled over chips × mappings (labelled; per-chip series always)")
@@ -409,6 +435,7 @@ int run_curve(const Args& args) {
   options.test_subset = (*vm)["test-subset"].as<std::int64_t>();
   options.batch_size = (*vm)["batch-size"].as<std::int64_t>();
   options.instances = (*vm)["instances"].as<int>();
+  options.chip_read = (*vm)["chip-read"].as<std::string>();
   if (vm->count("ecc-energy")) {
     check_options("lowvolt curve", [&] {
       options.ecc_energy = host::EccEnergy::parse((*vm)["ecc-energy"].as<std::string>(), "--ecc-energy");
@@ -426,7 +453,7 @@ int run_curve(const Args& args) {
   const bool pool_chips = (*vm)["pool-chips"].as<bool>();
   const bool minmax = (*vm)["plot-minmax"].as<bool>();
   if (minmax && !vm->count("plot")) throw UsageError("lowvolt curve: '--plot-minmax' needs '--plot'");
-  for (const char* output : {"csv", "plot"}) {
+  for (const char* output : {"csv", "plot", "json-file"}) {
     if (vm->count(output)) check_output_path((*vm)[output].as<std::string>());
   }
 
@@ -446,6 +473,10 @@ int run_curve(const Args& args) {
   }
   if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 writes and prints
   if (vm->count("csv")) write_file_atomic((*vm)["csv"].as<std::string>(), to_csv(result, pool_chips, ecc));
+  if (vm->count("json-file")) {
+    write_file_atomic((*vm)["json-file"].as<std::string>(),
+                      to_json(result, pool_chips, ecc).dump(2) + "\n");
+  }
   if (vm->count("plot")) plot_curve(labelled, (*vm)["plot"].as<std::string>(), pool_chips, minmax);
   if (json) {
     print_json(to_json(result, pool_chips, ecc));

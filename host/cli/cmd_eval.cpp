@@ -37,6 +37,7 @@ int run_eval_profile(const po::variables_map& vm, const std::string& path,
   o.test_subset = vm["test-subset"].as<std::int64_t>();
   o.batch_size = vm["batch-size"].as<std::int64_t>();
   o.instances = vm["instances"].as<int>();
+  o.chip_read = vm["chip-read"].as<std::string>();
   o.quiet = json;
   register_backends();
   check_options("lowvolt eval", [&] { o.validate(); });
@@ -54,6 +55,7 @@ int run_eval_profile(const po::variables_map& vm, const std::string& path,
     for (std::size_t v = 0; v < r.vdds.size(); ++v) {
       const auto& p = m.points[v];
       j["profile_rte"].push_back({{"vdd", p.vdd}, {"ber", r.chips.front().ber[v]},
+                                  {"read_ber", p.read_ber}, {"write_ber", p.write_ber},
                                   {"energy", r.energy[v]}, {"mean", p.mean}, {"std", p.std},
                                   {"min", p.min}, {"max", p.max}, {"samples", p.samples}});
     }
@@ -64,12 +66,16 @@ int run_eval_profile(const po::variables_map& vm, const std::string& path,
               o.profiles.front().c_str(), r.backend.c_str(), r.mappings,
               static_cast<long long>(r.test_images));
   std::printf("clean test error (TE): %.2f %%\n\n", 100.0 * m.clean_error);
-  std::printf("%8s  %10s  %9s  %7s  %7s  %7s\n", "V/Vmin", "BER [%]", "RTE [%]", "std", "min", "max");
+  std::printf("%8s  %10s  %13s  %13s  %9s  %7s  %7s  %7s\n", "V/Vmin", "BER [%]", "read BER [%]",
+              "by writes [%]", "RTE [%]", "std", "min", "max");
   for (std::size_t v = 0; v < r.vdds.size(); ++v) {
     const auto& p = m.points[v];
-    std::printf("%8.3f  %10.4f  %9.2f  %7.2f  %7.2f  %7.2f\n", p.vdd, 100.0 * r.chips.front().ber[v],
+    std::printf("%8.3f  %10.4f  %13.4f  %13.4f  %9.2f  %7.2f  %7.2f  %7.2f\n", p.vdd,
+                100.0 * r.chips.front().ber[v], 100.0 * p.read_ber, 100.0 * p.write_ber,
                 100.0 * p.mean, 100.0 * p.std, 100.0 * p.min, 100.0 * p.max);
   }
+  std::printf("\nBER: the chip's faulty cells; read BER: the model's weight bits a read returns wrong\n"
+              "(mean over mappings), of which 'by writes' only the stuck values caught at writes explain\n");
   return 0;
 }
 
@@ -134,7 +140,12 @@ int run_eval(const Args& args) {
       ("mappings", po::value<int>()->default_value(3),
        "with --profile: weight-to-memory mapping offsets K (the samples)")
       ("instances", po::value<int>()->default_value(0),
-       "with --profile, golden/rtl: accelerator instances in parallel (0: 2 for golden, 1 for rtl)")
+       "with --profile, golden/rtl: accelerator instances in parallel (0: 2 for golden, 1 for "
+       "rtl); a speed knob, results do not depend on it")
+      ("chip-read", po::value<std::string>()->default_value("history"),
+       "with --profile, torch backend: how the chip is read: history (written at read count 0, read at 1: the "
+       "accelerator's per-read statistics) or snapshot (one read at 0, no write: the static "
+       "fixed pattern, biased low with intermittent cells)")
       ("backend", po::value<std::string>()->default_value("torch"),
        "with --profile: torch (fake quantization), golden (accelerator model) or rtl (RTL co-simulation)")
       ("verbose", po::bool_switch(), "also print the weight memory map (tensor, shape, words)")

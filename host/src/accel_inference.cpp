@@ -345,10 +345,15 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
                                               options_.offset);
   for (int i = 0; i < options_.instances; ++i) {
     accels_.push_back(acc::make_accelerator(options_.backend, options_.backend_config));
+    if (options_.instances > 1 && !accels_.back()->can_set_bank_counters()) {
+      fail("accel inference: the ", options_.backend,
+           " backend cannot start a batch at one chip's bank counters; run it with instances = 1");
+    }
     if (profile != nullptr) accels_.back()->load_profile(*profile);
     if (options_.vdd > 0.0) accels_.back()->set_vdd(options_.vdd);
     tilers_.push_back(std::make_unique<acc::Tiler>(*accels_.back(), *image_));
   }
+  if (options_.instances > 1) chip_ = accels_.front()->counters();
   scratch_.resize(static_cast<std::size_t>(options_.instances));
   workers_ = std::make_unique<Workers>(options_.instances);
 }
@@ -360,10 +365,67 @@ void AccelInference::set_vdd(double v_over_vmin) {
   options_.vdd = v_over_vmin;
 }
 
-std::vector<acc::Counters> AccelInference::counters() {
-  std::vector<acc::Counters> out;
-  for (auto& a : accels_) out.push_back(a->counters());
-  return out;
+acc::Counters AccelInference::counters() {
+  if (options_.instances == 1) return accels_.front()->counters();
+  return chip_;
+}
+
+namespace {
+/// a − b per bank, modulo 2^32 (the counters wrap).
+std::vector<std::uint32_t> counter_step(const std::vector<std::uint32_t>& a,
+                                        const std::vector<std::uint32_t>& b) {
+  std::vector<std::uint32_t> d(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) d[i] = a[i] - b[i];
+  return d;
+}
+/// a + k·step per bank, modulo 2^32.
+std::vector<std::uint32_t> counter_advance(std::vector<std::uint32_t> a,
+                                           const std::vector<std::uint32_t>& step,
+                                           std::uint32_t k) {
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] += k * step[i];
+  return a;
+}
+}  // namespace
+
+void AccelInference::start_round(int active, std::vector<acc::Counters>& before) {
+  before.resize(static_cast<std::size_t>(active));
+  for (int i = 0; i < active; ++i) {
+    auto& accel = *accels_[static_cast<std::size_t>(i)];
+    // batch i of the round starts where one chip would: after i full batches (only the round's
+    // last batch can be short)
+    auto reads = i == 0 ? chip_.bank_reads : counter_advance(chip_.bank_reads, step_reads_, i);
+    auto writes = i == 0 ? chip_.bank_writes : counter_advance(chip_.bank_writes, step_writes_, i);
+    auto& c = before[static_cast<std::size_t>(i)];
+    c = accel.counters();
+    if (c.bank_reads != reads || c.bank_writes != writes) {
+      accel.set_bank_counters(reads, writes);
+      c.bank_reads = std::move(reads);
+      c.bank_writes = std::move(writes);
+    }
+  }
+}
+
+void AccelInference::end_round(int active, const std::vector<std::int64_t>& sizes,
+                               const std::vector<acc::Counters>& before) {
+  for (int i = 0; i < active; ++i) {
+    const auto& b = before[static_cast<std::size_t>(i)];
+    const auto a = accels_[static_cast<std::size_t>(i)]->counters();
+    auto reads = counter_step(a.bank_reads, b.bank_reads);
+    auto writes = counter_step(a.bank_writes, b.bank_writes);
+    if (sizes[static_cast<std::size_t>(i)] == options_.batch) {
+      if (step_reads_.empty()) {
+        step_reads_ = reads;
+        step_writes_ = writes;
+      }
+      LV_CHECK(reads == step_reads_ && writes == step_writes_,
+               "a full batch on instance " << i << " moved the bank counters differently from the first");
+    }
+    chip_.bank_reads = counter_advance(chip_.bank_reads, reads, 1);
+    chip_.bank_writes = counter_advance(chip_.bank_writes, writes, 1);
+    chip_.cycles += a.cycles - b.cycles;
+    chip_.macs += a.macs - b.macs;
+    chip_.status |= a.status;
+  }
 }
 
 namespace {
@@ -543,18 +605,25 @@ torch::Tensor AccelInference::forward(const torch::Tensor& images) {
   torch::NoGradGuard no_grad;
   const std::int64_t n = images.size(0);
   const std::int64_t b = options_.batch;
-  const std::int64_t round = b * options_.instances;
+  const bool parallel = options_.instances > 1;
   std::vector<torch::Tensor> outputs;
-  // a round gives batch i of it to instance i: batch j of the call runs on instance j mod
-  // instances, and every instance sees its batches in order, layer by layer
-  for (std::int64_t lo = 0; lo < n; lo += round) {
+  std::vector<acc::Counters> before;
+  std::vector<std::int64_t> sizes;
+  // a round gives batch i of it to instance i, which starts at one chip's counters there; until
+  // a full batch has shown the counter step of a batch, a round is that one batch alone
+  for (std::int64_t lo = 0, round = 0; lo < n; lo += round) {
+    round = parallel && !step_reads_.empty() ? b * options_.instances : b;
     const std::int64_t hi = std::min(n, lo + round);
     const int active = static_cast<int>((hi - lo + b - 1) / b);
+    sizes.assign(static_cast<std::size_t>(active), b);
+    sizes.back() = hi - lo - b * (active - 1);
+    if (parallel) start_round(active, before);
     torch::Tensor x = images.slice(0, lo, hi);
     if (script_graph_) {
       outputs.push_back(script_graph_->forward(x, [&](std::size_t layer, const torch::Tensor& in) {
         return run_layer(layer, in, b, active);
       }));
+      if (parallel) end_round(active, sizes, before);
       continue;
     }
     std::size_t next = 0;
@@ -568,6 +637,7 @@ torch::Tensor AccelInference::forward(const torch::Tensor& images) {
       }
       ++position;
     }
+    if (parallel) end_round(active, sizes, before);
     outputs.push_back(x);
   }
   if (outputs.empty()) return torch::empty({0}, torch::kFloat32);

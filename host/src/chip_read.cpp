@@ -74,10 +74,10 @@ std::uint64_t mapping_offset(std::uint64_t cells, std::int64_t k, std::int64_t m
 }
 
 lp::CodeFaults chip_code_faults(const lp::FaultMasks& masks, const ChipLayout& layout,
-                                std::uint64_t n, std::uint32_t r) {
+                                std::uint64_t n, const lp::ReadHistory& history) {
   check_layout(masks, layout, n);
   if (layout.layers.empty()) {
-    return lp::code_faults(masks, lp::LinearMapping{layout.bits, layout.offset}, n, r);
+    return lp::code_faults(masks, lp::LinearMapping{layout.bits, layout.offset}, n, history);
   }
   // The weight image only needs the layers' sizes to place the codes; zero codes fit any m.
   std::vector<accelerator::LayerCodes> layers;
@@ -93,15 +93,15 @@ lp::CodeFaults chip_code_faults(const lp::FaultMasks& masks, const ChipLayout& l
     layers.push_back(std::move(codes));
   }
   const accelerator::WeightImage image(std::move(layers), layout.bits, layout.offset);
-  return image.flat_code_faults(masks, r);
+  return image.flat_code_faults(masks, history);
 }
 
 std::uint64_t read_through_chip(const lp::FaultMasks& masks, const ChipLayout& layout,
                                 const std::uint8_t* codes, std::uint8_t* out, std::uint64_t n,
-                                std::uint32_t r) {
+                                const lp::ReadHistory& history) {
   check_layout(masks, layout, n);
   check_codes_fit(codes, n, layout.bits);
-  const lp::CodeFaults faults = chip_code_faults(masks, layout, n, r);
+  const lp::CodeFaults faults = chip_code_faults(masks, layout, n, history);
   LV_CHECK(faults.size() == n, "code faults for " << faults.size() << " of " << n << " codes");
   std::uint64_t changed = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -114,9 +114,9 @@ std::uint64_t read_through_chip(const lp::FaultMasks& masks, const ChipLayout& l
 
 std::uint64_t read_through_chip(const lp::CellMap& map, double vdd, const ChipLayout& layout,
                                 const std::uint8_t* codes, std::uint8_t* out, std::uint64_t n,
-                                std::uint32_t r) {
+                                const lp::ReadHistory& history) {
   const lp::FaultMasks masks = map.faults_at(lp::vdd_code(vdd));
-  return read_through_chip(masks, layout, codes, out, n, r);
+  return read_through_chip(masks, layout, codes, out, n, history);
 }
 
 }  // namespace lowvolt::host

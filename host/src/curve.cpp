@@ -14,6 +14,7 @@
 #include "lowvolt/common/progress.h"
 #include "lowvolt/common/stats.h"
 #include "lowvolt/host/accel_inference.h"
+#include "lowvolt/host/chip_read.h"
 #include "lowvolt/host/curve_backend.h"
 #include "lowvolt/accelerator/accelerator.h"
 #include "lowvolt/accelerator/ecc.h"
@@ -49,16 +50,41 @@ CurvePoint summarize(double vdd, std::vector<double> errors) {
   return point;
 }
 
+/// Weight bits of `codes` (flat, m bits each) that the read of `image` through `masks` after
+/// `history` returns wrong (first), and those among them that a read at the same read count
+/// without the write would return right (second: stuck values caught at the write).
+std::pair<std::uint64_t, std::uint64_t> image_wrong_bits(const accelerator::WeightImage& image,
+                                                         const std::vector<std::uint8_t>& codes,
+                                                         const lp::FaultMasks& masks,
+                                                         const lp::ReadHistory& history) {
+  const lp::CodeFaults after = image.flat_code_faults(masks, history);
+  LV_CHECK(after.size() == codes.size(), "image " << after.size() << " vs " << codes.size() << " codes");
+  const auto mask = static_cast<std::uint8_t>((1u << image.bits()) - 1u);
+  std::uint64_t wrong = 0, read_only = 0;
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    wrong += static_cast<std::uint64_t>(
+        __builtin_popcount(static_cast<unsigned>((after.apply(i, codes[i]) ^ codes[i]) & mask)));
+  }
+  if (history.is_snapshot()) return {wrong, 0};
+  const lp::CodeFaults read = image.flat_code_faults(masks, lp::ReadHistory::snapshot(history.read_r));
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    read_only += static_cast<std::uint64_t>(
+        __builtin_popcount(static_cast<unsigned>((read.apply(i, codes[i]) ^ codes[i]) & mask)));
+  }
+  return {wrong, wrong - read_only};
+}
+
 /// Fake-quantized LibTorch inference with the codes read through the chip's fault masks. The
 /// weights sit in the chip exactly as on the accelerator (accelerator::WeightImage: tile order,
 /// linear from the mapping offset, wrapping over the memory), so a profile at a supply hits the
 /// same weight bits as on the golden and rtl backends (persistent faults exactly; intermittent
-/// cells at read count 0).
+/// cells written and read as history_ says: by default the accelerator's per-read statistics).
 class TorchCurveBackend : public CurveBackend {
  public:
   TorchCurveBackend(const Model& model, const Dataset& test, std::int64_t batch_size,
-                    accelerator::EccMode ecc)
-      : model_(model),
+                    accelerator::EccMode ecc, const lp::ReadHistory& history)
+      : history_(history),
+        model_(model),
         net_(model.net),
         memory_(model.quant, net_->memory_parameters()),
         test_(test),
@@ -74,7 +100,7 @@ class TorchCurveBackend : public CurveBackend {
   std::optional<double> error(const lp::CellMap& map, const lp::FaultMasks& masks,
                               std::uint64_t offset) override {
     if (ecc_ != accelerator::EccMode::kNone) return ecc_error(map, masks, offset);
-    const lp::CodeFaults faults = layout(offset).flat_code_faults(masks);
+    const lp::CodeFaults faults = layout(offset).flat_code_faults(masks, history_);
     LV_CHECK(faults.size() == clean_codes_.size(),
              "weight image holds " << faults.size() << " codes, memory " << clean_codes_.size());
     std::vector<std::uint8_t> codes = clean_codes_;
@@ -86,7 +112,7 @@ class TorchCurveBackend : public CurveBackend {
 
  private:
   /// error() with ECC: the image's words written and read through data and check cells, decoded
-  /// (accelerator::ecc_read_image: persistent faults exactly, intermittent cells at read count 0).
+  /// (accelerator::ecc_read_image: persistent faults exactly, intermittent cells as history_).
   std::optional<double> ecc_error(const lp::CellMap& map, const lp::FaultMasks& masks,
                                   std::uint64_t offset) {
     if (check_of_ != &map || !check_masks_ || check_masks_->vdd() != masks.vdd()) {
@@ -95,7 +121,7 @@ class TorchCurveBackend : public CurveBackend {
       check_of_ = &map;
     }
     std::vector<std::uint8_t> codes =
-        accelerator::ecc_read_image(layout(offset), masks, *check_masks_, ecc_);
+        accelerator::ecc_read_image(layout(offset), masks, *check_masks_, ecc_, nullptr, history_);
     if (codes == clean_codes_) return std::nullopt;
     return run(codes);
   }
@@ -122,6 +148,7 @@ class TorchCurveBackend : public CurveBackend {
     return test_error(net_, test_, batch_size_).error;
   }
 
+  lp::ReadHistory history_;  // how the chip is read (CurveOptions::chip_read)
   const Model& model_;
   Net net_;
   WeightMemory memory_;
@@ -165,9 +192,7 @@ class AccelCurveBackend : public CurveBackend {
     AccelInference inference(net_, quant_, options(0, 0.0), nullptr);
     const double e = run(inference);
     std::uint64_t reads = 0;
-    for (const auto& c : inference.counters()) {
-      for (const auto r : c.bank_reads) reads += r;
-    }
+    for (const auto r : inference.counters().bank_reads) reads += r;
     weight_reads_ = reads / static_cast<std::uint64_t>(std::max<std::int64_t>(1, test_.size()));
     return e;
   }
@@ -220,7 +245,7 @@ SweepPlan curve_plan(const CurveOptions& o, const std::vector<Model>& files,
   SweepPlan plan;
   plan.kind = "curve";
   std::ostringstream f;
-  f << "backend " << o.backend << "\nmappings " << o.mappings << "\ninstances " << o.instances
+  f << "backend " << o.backend << "\nmappings " << o.mappings << "\nchip_read " << o.chip_read
     << "\nbatch_size " << o.batch_size << "\ntest_subset " << o.test_subset << "\ndataset "
     << o.dataset << "\ndata_dir " << o.data_dir << "\nsource " << o.source.quant << ' '
     << o.source.bits << ' ' << o.source.memory << "\necc " << accelerator::ecc_mode_name(o.ecc) << ' '
@@ -259,6 +284,12 @@ SweepPlan curve_plan(const CurveOptions& o, const std::vector<Model>& files,
 
 }  // namespace
 
+lp::ReadHistory CurveOptions::read_history() const {
+  if (chip_read == "history") return lp::ReadHistory{};
+  if (chip_read == "snapshot") return lp::ReadHistory::snapshot(0);
+  fail("--chip-read: unknown value '", chip_read, "' (known: history, snapshot)");
+}
+
 void CurveOptions::validate() const {
   source.validate();
   if (models.empty()) fail("--model: at least one model file is required");
@@ -276,6 +307,9 @@ void CurveOptions::validate() const {
   if (batch_size < 0) fail("--batch-size: ", batch_size, " is negative");
   if (instances < 0 || instances > 64) fail("--instances: ", instances, " is outside 0…64");
   if (backend == "rtl" && instances > 1) fail("--instances: the rtl backend runs one instance per process");
+  if (read_history().is_snapshot() && backend != "torch") {
+    fail("--chip-read: snapshot is a torch-backend read; ", backend, " models every write and read");
+  }
   if (!curve_backend_known(backend)) {
     fail("--backend: unknown backend '", backend, "' (known: ", curve_backend_names(), ")");
   }
@@ -404,6 +438,14 @@ CurveResult sweep_curve(const CurveOptions& options) {
   const std::size_t per_model = 1 + chips.size() * options.vdds.size() *
                                         static_cast<std::size_t>(options.mappings);
 
+  // Every model's clean codes, taken before the units run (the torch backend loads read codes
+  // into the net's parameters), for the effective error rates.
+  std::vector<std::vector<std::uint8_t>> clean_codes;
+  for (const auto& file : files) {
+    const auto t = WeightMemory(file.quant, file.net->memory_parameters()).codes().contiguous();
+    clean_codes.emplace_back(t.data_ptr<std::uint8_t>(), t.data_ptr<std::uint8_t>() + t.numel());
+  }
+
   // Each process builds a model's backend the first time it runs one of its units, and keeps the
   // fault masks of the last (chip, voltage) it saw.
   std::map<std::size_t, std::unique_ptr<CurveBackend>> backends;
@@ -412,7 +454,7 @@ CurveResult sweep_curve(const CurveOptions& options) {
   const auto backend_for = [&](std::size_t m) -> CurveBackend& {
     auto& b = backends[m];
     if (!b) b = make_curve_backend(options.backend, files[m], *tests[m], options.batch_size, options.instances,
-                                   options.ecc);
+                                   options.ecc, options.read_history());
     return *b;
   };
   const UnitRunner runner = [&](std::size_t index) -> std::string {
@@ -469,6 +511,12 @@ CurveResult sweep_curve(const CurveOptions& options) {
       }
     }
     const auto per_chip = static_cast<std::size_t>(options.mappings);
+    // Effective error rates (CurvePoint::read_ber, write_ber): the model's image read after the
+    // history at every (chip, voltage, mapping), on rank 0 (no random draws; a few ms each).
+    const std::vector<std::uint8_t>& codes = clean_codes[m];
+    const double bits = static_cast<double>(codes.size()) * files[m].quant.bits;
+    std::map<std::uint64_t, accelerator::WeightImage> images;  // by mapping offset
+    std::vector<double> pooled_read(options.vdds.size(), 0.0), pooled_write(options.vdds.size(), 0.0);
     for (std::size_t c = 0; c < chips.size(); ++c) {
       ChipSeries series;
       series.chip = result.chips[c].name;
@@ -476,6 +524,25 @@ CurveResult sweep_curve(const CurveOptions& options) {
         const auto first = errors[v].begin() + static_cast<std::ptrdiff_t>(c * per_chip);
         series.points.push_back(summarize(
             options.vdds[v], std::vector<double>(first, first + static_cast<std::ptrdiff_t>(per_chip))));
+        if (!(chips[c].map.geometry() == accelerator::buffer_geometry())) continue;  // torch only
+        const lp::FaultMasks at = chips[c].map.faults_at(lp::vdd_code(options.vdds[v]));
+        double read = 0.0, write = 0.0;
+        for (int k = 0; k < options.mappings; ++k) {
+          const std::uint64_t offset = mapping_offset(chips[c].map.geometry().cells(), k, options.mappings);
+          auto it = images.find(offset);
+          if (it == images.end()) {
+            it = images.emplace(offset, memory_image(files[m].net->memory_parameters(),
+                                                     files[m].net->memory_parameter_names(), codes,
+                                                     files[m].quant.bits, offset)).first;
+          }
+          const auto [wrong, by_write] = image_wrong_bits(it->second, codes, at, options.read_history());
+          read += static_cast<double>(wrong) / bits / static_cast<double>(options.mappings);
+          write += static_cast<double>(by_write) / bits / static_cast<double>(options.mappings);
+        }
+        series.points.back().read_ber = read;
+        series.points.back().write_ber = write;
+        pooled_read[v] += read / static_cast<double>(chips.size());
+        pooled_write[v] += write / static_cast<double>(chips.size());
       }
       series.operating = operating_points(series.points, options.vdds, result.energy,
                                           curve.clean_error, options.budgets);
@@ -483,6 +550,8 @@ CurveResult sweep_curve(const CurveOptions& options) {
     }
     for (std::size_t v = 0; v < options.vdds.size(); ++v) {
       curve.points.push_back(summarize(options.vdds[v], std::move(errors[v])));
+      curve.points.back().read_ber = pooled_read[v];
+      curve.points.back().write_ber = pooled_write[v];
     }
     curve.operating = operating_points(curve.points, options.vdds, result.energy,
                                        curve.clean_error, options.budgets);
@@ -513,9 +582,12 @@ std::string curve_backend_names() {
 
 std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const Model& model,
                                                  const Dataset& test, std::int64_t batch_size,
-                                                 int instances, accelerator::EccMode ecc) {
+                                                 int instances, accelerator::EccMode ecc,
+                                                 const lp::ReadHistory& history) {
   if (batch_size == 0) batch_size = name == "torch" ? kEvalBatch : 1000;
-  if (name == "torch") return std::make_unique<TorchCurveBackend>(model, test, batch_size, ecc);
+  if (name == "torch") {
+    return std::make_unique<TorchCurveBackend>(model, test, batch_size, ecc, history);
+  }
   if (!curve_backend_known(name)) {
     fail("--backend: unknown backend '", name, "' (known: ", curve_backend_names(), ")");
   }

@@ -5,16 +5,16 @@
 namespace lowvolt::profiles {
 
 CodeFaults code_faults(const FaultMasks& masks, const LinearMapping& mapping,
-                       std::uint64_t n_codes, std::uint32_t r) {
+                       std::uint64_t n_codes, const ReadHistory& history) {
   if (mapping.bits < 1 || mapping.bits > 8) {
     fail("mapping: ", mapping.bits, " bits per code is outside 1…8");
   }
   const Geometry& g = masks.geometry();
   const std::uint64_t cells = g.cells();
   const std::uint32_t wpr = g.words_per_row();
-  // Faulty masks of every word at read r (cheap: only candidate cells are hashed).
+  // Faulty masks of every word after the history (cheap: only candidate cells are hashed).
   std::vector<std::uint64_t> faulty(masks.words().size());
-  for (std::uint64_t w = 0; w < faulty.size(); ++w) faulty[w] = masks.faulty(w, r);
+  for (std::uint64_t w = 0; w < faulty.size(); ++w) faulty[w] = masks.faulty(w, history);
   CodeFaults out;
   out.flip.assign(n_codes, 0);
   out.stuck.assign(n_codes, 0);

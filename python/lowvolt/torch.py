@@ -147,11 +147,15 @@ class WeightMemory:
             for p, v in zip(self.parameters, values):
                 p.copy_(torch.from_numpy(v))
 
-    def read_through(self, chip, vdd=None, offset=0, layout="accelerator", read_count=0):
+    def read_through(self, chip, vdd=None, offset=0, layout="accelerator", read_count=1,
+                     written_at=0):
         """The codes as read from `chip` (a lowvolt.Profile with vdd in × Vmin, or a
         lowvolt.ChipFaults) with the memory's first bit at cell `offset`. layout "accelerator":
         the accelerator's tile order (a 16 × 512 × 64 chip; `lowvolt eval --profile`),
-        "linear": code i, bit j at cell offset + i·m + j (any chip)."""
+        "linear": code i, bit j at cell offset + i·m + j (any chip). The codes are written when
+        every array's read count is `written_at` and read at `read_count` (the defaults are the
+        torch backend's, `--chip-read history`); written_at=None reads a static snapshot at
+        read_count (`--chip-read snapshot`)."""
         if self.bits > 8:
             raise _core.Error(f"lowvolt.torch: chip reads need codes of at most 8 bits, the "
                               f"memory has {self.bits}")
@@ -165,7 +169,7 @@ class WeightMemory:
         elif vdd is not None:
             raise _core.Error("lowvolt.torch: vdd is given by the ChipFaults object")
         return chip.read(self.codes, offset=offset, bits=self.bits, layers=layers,
-                         read_count=read_count)
+                         read_count=read_count, written_at=written_at)
 
     def random_errors(self, rates, seed, max_rates=None):
         """The codes with LowVolt's random bit errors at `rates` (float p or BitErrorRates) drawn
@@ -198,14 +202,15 @@ def quantized(module, quant, corrupt=None, parameters=None):
                 p.copy_(b)
 
 
-def chip_faults(module, quant, chip, vdd=None, offset=0, layout="accelerator", read_count=0,
-                parameters=None):
+def chip_faults(module, quant, chip, vdd=None, offset=0, layout="accelerator", read_count=1,
+                parameters=None, written_at=0):
     """Context manager: `module`'s quantized weights as read from `chip` (Profile at vdd × Vmin,
     or ChipFaults) at mapping `offset` (cells; chip.mapping_offset(k, K) for mapping k of K):
-    what `lowvolt eval --profile --backend torch` evaluates. Yields the WeightMemory; restores
-    the float weights on exit."""
+    what `lowvolt eval --profile --backend torch` evaluates (read_count, written_at: see
+    WeightMemory.read_through). Yields the WeightMemory; restores the float weights on exit."""
     return quantized(module, quant,
-                     lambda m: m.read_through(chip, vdd, offset, layout, read_count), parameters)
+                     lambda m: m.read_through(chip, vdd, offset, layout, read_count, written_at),
+                     parameters)
 
 
 def random_bit_errors(module, quant, rates, seed, max_rates=None, parameters=None):

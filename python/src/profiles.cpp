@@ -49,9 +49,17 @@ std::int64_t non_negative(std::int64_t v, const char* what) {
   return v;
 }
 
-std::uint32_t read_count_of(std::int64_t r) {
-  if (r < 0 || r > 0xffffffffLL) fail("read_count: ", r, " is outside 0..4294967295");
+std::uint32_t read_count_of(std::int64_t r, const char* what = "read_count") {
+  if (r < 0 || r > 0xffffffffLL) fail(what, ": ", r, " is outside 0..4294967295");
   return static_cast<std::uint32_t>(r);
+}
+
+/// The ReadHistory of (read_count, written_at): written at `written_at` and read at
+/// `read_count`; written_at None = the static snapshot at read_count.
+lp::ReadHistory history_of(std::int64_t read_count, const py::object& written_at) {
+  const std::uint32_t r = read_count_of(read_count);
+  if (written_at.is_none()) return lp::ReadHistory::snapshot(r);
+  return lp::ReadHistory{read_count_of(written_at.cast<std::int64_t>(), "written_at"), r};
 }
 
 /// A layer description: (out_features, in_features, bias[, name]).
@@ -96,9 +104,9 @@ lh::ChipLayout layout_of(int bits, std::int64_t offset, const py::object& layers
 /// The read of `codes` through `masks` into `out` (a new array of codes' shape when None).
 py::array read_codes(const lp::FaultMasks& masks, const py::object& codes, int bits,
                      std::int64_t offset, const py::object& layers, std::int64_t read_count,
-                     const py::object& out) {
+                     const py::object& written_at, const py::object& out) {
   const lh::ChipLayout layout = layout_of(bits, offset, layers);
-  const std::uint32_t r = read_count_of(read_count);
+  const lp::ReadHistory history = history_of(read_count, written_at);
   const auto in = contiguous<std::uint8_t>(codes, "codes");
   py::array_t<std::uint8_t, py::array::c_style> result;
   if (out.is_none()) {
@@ -115,7 +123,7 @@ py::array read_codes(const lp::FaultMasks& masks, const py::object& codes, int b
   const auto n = static_cast<std::uint64_t>(in.size());
   {
     py::gil_scoped_release release;
-    lh::read_through_chip(masks, layout, src, dst, n, r);
+    lh::read_through_chip(masks, layout, src, dst, n, history);
   }
   return std::move(result);
 }
@@ -340,11 +348,13 @@ void bind_profiles(py::module_& m) {
       .def(
           "read",
           [](const ChipFaults& f, const py::object& codes, std::int64_t offset, int bits,
-             const py::object& layers, std::int64_t read_count, const py::object& out) {
-            return read_codes(f.masks, codes, bits, offset, layers, read_count, out);
+             const py::object& layers, std::int64_t read_count, const py::object& written_at,
+             const py::object& out) {
+            return read_codes(f.masks, codes, bits, offset, layers, read_count, written_at, out);
           },
           py::arg("codes"), py::arg("offset") = 0, py::arg("bits") = 8,
-          py::arg("layers") = py::none(), py::arg("read_count") = 0, py::arg("out") = py::none(),
+          py::arg("layers") = py::none(), py::arg("read_count") = 1, py::arg("written_at") = 0,
+          py::arg("out") = py::none(),
           "The codes as the accelerator reads them at this supply (host/chip_read.h).\n\n"
           "codes: uint8 array of m-bit codes (any shape; C order is the flat order).\n"
           "offset: cell of the first stored bit (mapping_offset(cells, k, K) for mapping k of K).\n"
@@ -354,21 +364,24 @@ void bind_profiles(py::module_& m) {
           "chip geometry), or the matrix layers in flat order as (out_features, in_features, bias) "
           "tuples for the accelerator's tile order (a 16 × 512 × 64 chip), the layout of `lowvolt "
           "eval --profile --backend torch`.\n"
-          "read_count: r of docs/memory-model.md for intermittent cells (every array; the torch "
-          "backend reads at 0).\n"
+          "read_count, written_at: the codes are written through the cells when every array's "
+          "read count r (docs/memory-model.md) is written_at and read at read_count; stuck values "
+          "caught at the write stay. The defaults (0, 1) are the torch backend's: the "
+          "accelerator's per-read statistics. written_at=None: one read at read_count, no write "
+          "(the static snapshot, `--chip-read snapshot`).\n"
           "out: write into this uint8 array (same size, contiguous; may be `codes`) instead of a "
           "new one. Returns the result array.")
       .def(
           "code_faults",
           [](const ChipFaults& f, std::int64_t n, std::int64_t offset, int bits,
-             const py::object& layers, std::int64_t read_count) {
+             const py::object& layers, std::int64_t read_count, const py::object& written_at) {
             const lh::ChipLayout layout = layout_of(bits, offset, layers);
-            const std::uint32_t r = read_count_of(read_count);
+            const lp::ReadHistory history = history_of(read_count, written_at);
             const auto count = static_cast<std::uint64_t>(non_negative(n, "n"));
             lp::CodeFaults faults;
             {
               py::gil_scoped_release release;
-              faults = lh::chip_code_faults(f.masks, layout, count, r);
+              faults = lh::chip_code_faults(f.masks, layout, count, history);
             }
             py::dict d;
             d["flip"] = py::array_t<std::uint8_t>(static_cast<py::ssize_t>(faults.size()),
@@ -380,7 +393,7 @@ void bind_profiles(py::module_& m) {
             return d;
           },
           py::arg("n"), py::arg("offset") = 0, py::arg("bits") = 8, py::arg("layers") = py::none(),
-          py::arg("read_count") = 0,
+          py::arg("read_count") = 1, py::arg("written_at") = 0,
           "Per-code masks of n codes laid out as in read(): dict of uint8 arrays 'flip' (bits read "
           "inverted), 'stuck' (bits read as their stuck value) and 'stuck1' (stuck at 1); a read "
           "is ((c ^ flip) & ~stuck) | (stuck & stuck1).")
@@ -542,17 +555,19 @@ void bind_profiles(py::module_& m) {
       .def(
           "read",
           [](const lp::Profile& p, const py::object& codes, double vdd, std::int64_t offset,
-             int bits, const py::object& layers, std::int64_t read_count, const py::object& out) {
+             int bits, const py::object& layers, std::int64_t read_count,
+             const py::object& written_at, const py::object& out) {
             const std::uint16_t code = lp::vdd_code(vdd);
             std::unique_ptr<lp::FaultMasks> masks;
             {
               py::gil_scoped_release release;
               masks = std::make_unique<lp::FaultMasks>(p.map.faults_at(code));
             }
-            return read_codes(*masks, codes, bits, offset, layers, read_count, out);
+            return read_codes(*masks, codes, bits, offset, layers, read_count, written_at, out);
           },
           py::arg("codes"), py::arg("vdd"), py::arg("offset") = 0, py::arg("bits") = 8,
-          py::arg("layers") = py::none(), py::arg("read_count") = 0, py::arg("out") = py::none(),
+          py::arg("layers") = py::none(), py::arg("read_count") = 1, py::arg("written_at") = 0,
+          py::arg("out") = py::none(),
           "The codes as the accelerator reads them from this chip at vdd (× Vmin): "
           "faults_at(vdd).read(codes, ...), see ChipFaults.read for the arguments.")
       .def(

@@ -57,8 +57,8 @@ TEST(CnnCosim, RtlAndGoldenBitIdenticalPerLayer) {
       rtl.set_vdd(vdd);
       tg.clear();
       tr.clear();
-      const auto c0g = golden.counters()[0].cycles;
-      const auto c0r = rtl.counters()[0].cycles;
+      const auto c0g = golden.counters().cycles;
+      const auto c0r = rtl.counters().cycles;
       const auto t0 = std::chrono::steady_clock::now();
       const auto yg = golden.forward(images);
       const auto t1 = std::chrono::steady_clock::now();
@@ -79,21 +79,19 @@ TEST(CnnCosim, RtlAndGoldenBitIdenticalPerLayer) {
       const auto cr = rtl.counters();
       const double sg = std::chrono::duration<double>(t1 - t0).count();
       const double sr = std::chrono::duration<double>(t2 - t1).count();
-      const double cycles = static_cast<double>(cr[0].cycles - c0r) - 21.0;  // minus one counters
+      const double cycles = static_cast<double>(cr.cycles - c0r) - 21.0;  // minus one counters
       std::printf("{\"chip\": \"%s\", \"vdd\": %.2f, \"images\": %lld, \"cycles_per_image\": %.0f, "
                   "\"rtl_images_per_s\": %.2f, \"rtl_cycles_per_s\": %.3e, "
                   "\"golden_images_per_s\": %.1f, \"golden_cycles_per_s\": %.3e, "
                   "\"golden_cycles_match\": %s}\n",
                   chip.c_str(), vdd, static_cast<long long>(n), cycles / static_cast<double>(n),
                   static_cast<double>(n) / sr, cycles / sr, static_cast<double>(n) / sg,
-                  cycles / sg, cg[0].cycles - c0g == cr[0].cycles - c0r ? "true" : "false");
-      ASSERT_EQ(cg.size(), 1u);
-      ASSERT_EQ(cr.size(), 1u);
-      EXPECT_EQ(cg[0].macs, cr[0].macs) << where;
-      EXPECT_EQ(cg[0].bank_reads, cr[0].bank_reads) << where;
-      EXPECT_EQ(cg[0].bank_writes, cr[0].bank_writes) << where;
-      EXPECT_EQ(cg[0].cycles, cr[0].cycles) << where;
-      EXPECT_EQ(cg[0].status, cr[0].status) << where;
+                  cycles / sg, cg.cycles - c0g == cr.cycles - c0r ? "true" : "false");
+      EXPECT_EQ(cg.macs, cr.macs) << where;
+      EXPECT_EQ(cg.bank_reads, cr.bank_reads) << where;
+      EXPECT_EQ(cg.bank_writes, cr.bank_writes) << where;
+      EXPECT_EQ(cg.cycles, cr.cycles) << where;
+      EXPECT_EQ(cg.status, cr.status) << where;
       if (vdd == 1.0) nominal_acc = all_acc;
       if (vdd == 0.8) {
         EXPECT_NE(all_acc, nominal_acc) << chip << ": no fault reached a result";

@@ -186,7 +186,9 @@ TEST(CliWorkflow, CurveTableJsonCsvPlot) {
   std::istringstream csv(slurp(dir / "c.csv"));
   std::string line;
   std::getline(csv, line);
-  EXPECT_EQ(line, "model,chip,vdd,ber,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples");
+  EXPECT_EQ(line,
+            "model,chip,vdd,ber,energy,clean_error,rte_mean,rte_std,rte_min,rte_max,samples,"
+            "read_ber,write_ber");
   for (std::size_t m = 0; m < 2; ++m) {
     for (std::size_t c = 0; c < 2; ++c) {
       for (std::size_t v = 0; v < 2; ++v) {
@@ -194,7 +196,7 @@ TEST(CliWorkflow, CurveTableJsonCsvPlot) {
         std::istringstream row(line);
         std::vector<std::string> cells;
         for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
-        ASSERT_EQ(cells.size(), 11u) << line;
+        ASSERT_EQ(cells.size(), 13u) << line;
         const auto& series = j["models"][m]["series"][c];
         EXPECT_EQ(cells[0], j["models"][m]["name"].get<std::string>());
         EXPECT_EQ(cells[1], series["chip"].get<std::string>());
@@ -203,6 +205,8 @@ TEST(CliWorkflow, CurveTableJsonCsvPlot) {
         EXPECT_NEAR(std::stod(cells[4]), j["energy"][v].get<double>(), 1e-6);
         EXPECT_NEAR(std::stod(cells[6]), series["points"][v]["mean"].get<double>(), 1e-6);
         EXPECT_EQ(std::stoi(cells[10]), 2);
+        EXPECT_NEAR(std::stod(cells[11]), series["points"][v]["read_ber"].get<double>(), 1e-6);
+        EXPECT_NEAR(std::stod(cells[12]), series["points"][v]["write_ber"].get<double>(), 1e-6);
       }
     }
   }

@@ -80,7 +80,8 @@ TEST(ChipRead, LinearLayoutMatchesPerBitReference) {
       layout.offset = 1234567;
       std::vector<std::uint8_t> out(codes.size());
       const auto changed =
-          lh::read_through_chip(map, 0.8, layout, codes.data(), out.data(), codes.size(), r);
+          lh::read_through_chip(map, 0.8, layout, codes.data(), out.data(), codes.size(),
+                                lp::ReadHistory::snapshot(r));
       const auto want = reference(map, 0.8, codes, bits, layout.offset, r);
       ASSERT_EQ(out, want) << "bits " << bits << " r " << r;
       std::uint64_t differ = 0;
@@ -99,9 +100,34 @@ TEST(ChipRead, ReadCountChangesIntermittentReads) {
   const auto codes = random_codes(50000, 8, 1);
   std::vector<std::uint8_t> a(codes.size()), b(codes.size());
   lh::ChipLayout layout;
-  lh::read_through_chip(map, 0.84, layout, codes.data(), a.data(), codes.size(), 0);
-  lh::read_through_chip(map, 0.84, layout, codes.data(), b.data(), codes.size(), 1);
+  lh::read_through_chip(map, 0.84, layout, codes.data(), a.data(), codes.size(),
+                        lp::ReadHistory::snapshot(0));
+  lh::read_through_chip(map, 0.84, layout, codes.data(), b.data(), codes.size(),
+                        lp::ReadHistory::snapshot(1));
   EXPECT_NE(a, b);
+}
+
+// The default history (written at read count 0, read at 1) reads every stuck value of the
+// snapshot at 1 and, beyond it, stuck values caught at the write: it differs from the snapshot
+// only in stuck cells, and only towards their stuck value. Fails if the write is ignored.
+TEST(ChipRead, HistoryKeepsStuckValuesCaughtAtTheWrite) {
+  lp::ChipParams params = lp::preset("chip2");
+  params.sigma_n = 0.02;
+  const lp::CellMap map = lp::generate_chip(params, kBuffer, 5);
+  const auto codes = random_codes(50000, 8, 2);
+  std::vector<std::uint8_t> hist(codes.size()), snap(codes.size());
+  lh::ChipLayout layout;
+  const auto h = lh::read_through_chip(map, 0.84, layout, codes.data(), hist.data(), codes.size());
+  const auto s = lh::read_through_chip(map, 0.84, layout, codes.data(), snap.data(), codes.size(),
+                                       lp::ReadHistory::snapshot(1));
+  EXPECT_GT(h, s);  // more codes read wrong: the write's stuck values add to the read's
+  const lp::FaultMasks masks = map.faults_at(lp::vdd_code(0.84));
+  const auto hf = lh::chip_code_faults(masks, layout, codes.size());
+  const auto sf = lh::chip_code_faults(masks, layout, codes.size(), lp::ReadHistory::snapshot(1));
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    ASSERT_EQ(hf.flip[i], sf.flip[i]) << i;                   // flips: the read's draw only
+    ASSERT_EQ(hf.stuck[i] & sf.stuck[i], sf.stuck[i]) << i;   // a superset of stuck bits
+  }
 }
 
 // Layered layout: the accelerator's image order (8-feature column tiles, step k major, then the
@@ -131,7 +157,8 @@ TEST(ChipRead, LayeredLayoutFollowsTileOrder) {
   const auto codes = random_codes(n, 8, 5);
   const auto want = reference(map, 0.82, codes, 8, layout.offset, 0, image_of);
   std::vector<std::uint8_t> out = codes;
-  lh::read_through_chip(map, 0.82, layout, out.data(), out.data(), n);
+  lh::read_through_chip(map, 0.82, layout, out.data(), out.data(), n,
+                        lp::ReadHistory::snapshot(0));
   EXPECT_EQ(out, want);
   EXPECT_NE(out, codes);
 }

@@ -99,10 +99,11 @@ TEST(CurveEcc, ModesCompareInOneRun) {
   const auto& at86 = r.chips[0].ecc[2].rates[1];
   EXPECT_GT(r.chips[0].ecc[0].rates[1].raw, 0.05) << "chip1 at 0.86 must have faulty words";
   EXPECT_LT(at86.post, 0.25 * at86.raw) << "secded corrects most faulty words at 0.86";
-  // the clean errors agree (no fault, nothing to decode) and secded helps at 0.86
+  // the clean errors agree (no fault, nothing to decode) and secded helps at 0.82 (at 0.86 chip1
+  // costs this model about one image of the 200, too little to compare)
   EXPECT_EQ(r.models[2].clean_error, r.models[0].clean_error);
   EXPECT_EQ(r.models[2].points[0].errors, r.models[0].points[0].errors);
-  EXPECT_LT(r.models[2].points[1].mean, r.models[0].points[1].mean);
+  EXPECT_LT(r.models[2].points[2].mean, r.models[0].points[2].mean);
   // operating points use the mode's own energy
   for (const auto& m : r.models) {
     for (const auto& op : m.operating) {

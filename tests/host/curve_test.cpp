@@ -11,8 +11,12 @@
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/host/accel_inference.h"
+#include "lowvolt/host/chip_read.h"
 #include "lowvolt/host/data.h"
+#include "lowvolt/host/memory_layout.h"
 #include "lowvolt/host/model_file.h"
+#include "lowvolt/host/model_source.h"
+#include "lowvolt/host/weight_memory.h"
 #include "lowvolt/profiles/profile.h"
 #include "lowvolt/profiles/read_model.h"
 
@@ -149,6 +153,53 @@ TEST(Curve, OneSeriesPerChip) {
 
 // The operating point walks down from the highest voltage and stops at the first over budget,
 // whatever the order of the grid.
+// The effective error rate: read_ber is the fraction of the model's weight bits that the
+// history read (written at read count 0, read at 1) returns wrong, counted here independently
+// through host::chip_code_faults on the model's codes and layout, mean over the mappings; the
+// part by writes is what the snapshot at read count 1 does not return wrong; with
+// --chip-read snapshot there is no such part. Pooled = the chips' mean.
+TEST(Curve, ReadErrorRatesCountWhatReadsReturnWrong) {
+  torch::set_num_threads(2);
+  const std::string chip = make_chip("chip2", 9);  // intermittent stuck cells
+  lh::CurveOptions options = small_options(chip);
+  options.vdds = {0.84};
+  options.test_subset = 20;
+  const lh::CurveResult r = lh::sweep_curve(options);
+  options.chip_read = "snapshot";
+  const lh::CurveResult s = lh::sweep_curve(options);
+  const lp::Profile p = lp::read_profile(chip);
+  const lh::Model model = lh::load_model(kModel);
+  const auto params = model.net->memory_parameters();
+  const auto t = lh::WeightMemory(model.quant, params).codes().contiguous();
+  const std::vector<std::uint8_t> codes(t.data_ptr<std::uint8_t>(), t.data_ptr<std::uint8_t>() + t.numel());
+  const lp::FaultMasks masks = p.map.faults_at(lp::vdd_code(0.84));
+  double read = 0, write = 0;
+  for (int k = 0; k < options.mappings; ++k) {
+    const auto image = lh::memory_image(params, model.net->memory_parameter_names(), codes, 8,
+                                        lh::mapping_offset(p.map.geometry().cells(), k, options.mappings));
+    const auto h = image.flat_code_faults(masks);
+    const auto one = image.flat_code_faults(masks, lp::ReadHistory::snapshot(1));
+    std::uint64_t wrong = 0, wrong_read = 0;
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+      wrong += static_cast<std::uint64_t>(__builtin_popcount(h.apply(i, codes[i]) ^ codes[i]));
+      wrong_read += static_cast<std::uint64_t>(__builtin_popcount(one.apply(i, codes[i]) ^ codes[i]));
+    }
+    read += static_cast<double>(wrong) / (8.0 * static_cast<double>(codes.size())) / options.mappings;
+    write += static_cast<double>(wrong - wrong_read) / (8.0 * static_cast<double>(codes.size())) /
+             options.mappings;
+  }
+  const auto& point = r.models[0].series[0].points[0];
+  EXPECT_NEAR(point.read_ber, read, 1e-12);
+  EXPECT_NEAR(point.write_ber, write, 1e-12);
+  EXPECT_GT(point.write_ber, 0.0);
+  EXPECT_LT(point.write_ber, point.read_ber);
+  EXPECT_EQ(r.models[0].points[0].read_ber, point.read_ber);  // one chip: pooled = series
+  const auto& snap = s.models[0].series[0].points[0];
+  EXPECT_EQ(snap.write_ber, 0.0);
+  EXPECT_LT(snap.read_ber, point.read_ber);
+  fs::remove(chip);
+}
+
 TEST(Curve, OperatingPointsFollowTheirDefinition) {
   std::vector<lh::CurvePoint> points(4);
   const std::vector<double> vdds = {0.8, 1.0, 0.9, 0.85}, energy = {0.64, 1.0, 0.81, 0.7225};

@@ -134,7 +134,7 @@ TEST(OwnNetwork, ResNetGoldenAndRtlAgreeBitForBit) {
       ASSERT_EQ(a.sizes(), (std::vector<std::int64_t>{20, 10}));
       EXPECT_TRUE(torch::equal(a, b)) << chip << " at " << vdd;
       EXPECT_EQ(golden.counters(), rtl.counters()) << chip << " at " << vdd;
-      EXPECT_GT(golden.counters().front().macs, 0u);
+      EXPECT_GT(golden.counters().macs, 0u);
     }
   }
 }

@@ -20,8 +20,10 @@ TEST(Mapping, CellOfCodeBits) {
   EXPECT_EQ(m3.cell(21, 1, 64), (63u + 1) % 64);
 }
 
-// For every m and a few offsets (word-straddling, wrapping), each code's read equals the read
-// of its bits one by one through the word masks, with σ_n > 0 at two read counts.
+// For every m and a few offsets (word-straddling, wrapping), each code's read equals the write
+// and read of its bits one by one through the word masks, with σ_n > 0: static snapshots at two
+// read counts and a write at one read count read at another (stuck values caught at the write
+// stay). Fails if code_faults ignores the write or reads at the write's count.
 TEST(Mapping, CodeFaultsEqualBitwiseRead) {
   const lp::Geometry g{2, 16, 128};
   const auto map = lp::generate_chip(lp::preset("chip2"), g, 21);
@@ -29,9 +31,10 @@ TEST(Mapping, CodeFaultsEqualBitwiseRead) {
   for (std::uint32_t m = 1; m <= 8; ++m) {
     for (const std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{61}, g.cells() - 5}) {
       const std::uint64_t n = g.cells() / m + 7;  // wraps around
-      for (const std::uint32_t r : {0u, 3u}) {
+      for (const lp::ReadHistory h : {lp::ReadHistory::snapshot(0), lp::ReadHistory::snapshot(3),
+                                      lp::ReadHistory{2, 5}}) {
         const lp::LinearMapping mapping{m, offset};
-        const auto faults = lp::code_faults(masks, mapping, n, r);
+        const auto faults = lp::code_faults(masks, mapping, n, h);
         ASSERT_EQ(faults.size(), n);
         lp::SplitMix64 rng(m);
         for (std::uint64_t i = 0; i < n; ++i) {
@@ -42,7 +45,9 @@ TEST(Mapping, CodeFaultsEqualBitwiseRead) {
             const std::uint64_t row = cell / g.cols, col = cell % g.cols;
             const std::uint64_t word = row * g.words_per_row() + col / 64;
             const std::uint64_t stored = std::uint64_t{(code >> j) & 1u} << (col % 64);
-            const std::uint64_t read = masks.read(word, stored, r);
+            const std::uint64_t read =
+                masks.read(word, h.is_snapshot() ? stored : masks.write(word, stored, h.write_r),
+                           h.read_r);
             expected |= static_cast<std::uint8_t>(((read >> (col % 64)) & 1) << j);
           }
           ASSERT_EQ(faults.apply(i, code) & ((1u << m) - 1), expected) << m << " " << offset << " " << i;

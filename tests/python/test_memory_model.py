@@ -25,10 +25,12 @@ def mix64(z):
     return z
 
 
-def reference_read(profile, codes, vdd, offset, bits, r=0, positions=None):
+def reference_read(profile, codes, vdd, offset, bits, r=1, positions=None, written_at=0):
     """The read of each m-bit code whose image position is `positions` (default: its index),
-    straight from the contract: cell = (offset + pos·m + j) mod cells, faulty iff vc + noise >
-    vdd_code, flip / stuck-at-0 / stuck-at-1."""
+    straight from the contract: cell = (offset + pos·m + j) mod cells, written when every array's
+    read count is `written_at` (a stuck cell faulty then stores its stuck value; None: no write,
+    the static snapshot) and read at read count r: faulty iff vc + noise > vdd_code, flip /
+    stuck-at-0 / stuck-at-1. The defaults are the module's (and the torch backend's)."""
     codes = np.asarray(codes, dtype=np.int64).reshape(-1)
     pos = np.arange(codes.size, dtype=np.int64) if positions is None else positions
     vdd_code = int(np.floor(vdd * 4096 + 0.5))
@@ -37,17 +39,23 @@ def reference_read(profile, codes, vdd, offset, bits, r=0, positions=None):
     cell = (offset + pos[:, None] * bits + j[None, :]) % cells
     vc = profile.vc.astype(np.int64)[cell]
     sigma = profile.sigma_code
-    if sigma > 0:
+
+    def faulty_at(count):
+        if sigma == 0:
+            return vc > vdd_code
         with np.errstate(over="ignore"):
-            inner = mix64(cell.astype(np.uint64) * PHI + np.uint64(r))
+            inner = mix64(cell.astype(np.uint64) * PHI + np.uint64(count))
         h = mix64(np.uint64(profile.seed) ^ inner)
         s = sum(((h >> np.uint64(8 * b)) & np.uint64(0xFF)).astype(np.int64) for b in range(4))
         noise = (sigma * (s - 510) * 443) // 65536  # floor division: the contract's floor
-    else:
-        noise = 0
-    faulty = vc + noise > vdd_code
+        return vc + noise > vdd_code
+
     kind = profile.kind[cell]
     stored = (codes[:, None] >> j[None, :]) & 1
+    if written_at is not None:  # the write: stuck cells faulty then keep their stuck value
+        stuck_now = faulty_at(written_at) & (kind != 0)
+        stored = np.where(stuck_now, np.where(kind == 1, 0, 1), stored)
+    faulty = faulty_at(r)
     faulty_value = np.where(kind == 0, 1 - stored, np.where(kind == 1, 0, 1))
     bit = np.where(faulty, faulty_value, stored)
     return (bit << j[None, :]).sum(axis=1).astype(np.uint8)
@@ -70,14 +78,26 @@ def image_positions(layers):
 
 
 # The linear layout equals the contract for chip1 (stuck-at, intermittent σ_n) at several
-# voltages, offsets that wrap and read counts.
-@pytest.mark.parametrize("vdd,offset,r", [(0.84, 0, 0), (0.80, 524000, 0), (0.84, 77, 5)])
-def test_linear_read_matches_contract_chip1(chip1, rng, vdd, offset, r):
+# voltages, offsets that wrap and read counts, written at read count 0 (the default) or not at
+# all (written_at=None, the static snapshot).
+@pytest.mark.parametrize("vdd,offset,r,w", [(0.84, 0, 0, None), (0.80, 524000, 0, None),
+                                            (0.84, 77, 5, None), (0.84, 77, 1, 0), (0.80, 5, 7, 3)])
+def test_linear_read_matches_contract_chip1(chip1, rng, vdd, offset, r, w):
     codes = rng.integers(0, 256, 70000, dtype=np.uint8)  # 560 000 bits: wraps the 2^19 cells
-    got = chip1.read(codes, vdd=vdd, offset=offset, read_count=r)
-    want = reference_read(chip1, codes, vdd, offset, 8, r)
+    got = chip1.read(codes, vdd=vdd, offset=offset, read_count=r, written_at=w)
+    want = reference_read(chip1, codes, vdd, offset, 8, r, written_at=w)
     np.testing.assert_array_equal(got, want)
     assert (got != codes).sum() > 0
+
+
+# The default read (written at read count 0, read at 1: the torch backend's) keeps the stuck
+# values caught at the write: it returns more codes wrong than the snapshot at read count 1.
+def test_default_read_keeps_stuck_values_caught_at_the_write(chip1, rng):
+    codes = rng.integers(0, 256, 70000, dtype=np.uint8)
+    history = chip1.read(codes, vdd=0.82)
+    np.testing.assert_array_equal(history, reference_read(chip1, codes, 0.82, 0, 8))
+    snapshot = chip1.read(codes, vdd=0.82, read_count=1, written_at=None)
+    assert (history != codes).sum() > (snapshot != codes).sum()
 
 
 # Flips, stuck-at cells and intermittent noise of another chip, m = 8 and m = 3, every r.
@@ -87,15 +107,16 @@ def test_linear_read_matches_contract_noisy(noisy_chip, rng, bits, r):
     assert noisy_chip.sigma_code > 0 and set(np.unique(noisy_chip.kind)) == {0, 1, 2}
     codes = rng.integers(0, 1 << bits, 9000, dtype=np.uint8)
     faults = noisy_chip.faults_at(0.78)
-    got = faults.read(codes, offset=12345, bits=bits, read_count=r)
-    np.testing.assert_array_equal(got, reference_read(noisy_chip, codes, 0.78, 12345, bits, r))
+    got = faults.read(codes, offset=12345, bits=bits, read_count=r, written_at=None)
+    np.testing.assert_array_equal(
+        got, reference_read(noisy_chip, codes, 0.78, 12345, bits, r, written_at=None))
 
 
 # Intermittent cells change with the read count, persistent reads do not (else r is untested).
 def test_read_count_matters_only_for_intermittent_cells(noisy_chip, rng):
     codes = rng.integers(0, 256, 20000, dtype=np.uint8)
-    a = noisy_chip.read(codes, vdd=0.78, read_count=0)
-    b = noisy_chip.read(codes, vdd=0.78, read_count=1)
+    a = noisy_chip.read(codes, vdd=0.78, read_count=0, written_at=None)
+    b = noisy_chip.read(codes, vdd=0.78, read_count=1, written_at=None)
     assert (a != b).any()
     steady = lowvolt.Profile.generate("chip2", arrays=2, rows=64, cols=128, seed=7,
                                       overrides={"sigma_n": 0})
@@ -110,7 +131,7 @@ def test_layered_read_follows_tile_order(chip1, rng):
     codes = rng.integers(0, 256, n, dtype=np.uint8)
     offset = chip1.mapping_offset(2, 3)
     got = chip1.read(codes, vdd=0.82, offset=offset, layers=layers)
-    want = reference_read(chip1, codes, 0.82, offset, 8, 0, image_positions(layers))
+    want = reference_read(chip1, codes, 0.82, offset, 8, 1, image_positions(layers))
     np.testing.assert_array_equal(got, want)
     # A single layer of one output feature is the linear layout.
     np.testing.assert_array_equal(chip1.read(codes, vdd=0.82, offset=offset, layers=[(1, n, False)]),

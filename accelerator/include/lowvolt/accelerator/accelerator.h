@@ -31,6 +31,8 @@
 //    cells in ascending cell order with the directions seen.
 //  - Errors: lowvolt::Error for a caller's mistake (profile of the wrong geometry, tile shape out
 //    of range, unknown backend name); LV_CHECK for a backend that breaks this contract.
+//  - set_bank_counters() (a backdoor, where the backend can) moves the read/write counters, so
+//    that parallel backend objects can each reproduce a part of one chip's access history.
 //  - A backend object is not thread-safe; distinct objects are independent.
 #include <cstddef>
 #include <cstdint>
@@ -150,6 +152,17 @@ class Accelerator {
   virtual Counters counters() = 0;
   /// mbist command: failing cells in ascending cell order (the buffer contents are lost).
   virtual std::vector<MbistRecord> mbist() = 0;
+
+  /// Whether this backend implements set_bank_counters() (a capability: host inference runs
+  /// batches on parallel instances only on backends that have it).
+  virtual bool can_set_bank_counters() const { return false; }
+  /// Backdoor, no command and no cycle: sets every bank's read and write counters (kBanks values
+  /// each; the memory model's r of later accesses) as if the chip had run the work that led to
+  /// them. An instance that starts a batch at the counters one chip would have there reads and
+  /// writes exactly what that chip would (the tiler writes every word before it reads it in a
+  /// batch). The default throws lowvolt::Error naming the backend.
+  virtual void set_bank_counters(const std::vector<std::uint32_t>& reads,
+                                 const std::vector<std::uint32_t>& writes);
 
   /// Convenience: set_vdd_code(profiles::vdd_code(v_over_vmin)); v in × Vmin.
   void set_vdd(double v_over_vmin);

@@ -105,11 +105,13 @@ struct EccImageStats {
 /// The weight codes of `image` as the accelerator reads them with ECC `mode` (flat order, like
 /// WeightImage::flat_code_faults): every unwrapped image word q holds its window's bits (what the
 /// tiler writes, unwrapped_words()[q]) at buffer word q mod kBufferWords, stored through the
-/// stuck cells of `data` and its check bits through those of `check`, read once at read count
-/// `r` and decoded. Persistent faults give exactly the accelerator's reads; intermittent cells
-/// are drawn at read count r (as flat_code_faults). `stats` (optional) gets the word counts.
+/// stuck cells of `data` and its check bits through those of `check` at history.write_r, read
+/// once at history.read_r and decoded. Persistent faults give exactly the accelerator's reads;
+/// intermittent cells are drawn at those read counts (as flat_code_faults). `stats` (optional)
+/// gets the word counts.
 std::vector<std::uint8_t> ecc_read_image(const WeightImage& image, const profiles::FaultMasks& data,
                                          const profiles::FaultMasks& check, EccMode mode,
-                                         EccImageStats* stats = nullptr, std::uint32_t r = 0);
+                                         EccImageStats* stats = nullptr,
+                                         const profiles::ReadHistory& history = {});
 
 }  // namespace lowvolt::accelerator

@@ -57,6 +57,9 @@ class GoldenAccelerator final : public Accelerator {
   void run_row_tiles(const RowTileRuns& job, std::optional<TileConfig>& current) override;
   Counters counters() override;
   std::vector<MbistRecord> mbist() override;
+  bool can_set_bank_counters() const override { return true; }
+  void set_bank_counters(const std::vector<std::uint32_t>& reads,
+                         const std::vector<std::uint32_t>& writes) override;
   using Accelerator::read;
   using Accelerator::run;
   using Accelerator::write;

@@ -47,6 +47,9 @@ class EccGoldenAccelerator final : public Accelerator {
            std::int32_t* out) override;
   Counters counters() override;
   std::vector<MbistRecord> mbist() override;
+  bool can_set_bank_counters() const override { return true; }
+  void set_bank_counters(const std::vector<std::uint32_t>& reads,
+                         const std::vector<std::uint32_t>& writes) override;
   using Accelerator::read;
   using Accelerator::run;
   using Accelerator::write;

@@ -76,13 +76,14 @@ class WeightImage {
   /// q mod cells, for q in [0, offset + codes·m); bits outside the image are 0.
   const std::vector<std::uint64_t>& unwrapped_words() const { return unwrapped_; }
 
-  /// Fault masks of every code in flat order when the image is read through `masks` with read
-  /// count r in every array: what the torch backend applies to WeightMemory codes so that a
-  /// profile means the same bit errors there as on the accelerator (persistent faults exactly;
-  /// intermittent cells at one r). A code whose cell holds a bit of another code of a later
-  /// window is read as loaded in its own window.
+  /// Fault masks of every code in flat order when the image is written and read through `masks`
+  /// as `history` says (every array at its read counts): what the torch backend applies to
+  /// WeightMemory codes so that a profile means the same bit errors there as on the accelerator
+  /// (persistent faults exactly; intermittent cells with the accelerator's per-read statistics
+  /// under the default history). A code whose cell holds a bit of another code of a later window
+  /// is read as loaded in its own window.
   profiles::CodeFaults flat_code_faults(const profiles::FaultMasks& masks,
-                                        std::uint32_t r = 0) const;
+                                        const profiles::ReadHistory& history = {}) const;
 
  private:
   std::vector<LayerCodes> layers_;

@@ -16,10 +16,17 @@
 //    result does not depend on the other images of its batch.
 //  - Output of a layer, in float: y = S_w·S_x·acc + C_w·S_x·Σ_k q_k + bias, acc the int32
 //    result of the accelerator, S_w / C_w the weight scale and centre (w = S_w·v + C_w).
-//  - Command stream: images are cut into batches of `batch` in order; batch j runs on instance
-//    j mod `instances` (each its own backend object), layer by layer; every instance keeps its
-//    state (read counters, hence intermittent faults) across forward() calls. Results depend on
-//    batch and instances only through intermittent faults (σ > 0); never on thread timing.
+//  - One access history: images are cut into batches of `batch` in order (per forward() call),
+//    and the emulated accelerator is one chip running those batches one after the other, layer
+//    by layer, across forward() calls. Batch j runs on instance j mod `instances` (each its own
+//    backend object), which starts it at the bank read/write counters that one chip would have
+//    after batches 0 … j − 1 (Accelerator::set_bank_counters; the tiler writes every word before
+//    it reads it in a batch, so the counters are the whole state a batch sees). Intermittent
+//    faults therefore draw the same noise for every `instances`: results, and the one chip's
+//    counters(), are the same bits for every value (tested). The per-batch counter step of a
+//    full batch is learnt from the first batch, which runs alone when instances > 1; a backend
+//    without set_bank_counters() runs as one instance only (lowvolt::Error otherwise). Results
+//    depend on `batch` through the history (where writes and reads fall), never on threads.
 //  - Threads: `instances` consecutive batches form a round; per matrix layer the instances work
 //    on their batch of the round in parallel threads (plain C++: activation quantization, tiler,
 //    backend, dequantization straight into the output tensor's layout), the LibTorch layers run
@@ -81,8 +88,12 @@ class AccelInference {
   torch::Tensor forward(const torch::Tensor& images);
   /// Sets the supply (× Vmin) of every instance; holds for the following forward() calls.
   void set_vdd(double v_over_vmin);
-  /// Counters of every instance (reading them costs each RTL instance the counters command).
-  std::vector<accelerator::Counters> counters();
+  /// The one chip's counters (contract above): bank reads and writes, MACs and cycles of every
+  /// batch run so far, plus the set-up (reset, profile load, supply). With one instance these are
+  /// its counters (reading them costs an RTL instance the counters command); with more, the
+  /// cycles are the sum of the instances' batch cycles (an instance's first tile_cfg of a call
+  /// may be one that one chip would have skipped).
+  accelerator::Counters counters();
   /// The weight image in use.
   const accelerator::WeightImage& image() const { return *image_; }
   /// Called after every matrix layer of every batch, in the calling thread, in instance order
@@ -95,6 +106,11 @@ class AccelInference {
   struct Workers;   // the instance threads (accel_inference.cpp)
   torch::Tensor run_layer(std::size_t index, const torch::Tensor& input, std::int64_t batch,
                           int active);
+  // instances > 1: set each active instance's bank counters to one chip's at its batch, and
+  // afterwards add what the batches did to chip_ (`sizes`: images per batch of the round)
+  void start_round(int active, std::vector<accelerator::Counters>& before);
+  void end_round(int active, const std::vector<std::int64_t>& sizes,
+                 const std::vector<accelerator::Counters>& before);
 
   Net net_;
   Quantizer quantizer_;
@@ -106,6 +122,10 @@ class AccelInference {
   std::unique_ptr<ScriptAccelGraph> script_graph_;  ///< TorchScript models: the rewritten graph
   std::vector<Instance> scratch_;                    ///< per instance
   std::unique_ptr<Workers> workers_;                 ///< threads of instances 1, 2, …
+  // the one chip's history (instances > 1): its counters after the batches run so far, and the
+  // bank counter step of a full batch once known
+  accelerator::Counters chip_;
+  std::vector<std::uint32_t> step_reads_, step_writes_;
 };
 
 /// Quantizes activations per image as in the contract: returns the raw bytes (N × rest) and

@@ -8,9 +8,11 @@
 //    present), the accelerator's weight image (accelerator/weight_image.h: tile order from the
 //    offset, wrapping), which needs a chip of the weight buffer's geometry (16 × 512 × 64) — the
 //    layout `lowvolt eval --profile --backend torch` and `lowvolt curve` use.
-//  - Read: docs/memory-model.md through profiles::FaultMasks, every array at read count r
-//    (persistent cells do not depend on r; intermittent cells are hashed with it). The torch
-//    backend of sweep_curve() reads at r = 0.
+//  - Read: docs/memory-model.md through profiles::FaultMasks: the codes written and read with
+//    every array at the read counts of a profiles::ReadHistory (persistent cells do not depend
+//    on them; intermittent cells are hashed with them). The default, written at 0 and read at 1,
+//    is what the torch backend of sweep_curve() uses; ReadHistory::snapshot(r) is one read at r
+//    with no write (the static pattern).
 //  - The k-th of K mappings of a chip starts at cell ⌊cells / K⌋ · k (mapping_offset), as in
 //    sweep_curve().
 //  - Bad input (a code with bits at or above m, m outside 1..8, layers that do not cover the
@@ -50,19 +52,19 @@ struct ChipLayout {
 std::uint64_t mapping_offset(std::uint64_t cells, std::int64_t k, std::int64_t mappings);
 
 /// Per-code fault masks (flat order) of `n` codes laid out by `layout` in the chip of `masks`,
-/// read at read count `r` in every array (see the contract).
+/// written and read as `history` says in every array (see the contract).
 profiles::CodeFaults chip_code_faults(const profiles::FaultMasks& masks, const ChipLayout& layout,
-                                      std::uint64_t n, std::uint32_t r = 0);
+                                      std::uint64_t n, const profiles::ReadHistory& history = {});
 
 /// Writes to out[0..n) the codes[0..n) as read through `masks` (out may equal codes); returns the
 /// number of codes whose value changed. Codes must fit layout.bits bits.
 std::uint64_t read_through_chip(const profiles::FaultMasks& masks, const ChipLayout& layout,
                                 const std::uint8_t* codes, std::uint8_t* out, std::uint64_t n,
-                                std::uint32_t r = 0);
+                                const profiles::ReadHistory& history = {});
 
 /// The same at supply `vdd` (× Vmin) of `map`: builds the masks (CellMap::faults_at) first.
 std::uint64_t read_through_chip(const profiles::CellMap& map, double vdd, const ChipLayout& layout,
                                 const std::uint8_t* codes, std::uint8_t* out, std::uint64_t n,
-                                std::uint32_t r = 0);
+                                const profiles::ReadHistory& history = {});
 
 }  // namespace lowvolt::host

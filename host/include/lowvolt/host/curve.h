@@ -7,9 +7,12 @@
 //  - Samples at a voltage are chips × mappings: mapping k of a chip lays the model's codes out as
 //    the accelerator does (accelerator::WeightImage: tile order, linear from cell offset
 //    k·⌊cells/K⌋, wrapping over the memory), for every backend, so a chip at a supply hits the
-//    same weight bits in `torch` as on `golden`/`rtl` (persistent faults exactly; `torch` reads
-//    intermittent cells at read count 0, the accelerators at their real read counts). The same (chip, mapping) is used at every voltage, so the errors of a
-//    sample are nested across voltages (a superset at a lower supply) for persistent cells.
+//    same weight bits in `torch` as on `golden`/`rtl` (persistent faults exactly; intermittent
+//    cells: `torch` reads the image as written at read count 0 and read at 1, the accelerator's
+//    per-read statistics, or as a static snapshot with chip_read = "snapshot"; the accelerators
+//    at their real read counts, one chip's access history). The same (chip, mapping) is used at
+//    every voltage, so the errors of a sample are nested across voltages (a superset at a lower
+//    supply) for persistent cells.
 //  - A sample whose mapped cells hold no fault at a voltage has exactly the clean test error and
 //    is not re-run. The clean error TE is the quantized model's error without bit errors.
 //  - Per (model, chip) series (the default view): at each voltage the statistics over that
@@ -43,6 +46,16 @@ struct CurvePoint {
   double max = 0.0;     ///< highest test error of a sample
   int samples = 0;      ///< chips × mappings
   std::vector<double> errors;  ///< test error per sample, chip-major
+  /// Effective error rate: the fraction of the model's stored weight bits that a read returns
+  /// wrong, mean over the samples, for the weight image written and read as the torch backend's
+  /// ReadHistory says (CurveOptions::chip_read; for golden/rtl the default history: the
+  /// accelerator's per-read rate in expectation). Above the chip's BER on chips with
+  /// intermittent stuck cells (stuck values caught at writes), below it where stuck cells hold
+  /// their stuck value anyway.
+  double read_ber = 0.0;
+  /// The part of read_ber that only the stuck values caught at the write explain (a read at the
+  /// same read count without the write would return these bits right), fraction of weight bits.
+  double write_ber = 0.0;
 };
 
 /// The lowest voltage that keeps a model's RTE within a budget.
@@ -117,9 +130,16 @@ struct CurveOptions {
   /// (whose read counts, and so their intermittent-cell draws, follow the batches).
   std::int64_t batch_size = 0;
   /// Accelerator instances (golden/rtl) sharing the test set, each in its own thread; 0 = auto
-  /// (2 for golden, 1 for rtl, which elaborates once per process). With intermittent cells
-  /// (σ_n > 0) results depend on it: an instance's read counts set its noise draws.
+  /// (2 for golden, 1 for rtl, which elaborates once per process). A speed knob only: the
+  /// instances reproduce one chip's access history (accel_inference.h), so results do not
+  /// depend on it.
   int instances = 0;
+  /// How the torch backend reads the chip (profiles::ReadHistory): "history" (default: the
+  /// codes written at read count 0 and read at 1, the accelerator's per-read statistics,
+  /// stuck values caught at writes included) or "snapshot" (one read at read count 0 and no
+  /// write: the paper's static fixed-pattern semantics, biased low on chips with intermittent
+  /// cells, docs/memory-model.md). golden and rtl model every write and read themselves.
+  std::string chip_read = "history";
   bool quiet = false;                 ///< no progress output
   /// ECC on the weight SRAM (ecc.h): codes are read through data and check cells and decoded by
   /// every backend; energies include the check bits and the logic (curve_ecc.h).
@@ -128,6 +148,8 @@ struct CurveOptions {
 
   /// Throws lowvolt::Error naming the option when a value is out of range.
   void validate() const;
+  /// The torch backend's ReadHistory of `chip_read` (validated first).
+  profiles::ReadHistory read_history() const;
 };
 
 /// Operating points (see the contract) of a curve with `points` along `vdds` (any order),

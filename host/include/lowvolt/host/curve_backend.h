@@ -39,9 +39,12 @@ bool curve_backend_known(const std::string& name);
 std::string curve_backend_names();
 /// The backend `name` for one model and test set, with `instances` accelerator instances
 /// (CurveOptions::instances) and ECC `ecc` on the weight SRAM (every backend reads the codes
-/// through data and check cells and decodes them); throws lowvolt::Error for an unknown name.
+/// through data and check cells and decodes them); `history`: how the torch backend reads the
+/// chip (CurveOptions::chip_read; golden and rtl model every access). Throws lowvolt::Error for
+/// an unknown name.
 std::unique_ptr<CurveBackend> make_curve_backend(
     const std::string& name, const Model& model, const Dataset& test, std::int64_t batch_size,
-    int instances, accelerator::EccMode ecc = accelerator::EccMode::kNone);
+    int instances, accelerator::EccMode ecc = accelerator::EccMode::kNone,
+    const profiles::ReadHistory& history = {});
 
 }  // namespace lowvolt::host

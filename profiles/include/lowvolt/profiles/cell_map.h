@@ -50,6 +50,23 @@ void check_geometry(const Geometry& g, const std::string& what);
 
 class FaultMasks;
 
+/// The access history that a read of a whole stored image stands for (docs/memory-model.md,
+/// "Whole-image reads"): the words were written through the cells when every array's read count
+/// was `write_r` and are read at `read_r`. A stuck cell faulty at the write stores its stuck value
+/// until the next write; any cell faulty at the read returns a wrong bit. The default, written at
+/// 0 and read at 1, has the accelerator's per-read statistics (its reads draw noise independent
+/// of the write's); write_r = read_r is a static snapshot of the cells at that read count.
+struct ReadHistory {
+  std::uint32_t write_r = 0;  ///< every array's read count at the write (reads before it)
+  std::uint32_t read_r = 1;   ///< every array's read count at the read
+
+  /// The static snapshot at read count r: the cells as one read sees them, no write of its own
+  /// (the paper's fixed-pattern semantics; biased low on chips with intermittent stuck cells).
+  static ReadHistory snapshot(std::uint32_t r = 0) { return ReadHistory{r, r}; }
+  /// Whether this is a static snapshot (write_r = read_r).
+  bool is_snapshot() const { return write_r == read_r; }
+};
+
 /// Per-cell critical voltage codes and failure kinds of one chip.
 class CellMap {
  public:
@@ -118,6 +135,14 @@ class FaultMasks {
   }
   /// Per-bit faulty mask of word `word` (linear index) on read r of its array.
   std::uint64_t faulty(std::uint64_t word, std::uint32_t r) const;
+  /// Per-bit mask of the cells of word `word` whose bit a read after `h` returns wrong (or stuck):
+  /// faulty at h.read_r, or stuck-kind and faulty at h.write_r. Applied with apply_faults() it
+  /// gives read(word, write(word, data, h.write_r), h.read_r).
+  std::uint64_t faulty(std::uint64_t word, const ReadHistory& h) const {
+    const std::uint64_t f = faulty(word, h.read_r);
+    if (h.is_snapshot() || words_[word].candidate == 0) return f;
+    return f | (faulty(word, h.write_r) & words_[word].stuck);
+  }
   /// What the r-th read of its array returns for word `word` (linear index) storing `stored`.
   std::uint64_t read(std::uint64_t word, std::uint64_t stored, std::uint32_t r) const {
     return apply_faults(stored, faulty(word, r), words_[word]);

@@ -9,8 +9,9 @@
 //    its bit j (LSB = 0) at stream bit offset + i·m + j, all modulo the number of cells: codes
 //    past the end of the memory wrap around to array 0, row 0, column 0.
 //  - code_faults() gives, per code, the masks of the memory-model read (read.h semantics):
-//    read(code) = ((code ^ flip) & ~stuck) | (stuck & stuck1), masked to m bits. With σ_n > 0
-//    every array is read at the same read count r (intermittent cells use the hash with r).
+//    read(code) = ((code ^ flip) & ~stuck) | (stuck & stuck1), masked to m bits, for codes
+//    written and then read with every array at the read counts of a ReadHistory (cell_map.h;
+//    intermittent cells use the hash with those counts).
 #include <cstdint>
 #include <vector>
 
@@ -43,10 +44,10 @@ struct CodeFaults {
   }
 };
 
-/// Masks of `n_codes` codes placed by `mapping` in the memory of `masks`, on read r of every
-/// array. Throws lowvolt::Error for m outside 1…8.
+/// Masks of `n_codes` codes placed by `mapping` in the memory of `masks`, written and read as
+/// `history` says. Throws lowvolt::Error for m outside 1…8.
 CodeFaults code_faults(const FaultMasks& masks, const LinearMapping& mapping,
-                       std::uint64_t n_codes, std::uint32_t r = 0);
+                       std::uint64_t n_codes, const ReadHistory& history = {});
 
 /// Applies `faults` to `codes` in place (codes.size() must equal faults.size()); returns the
 /// number of codes whose value changed.

@@ -42,7 +42,9 @@ int run_train(const Args& args) {
       ("method", po::value<std::string>()->default_value("normal"),
        "normal, randbet (random bit error training) or pattbet (one fixed pattern)")
       ("quant", po::value<std::string>()->default_value("normal"),
-       "quantization: normal, global, asymmetric, unsigned, rquant or fixed (range [-1, 1]) (with --init: default rquant)")
+       "quantization: normal, global, asymmetric, unsigned, rquant, fixed (LowVolt's signed range "
+       "[-1, 1]) or paper-normal (the paper's Normal: the reference's unsigned fixed range [-1, 1]) "
+       "(with --init: default rquant)")
       ("bits", po::value<int>()->default_value(8), "bits per weight, 2..8")
       ("quant-variant", po::value<std::string>()->default_value("none"),
        "the paper's code's quantization details: eps, half-offset, clamp (comma list), "
@@ -109,7 +111,7 @@ int run_train(const Args& args) {
   const std::string quant = vm["quant"].defaulted() && !request.init.empty() ? "rquant" : vm["quant"].as<std::string>();
   check_options("lowvolt train", [&] {
     o.quant = host::QuantScheme::preset(quant, vm["bits"].as<int>());
-    o.quant.set_variants(vm["quant-variant"].as<std::string>());
+    if (!vm["quant-variant"].defaulted()) o.quant.set_variants(vm["quant-variant"].as<std::string>());
   });
   o.wmax = vm["wmax"].as<double>();
   o.quant.wmax = o.wmax;

@@ -138,6 +138,7 @@ void save_model_file(const ModelFile& file, const std::string& path) {
   if (file.quant.half_offset) header["quant"]["half_offset"] = true;
   if (file.quant.clamp_dequantized) header["quant"]["clamp_dequantized"] = true;
   if (file.quant.fixed_range > 0) header["quant"]["fixed_range"] = file.quant.fixed_range;
+  if (file.quant.floor_values) header["quant"]["floor_values"] = true;
   header["training"] = file.training;
   header["metrics"] = nlohmann::json::object();
   for (const auto& [key, value] : file.metrics) header["metrics"][key] = value;
@@ -237,6 +238,7 @@ ModelFile load_model_file(const std::string& path) {
     file.quant.clamp_dequantized = field<bool>(q, "clamp_dequantized", path, "quant");
   }
   if (q.contains("fixed_range")) file.quant.fixed_range = field<double>(q, "fixed_range", path, "quant");
+  if (q.contains("floor_values")) file.quant.floor_values = field<bool>(q, "floor_values", path, "quant");
   try {
     file.model.validate();
     file.quant.validate();

@@ -19,7 +19,7 @@ constexpr std::int64_t kGrain = std::int64_t{1} << 18;
 /// Preset rows of the paper's quantization table, in table order.
 const std::vector<std::string>& preset_list() {
   static const std::vector<std::string> kNames = {"global", "normal", "asymmetric", "unsigned",
-                                                  "rquant", "fixed"};
+                                                  "rquant", "fixed", "paper-normal"};
   return kNames;
 }
 
@@ -35,7 +35,13 @@ bool preset_flags(const std::string& name, QuantScheme& scheme) {
   scheme.asymmetric = name == "asymmetric" || name == "unsigned" || name == "rquant";
   scheme.unsigned_codes = name == "unsigned" || name == "rquant";
   scheme.rounding = name == "rquant";
-  scheme.fixed_range = name == "fixed" ? 1.0 : 0.0;
+  scheme.fixed_range = name == "fixed" || name == "paper-normal" ? 1.0 : 0.0;
+  const bool paper = name == "paper-normal";  // the reference's q81unfp arithmetic, exactly
+  scheme.unsigned_codes = scheme.unsigned_codes || paper;
+  scheme.floor_values = paper;
+  scheme.half_offset = paper;
+  scheme.clamp_dequantized = paper;
+  scheme.epsilon = paper ? kReferenceEpsilon : 0.0;
   const auto& names = preset_list();
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -96,8 +102,15 @@ QuantParams make_params(const QuantScheme& scheme, const Range& range) {
   p.rounding = scheme.rounding;
   p.half_offset = scheme.half_offset && scheme.unsigned_codes;
   p.clamp_dequantized = scheme.clamp_dequantized;
+  p.floor_values = scheme.floor_values;
   const double vmax = static_cast<double>(p.vmax());
-  if (scheme.fixed_range > 0) {  // the reference's fixed-range baseline: ignore the weights
+  if (scheme.floor_values) {  // the reference's unsigned fixed range: [-r, r], Δ = (r + ε)/vmax
+    p.qmin = -scheme.fixed_range;
+    p.qmax = scheme.fixed_range;
+    p.delta = (scheme.fixed_range + scheme.epsilon) / vmax;
+    return p;
+  }
+  if (scheme.fixed_range > 0) {  // a fixed range: ignore the weights
     Range fixed;
     fixed.lo = -scheme.fixed_range;
     fixed.hi = scheme.fixed_range;
@@ -185,16 +198,24 @@ std::string QuantScheme::name() const {
     preset_flags(candidate, flags);
     if (flags.per_layer == per_layer && flags.asymmetric == asymmetric &&
         flags.unsigned_codes == unsigned_codes && flags.rounding == rounding &&
-        flags.fixed_range == fixed_range) {
+        flags.fixed_range == fixed_range && flags.floor_values == floor_values &&
+        (!floor_values || (flags.epsilon == epsilon && flags.half_offset == half_offset &&
+                           flags.clamp_dequantized == clamp_dequantized))) {
       found = candidate;
       break;
     }
+  }
+  if (found == "paper-normal") {  // its variants are part of the preset
+    out << found;
+    if (wmax > 0) out << ",wmax=" << wmax;
+    return out.str();
   }
   if (!found.empty()) {
     out << found;
   } else {
     out << (per_layer ? "per-layer" : "global") << ',' << (asymmetric ? "asymmetric" : "symmetric")
-        << ',' << (unsigned_codes ? "unsigned" : "signed") << ',' << (rounding ? "round" : "trunc");
+        << ',' << (unsigned_codes ? "unsigned" : "signed") << ','
+        << (rounding ? "round" : floor_values ? "floor" : "trunc");
     if (fixed_range > 0) out << ",range=" << fixed_range;
   }
   if (wmax > 0) out << ",wmax=" << wmax;
@@ -205,6 +226,10 @@ std::string QuantScheme::name() const {
 }
 
 void QuantScheme::set_variants(const std::string& list, const std::string& option) {
+  if (floor_values) {
+    fail("option '", option, "': the paper-normal scheme is the reference's arithmetic already ",
+         "(its ε, offset and clamp are part of it)");
+  }
   epsilon = 0.0;
   half_offset = false;
   clamp_dequantized = false;
@@ -264,8 +289,12 @@ void QuantScheme::validate() const {
   if (half_offset && !unsigned_codes) {
     fail("quantization variant half-offset needs unsigned codes (scheme '", name(), "')");
   }
-  if (bits == 16 && (epsilon > 0 || clamp_dequantized || fixed_range > 0)) {
+  if (bits == 16 && (epsilon > 0 || clamp_dequantized || fixed_range > 0 || floor_values)) {
     fail("quantization bits=16 supports no reference variants (scheme '", name(), "')");
+  }
+  if (floor_values && !(fixed_range > 0 && unsigned_codes && half_offset && !rounding && !asymmetric)) {
+    fail("quantization floor (the reference's unsigned fixed range) needs a fixed range, unsigned "
+         "codes offset by 2^(m-1), no rounding and a symmetric range (scheme '", name(), "')");
   }
 }
 
@@ -310,6 +339,7 @@ torch::Tensor quantize_with_torch_ops(const torch::Tensor& weights, const QuantP
   torch::NoGradGuard no_grad;
   torch::Tensor x = weights.detach().to(torch::kFloat64);
   if (wmax > 0) x = x.clamp(-wmax, wmax);
+  if (params.floor_values) x = x.clamp(params.qmin, params.qmax);  // the reference clamps first
   const double center = params.center();
   if (center != 0.0) x = x - center;
   x = x / params.scale();
@@ -318,7 +348,8 @@ torch::Tensor quantize_with_torch_ops(const torch::Tensor& weights, const QuantP
     v = x.round();
   } else {
     const torch::Tensor nearest = x.round();
-    v = torch::where((x - nearest).abs() <= params.snap_tolerance(), nearest, x.trunc());
+    v = torch::where((x - nearest).abs() <= params.snap_tolerance(), nearest,
+                     params.floor_values ? x.floor() : x.trunc());
   }
   v = v.clamp(static_cast<double>(params.code_vmin()), static_cast<double>(params.code_vmax()))
           .to(torch::kInt64);
@@ -388,6 +419,8 @@ torch::Tensor Quantizer::quantize_checked(const torch::Tensor& weights,
   const double scale = params.scale();
   const double tolerance = params.snap_tolerance();
   const bool rounding = params.rounding;
+  const bool floor_values = params.floor_values;
+  const double qmin = params.qmin, qmax = params.qmax;
   const auto vmin = static_cast<double>(params.code_vmin());
   const auto vmax = static_cast<double>(params.code_vmax());
   const std::int64_t zero = params.zero_point();
@@ -398,10 +431,11 @@ torch::Tensor Quantizer::quantize_checked(const torch::Tensor& weights,
       for (std::int64_t i = begin; i < end; ++i) {
         double x = static_cast<double>(w[i]);
         if (wmax > 0) x = std::min(std::max(x, -wmax), wmax);
+        if (floor_values) x = std::min(std::max(x, qmin), qmax);
         if (center != 0.0) x = x - center;
         x = x / scale;
         double v = std::nearbyint(x);
-        if (!rounding && !(std::abs(x - v) <= tolerance)) v = std::trunc(x);
+        if (!rounding && !(std::abs(x - v) <= tolerance)) v = floor_values ? std::floor(x) : std::trunc(x);
         v = std::min(std::max(v, vmin), vmax);
         out[i] = static_cast<Out>((static_cast<std::int64_t>(v) + zero) & mask);
       }

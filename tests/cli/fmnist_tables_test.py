@@ -110,7 +110,7 @@ with tempfile.TemporaryDirectory() as tmp:
           not [r for r in rows if "randbet" in (r["row"], r["row_b"])])
 
     check("md: normal 12.00 ± 2.00 and 30.00 ± 10.00",
-          "| Normal (per-layer symmetric, signed, trunc.) | 3 | 12.00 ± 2.00 | 30.00 ± 10.00 |" in md)
+          "| Per-layer symmetric (LowVolt's `normal`: signed, trunc.) | 3 | 12.00 ± 2.00 | 30.00 ± 10.00 |" in md)
     check("md: rquant − normal at 1 %: -15.00, t -1.96, df 2.9",
           "| p = 1 % | 2, 3 | -15.00 | -1.96 | 2.9 | 0.148 |" in md)
     check("md: clip0.05 − clip0.1 is n/a",

@@ -15,10 +15,12 @@
 namespace lowvolt::host {
 namespace {
 
-/// Every (preset, bits) pair with codes in a uint8 tensor.
+/// Every (preset, bits) pair with codes in a uint8 tensor, except the paper's Normal, whose
+/// clamp makes its end codes read as the range's ends (tested on its own below).
 std::vector<QuantScheme> all_byte_schemes() {
   std::vector<QuantScheme> out;
   for (const auto& name : QuantScheme::preset_names()) {
+    if (name == "paper-normal") continue;
     for (int bits = 2; bits <= 8; ++bits) out.push_back(QuantScheme::preset(name, bits));
   }
   return out;
@@ -36,6 +38,48 @@ std::string label(const QuantScheme& s) { return s.name() + " m=" + std::to_stri
 torch::Tensor all_codes(const QuantParams& p) {
   if (p.bits == 16) return torch::arange(-32768, 32768, torch::kInt32).to(torch::kInt16);
   return torch::arange(0, std::int64_t{1} << p.bits, torch::kInt32).to(torch::kUInt8);
+}
+
+// The paper's Normal (preset paper-normal: the reference's AlternativeUnsignedFixedPointQuantization
+// with range 1, its q81unfp models) against the reference's formulas, by hand:
+//   Δ = (1 + 0.001)/(2^(m-1) − 1); code = min(floor(clamp(w, −1, 1)/Δ + 2^(m-1)), 2^m − 1);
+//   w' = clamp((code − 2^(m-1))·Δ, −1, 1).
+// m = 8, Δ = 1.001/127 = 0.0078819: w = −1.5 and −1 → −126.873 + 128 = 1.127 → 1; −0.5 →
+// −63.437 + 128 = 64.563 → 64 (LowVolt's signed `fixed` gives v = −63 here); −0.0039 → 127.505
+// → 127; 0 → 128; 0.0039 → 128.495 → 128; 0.5 → 191.437 → 191; 0.9999 → 254.86 → 254; 1 and
+// 1.5 → 254.873 → 254. Dequantized: code 0 → −128Δ = −1.00888, clamped to −1; 1 → −127Δ =
+// −1.001 → −1; 64 → −64Δ = −0.504441; 128 → 0; 191 → 63Δ = 0.496559; 255 → 127Δ = 1.001 → 1.
+// m = 4, Δ = 1.001/7 = 0.143: −0.5 → −3.497 + 8 = 4.503 → 4; 0.5 → 11.497 → 11; 1 → 14.993 →
+// 14; −1 → 1.007 → 1. Fails with trunc instead of floor (−0.5 → 65), without the input clamp
+// (1.5 → 255) or with the clamp at ±(1 + ε).
+TEST(Quantize, PaperNormalFollowsTheReferenceFormulas) {
+  const torch::Tensor w = torch::tensor(
+      {-1.5, -1.0, -0.5, -0.0039, 0.0, 0.0039, 0.5, 0.9999, 1.0, 1.5}, torch::kFloat32);
+  const Quantizer q8(QuantScheme::preset("paper-normal", 8));
+  const QuantizedTensor c8 = q8.quantize(w);
+  const std::vector<int> want8 = {1, 1, 64, 127, 128, 128, 191, 254, 254, 254};
+  for (std::size_t i = 0; i < want8.size(); ++i) {
+    EXPECT_EQ(c8.codes[static_cast<std::int64_t>(i)].item<int>(), want8[i]) << "w = " << w[i].item<float>();
+  }
+  EXPECT_EQ(c8.params.zero_point(), 128);
+  const torch::Tensor codes = torch::tensor({0, 1, 64, 128, 191, 255}, torch::kUInt8);
+  const torch::Tensor back = q8.dequantize(codes, c8.params);
+  const double d = 1.001 / 127.0;
+  const std::vector<double> want_w = {-1.0, -1.0, -64 * d, 0.0, 63 * d, 1.0};
+  for (std::size_t i = 0; i < want_w.size(); ++i) {
+    EXPECT_NEAR(back[static_cast<std::int64_t>(i)].item<double>(), want_w[i], 1e-7) << "code " << i;
+  }
+  const Quantizer q4(QuantScheme::preset("paper-normal", 4));
+  const torch::Tensor c4 = q4.quantize(torch::tensor({-0.5, 0.5, 1.0, -1.0}, torch::kFloat32)).codes;
+  EXPECT_EQ(c4[0].item<int>(), 4);
+  EXPECT_EQ(c4[1].item<int>(), 11);
+  EXPECT_EQ(c4[2].item<int>(), 14);
+  EXPECT_EQ(c4[3].item<int>(), 1);
+  // the CPU loop and the operator implementation agree on it too
+  const QuantParams p = q8.params_for(w);
+  EXPECT_TRUE(torch::equal(quantize_with_torch_ops(w, p, 0.0), c8.codes));
+  EXPECT_EQ(QuantScheme::preset("paper-normal", 8).name(), "paper-normal");
+  EXPECT_THROW(QuantScheme::preset("paper-normal", 8).set_variants("eps"), lowvolt::Error);
 }
 
 // Every one of the 2^m codes of every scheme dequantizes and requantizes to itself.

@@ -18,6 +18,10 @@ def reference_codes(w, scheme):
     if scheme.wmax > 0:
         x = np.clip(x, -scheme.wmax, scheme.wmax)
     vmax = 2 ** (m - 1) - 1
+    if scheme.name == "paper-normal":  # the reference's AlternativeUnsignedFixedPointQuantization(1)
+        delta = (1.0 + 0.001) / vmax
+        y = np.clip(x, -1.0, 1.0) / delta + 2 ** (m - 1)
+        return np.minimum(np.floor(y), 2 ** m - 1).astype(np.uint8), delta, 0.0
     if scheme.asymmetric:
         qmin, qmax = x.min(), x.max()
         delta = 1.0 / vmax
@@ -70,13 +74,17 @@ def test_quantize_matches_contract(name, bits, rng):
     assert params.bits == bits and params.scale == pytest.approx(scale, rel=1e-15)
     back = lowvolt.dequantize(codes, params)
     assert back.dtype == np.float32 and back.shape == w.shape
-    expected = (params.scale * value_of(codes, params) + params.center).astype(np.float32)
+    expected = params.scale * value_of(codes, params) + params.center
+    if name == "paper-normal":  # the reference clamps dequantized values to the range
+        expected = np.clip(expected, -1.0, 1.0)
+    expected = expected.astype(np.float32)
     np.testing.assert_allclose(back, expected, rtol=0, atol=1e-7 * float(np.abs(w).max()))
     np.testing.assert_array_equal(lowvolt.quantize(back, scheme, params), codes)
 
 
-# Every one of the 2^m codes dequantizes to a value that requantizes to itself.
-@pytest.mark.parametrize("name,bits", [c for c in CASES if c[1] <= 8])
+# Every one of the 2^m codes dequantizes to a value that requantizes to itself (not the paper's
+# Normal: its clamp reads codes 0 and 2^m − 1 as ±1, which requantize to 1 and 2^m − 2).
+@pytest.mark.parametrize("name,bits", [c for c in CASES if c[1] <= 8 and c[0] != "paper-normal"])
 def test_all_codes_round_trip(name, bits, rng):
     scheme = lowvolt.QuantScheme.preset(name, bits)
     _, params = lowvolt.quantize(rng.standard_normal(100).astype(np.float32), scheme)
@@ -114,7 +122,8 @@ def test_scheme_fields_and_names():
     assert (s.bits, s.per_layer, s.asymmetric, s.unsigned_codes, s.rounding) == (4, True, True, True, True)
     assert s.name == "rquant"
     assert lowvolt.QuantScheme(bits=4, asymmetric=True, unsigned_codes=True, rounding=True) == s
-    assert PRESETS == ["global", "normal", "asymmetric", "unsigned", "rquant", "fixed"]
+    assert PRESETS == ["global", "normal", "asymmetric", "unsigned", "rquant", "fixed",
+                       "paper-normal"]
 
 
 def test_bad_input_is_lowvolt_error(rng):

@@ -4,8 +4,9 @@
 //    memory exactly as `lowvolt curve` lays it (host/curve.h): the memory tensors become the
 //    accelerator's weight image (memory_layout.h, accelerator::WeightImage: tile order, linear
 //    from cell offset k·⌊cells/K⌋ for mapping k of K, wrapping over the memory), and the chip's
-//    fault masks at the supply become per-code flip / stuck-at masks (read count 0, as the torch
-//    backend of `curve` reads intermittent cells).
+//    fault masks at the supply become per-code flip / stuck-at masks, for the image written at
+//    read count 0 and read at 1 (profiles::ReadHistory, the default read of the torch backend of
+//    `curve`: intermittent stuck cells that catch their value at the write included).
 //  - The layout depends on the tensors' shapes only, so one pattern applies to the codes of any
 //    weights of the same network (training re-quantizes every step; the faulty cells stay).
 //  - Same (profile, vdd, mapping, K, network shapes, bits) → the same pattern, bit for bit.

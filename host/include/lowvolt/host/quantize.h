@@ -30,8 +30,15 @@
 //    normalised domain); half_offset stores unsigned codes as v + 2^(m-1) (code range of v:
 //    -2^(m-1) … 2^(m-1)-1); clamp_dequantized clamps every dequantized value to [qmin, qmax], so
 //    codes outside the range (after bit errors) read as the range's end and no longer requantize
-//    to themselves; fixed_range > 0 replaces the observed range by [-r, r] for every tensor (the
-//    reference's fixed-range baseline, preset "fixed" = [-1, 1]).
+//    to themselves; fixed_range > 0 replaces the observed range by [-r, r] for every tensor
+//    (LowVolt's signed fixed-range row, preset "fixed" = [-1, 1]: symmetric, signed, truncating,
+//    not the reference's scheme).
+//  - The paper's "Normal" (preset "paper-normal"; the reference's q81unfp models,
+//    AlternativeUnsignedFixedPointQuantization with range 1): floor_values with fixed_range r,
+//    epsilon, half_offset and clamp_dequantized, exactly the reference's arithmetic: the weight is
+//    clamped to [-r, r], Δ = (r + ε)/(2^(m-1)-1), v = floor(w/Δ) (code = v + 2^(m-1), capped at
+//    2^m − 1), dequantized w = clamp(v·Δ, -r, r). Here [qmin, qmax] = [-r, r] (not widened by ε);
+//    floor snaps to the nearest integer within snap_tolerance() as truncation does.
 // Device-agnostic: on the CPU a fused loop (identical results) replaces the LibTorch operator
 // chain that runs on any other device (quantize_with_torch_ops, dequantize_with_torch_ops).
 #include <torch/types.h>
@@ -69,12 +76,16 @@ struct QuantScheme {
   /// If > 0: the range is [-fixed_range, fixed_range] for every tensor (weight units); 0 = from
   /// the weights.
   double fixed_range = 0.0;
+  /// v = floor(x) instead of trunc(x) (the reference's unsigned fixed-point arithmetic, preset
+  /// "paper-normal"; needs fixed_range > 0, unsigned codes with half_offset, no rounding).
+  bool floor_values = false;
 
   /// Named preset at `bits` bits: "global" (global, symmetric, signed, trunc), "normal"
   /// (per-layer, symmetric, signed, trunc), "asymmetric" (normal + asymmetric), "unsigned"
   /// (asymmetric + unsigned codes), "rquant" (unsigned + rounding), "fixed" (normal with the
-  /// fixed range [-1, 1]). Unknown name -> lowvolt::Error listing the known ones; bad bits ->
-  /// lowvolt::Error.
+  /// fixed range [-1, 1]), "paper-normal" (the paper's Normal: the reference's unsigned fixed
+  /// range [-1, 1], see the contract). Unknown name -> lowvolt::Error listing the known ones;
+  /// bad bits -> lowvolt::Error.
   static QuantScheme preset(const std::string& name, int bits);
   /// Names accepted by preset(), in table order.
   static std::vector<std::string> preset_names();
@@ -105,6 +116,9 @@ struct QuantParams {
   bool half_offset = false;
   /// Whether dequantized values are clamped to [qmin, qmax] (the reference).
   bool clamp_dequantized = false;
+  /// Whether values were floored (the reference's unsigned fixed range; weights are clamped to
+  /// [qmin, qmax] before quantizing).
+  bool floor_values = false;
   /// Lower end of the quantization range, in weight units (-qmax when symmetric).
   double qmin = -1.0;
   /// Upper end of the quantization range, in weight units.

@@ -131,4 +131,17 @@ TEST(EvalProfileErrors, OptionsThatNeedAProfile) {
   EXPECT_NE(unknown.out.find("fpga"), std::string::npos) << unknown.out;
 }
 
+// --chip-read: an unknown value and a snapshot on an accelerator backend (which models every
+// write and read itself) are usage errors naming the option.
+TEST(EvalProfileErrors, ChipReadValues) {
+  const Result bogus = run(kArgs + "torch --chip-read bogus", true);
+  EXPECT_EQ(bogus.status, 2);
+  EXPECT_NE(bogus.out.find("--chip-read: unknown value 'bogus' (known: history, snapshot)"),
+            std::string::npos) << bogus.out;
+  const Result golden = run(kArgs + "golden --chip-read snapshot", true);
+  EXPECT_EQ(golden.status, 2);
+  EXPECT_NE(golden.out.find("--chip-read: snapshot is a torch-backend read"), std::string::npos)
+      << golden.out;
+}
+
 }  // namespace

@@ -57,21 +57,19 @@ std::pair<std::uint64_t, std::uint64_t> image_wrong_bits(const accelerator::Weig
                                                          const std::vector<std::uint8_t>& codes,
                                                          const lp::FaultMasks& masks,
                                                          const lp::ReadHistory& history) {
-  const lp::CodeFaults after = image.flat_code_faults(masks, history);
-  LV_CHECK(after.size() == codes.size(), "image " << after.size() << " vs " << codes.size() << " codes");
-  const auto mask = static_cast<std::uint8_t>((1u << image.bits()) - 1u);
-  std::uint64_t wrong = 0, read_only = 0;
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    wrong += static_cast<std::uint64_t>(
-        __builtin_popcount(static_cast<unsigned>((after.apply(i, codes[i]) ^ codes[i]) & mask)));
-  }
+  const auto mask = static_cast<unsigned>((1u << image.bits()) - 1u);
+  const auto wrong_bits = [&](const lp::ReadHistory& h) {
+    const lp::CodeFaults faults = image.flat_code_faults(masks, h);
+    LV_CHECK(faults.size() == codes.size(), "image " << faults.size() << " vs " << codes.size() << " codes");
+    std::uint64_t wrong = 0;
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+      wrong += static_cast<std::uint64_t>(__builtin_popcount((faults.apply(i, codes[i]) ^ codes[i]) & mask));
+    }
+    return wrong;
+  };
+  const std::uint64_t wrong = wrong_bits(history);
   if (history.is_snapshot()) return {wrong, 0};
-  const lp::CodeFaults read = image.flat_code_faults(masks, lp::ReadHistory::snapshot(history.read_r));
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    read_only += static_cast<std::uint64_t>(
-        __builtin_popcount(static_cast<unsigned>((read.apply(i, codes[i]) ^ codes[i]) & mask)));
-  }
-  return {wrong, wrong - read_only};
+  return {wrong, wrong - wrong_bits(lp::ReadHistory::snapshot(history.read_r))};
 }
 
 /// Fake-quantized LibTorch inference with the codes read through the chip's fault masks. The
@@ -474,9 +472,7 @@ CurveResult sweep_curve(const CurveOptions& options) {
       masks.emplace(chips[c].map.faults_at(lp::vdd_code(options.vdds[v])));
       masks_of = std::make_pair(c, v);
     }
-    const std::uint64_t cells = chips[c].map.geometry().cells();
-    const std::uint64_t offset =
-        cells / static_cast<std::uint64_t>(options.mappings) * static_cast<std::uint64_t>(k);
+    const std::uint64_t offset = mapping_offset(chips[c].map.geometry().cells(), k, options.mappings);
     const auto e = backend.error(chips[c].map, *masks, offset);
     return e ? encode_double(*e) : std::string("clean");
   };
@@ -485,6 +481,40 @@ CurveResult sweep_curve(const CurveOptions& options) {
     progress.update(static_cast<std::int64_t>(done), labels[index]);
   });
   if (!outcome.output) return result;  // an MPI rank other than 0: rank 0 reports
+
+  // Effective error rates (CurvePoint::read_ber, write_ber) per (model, chip, voltage): every
+  // model's image read after the history at every mapping, mean over the mappings; the masks of a
+  // (chip, voltage) are built once for all models. On rank 0; no random draws, a few ms each.
+  struct ReadRates {
+    double read = 0.0, write = 0.0;
+  };
+  std::vector<std::vector<std::vector<ReadRates>>> rates(
+      files.size(), std::vector<std::vector<ReadRates>>(
+                        chips.size(), std::vector<ReadRates>(options.vdds.size())));
+  std::vector<std::map<std::uint64_t, accelerator::WeightImage>> images(files.size());  // by offset
+  for (std::size_t c = 0; c < chips.size(); ++c) {
+    if (!(chips[c].map.geometry() == accelerator::buffer_geometry())) continue;  // torch only
+    for (std::size_t v = 0; v < options.vdds.size(); ++v) {
+      const lp::FaultMasks at = chips[c].map.faults_at(lp::vdd_code(options.vdds[v]));
+      for (std::size_t m = 0; m < files.size(); ++m) {
+        const double bits = static_cast<double>(clean_codes[m].size()) * files[m].quant.bits *
+                            static_cast<double>(options.mappings);
+        for (int k = 0; k < options.mappings; ++k) {
+          const std::uint64_t offset = mapping_offset(chips[c].map.geometry().cells(), k, options.mappings);
+          auto it = images[m].find(offset);
+          if (it == images[m].end()) {
+            it = images[m].emplace(offset, memory_image(files[m].net->memory_parameters(),
+                                                        files[m].net->memory_parameter_names(),
+                                                        clean_codes[m], files[m].quant.bits, offset))
+                     .first;
+          }
+          const auto [wrong, by_write] = image_wrong_bits(it->second, clean_codes[m], at, options.read_history());
+          rates[m][c][v].read += static_cast<double>(wrong) / bits;
+          rates[m][c][v].write += static_cast<double>(by_write) / bits;
+        }
+      }
+    }
+  }
 
   for (std::size_t m = 0; m < files.size(); ++m) {
     ModelCurve curve;
@@ -511,11 +541,6 @@ CurveResult sweep_curve(const CurveOptions& options) {
       }
     }
     const auto per_chip = static_cast<std::size_t>(options.mappings);
-    // Effective error rates (CurvePoint::read_ber, write_ber): the model's image read after the
-    // history at every (chip, voltage, mapping), on rank 0 (no random draws; a few ms each).
-    const std::vector<std::uint8_t>& codes = clean_codes[m];
-    const double bits = static_cast<double>(codes.size()) * files[m].quant.bits;
-    std::map<std::uint64_t, accelerator::WeightImage> images;  // by mapping offset
     std::vector<double> pooled_read(options.vdds.size(), 0.0), pooled_write(options.vdds.size(), 0.0);
     for (std::size_t c = 0; c < chips.size(); ++c) {
       ChipSeries series;
@@ -524,25 +549,10 @@ CurveResult sweep_curve(const CurveOptions& options) {
         const auto first = errors[v].begin() + static_cast<std::ptrdiff_t>(c * per_chip);
         series.points.push_back(summarize(
             options.vdds[v], std::vector<double>(first, first + static_cast<std::ptrdiff_t>(per_chip))));
-        if (!(chips[c].map.geometry() == accelerator::buffer_geometry())) continue;  // torch only
-        const lp::FaultMasks at = chips[c].map.faults_at(lp::vdd_code(options.vdds[v]));
-        double read = 0.0, write = 0.0;
-        for (int k = 0; k < options.mappings; ++k) {
-          const std::uint64_t offset = mapping_offset(chips[c].map.geometry().cells(), k, options.mappings);
-          auto it = images.find(offset);
-          if (it == images.end()) {
-            it = images.emplace(offset, memory_image(files[m].net->memory_parameters(),
-                                                     files[m].net->memory_parameter_names(), codes,
-                                                     files[m].quant.bits, offset)).first;
-          }
-          const auto [wrong, by_write] = image_wrong_bits(it->second, codes, at, options.read_history());
-          read += static_cast<double>(wrong) / bits / static_cast<double>(options.mappings);
-          write += static_cast<double>(by_write) / bits / static_cast<double>(options.mappings);
-        }
-        series.points.back().read_ber = read;
-        series.points.back().write_ber = write;
-        pooled_read[v] += read / static_cast<double>(chips.size());
-        pooled_write[v] += write / static_cast<double>(chips.size());
+        series.points.back().read_ber = rates[m][c][v].read;
+        series.points.back().write_ber = rates[m][c][v].write;
+        pooled_read[v] += rates[m][c][v].read / static_cast<double>(chips.size());
+        pooled_write[v] += rates[m][c][v].write / static_cast<double>(chips.size());
       }
       series.operating = operating_points(series.points, options.vdds, result.energy,
                                           curve.clean_error, options.budgets);

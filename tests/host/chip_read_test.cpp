@@ -92,11 +92,16 @@ TEST(ChipRead, LinearLayoutMatchesPerBitReference) {
   }
 }
 
+/// A weight-buffer chip of `preset` with strong per-read noise (σ_n = 0.02 × Vmin).
+lp::CellMap intermittent_chip(const std::string& preset, std::uint64_t seed) {
+  lp::ChipParams params = lp::preset(preset);
+  params.sigma_n = 0.02;
+  return lp::generate_chip(params, kBuffer, seed);
+}
+
 // Intermittent cells make the read count matter (else the test above could not tell r apart).
 TEST(ChipRead, ReadCountChangesIntermittentReads) {
-  lp::ChipParams params = lp::preset("chip1");
-  params.sigma_n = 0.02;
-  const lp::CellMap map = lp::generate_chip(params, kBuffer, 3);
+  const lp::CellMap map = intermittent_chip("chip1", 3);
   const auto codes = random_codes(50000, 8, 1);
   std::vector<std::uint8_t> a(codes.size()), b(codes.size());
   lh::ChipLayout layout;
@@ -111,9 +116,7 @@ TEST(ChipRead, ReadCountChangesIntermittentReads) {
 // snapshot at 1 and, beyond it, stuck values caught at the write: it differs from the snapshot
 // only in stuck cells, and only towards their stuck value. Fails if the write is ignored.
 TEST(ChipRead, HistoryKeepsStuckValuesCaughtAtTheWrite) {
-  lp::ChipParams params = lp::preset("chip2");
-  params.sigma_n = 0.02;
-  const lp::CellMap map = lp::generate_chip(params, kBuffer, 5);
+  const lp::CellMap map = intermittent_chip("chip2", 5);
   const auto codes = random_codes(50000, 8, 2);
   std::vector<std::uint8_t> hist(codes.size()), snap(codes.size());
   lh::ChipLayout layout;

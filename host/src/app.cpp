@@ -163,13 +163,17 @@ Model load_model(const std::string& path, const ModelSource& source) {
   return model;
 }
 
-Dataset model_dataset(const Model& model, const std::string& dataset, const std::string& data_dir,
-                      bool train, std::int64_t subset) {
+std::string model_dataset_name(const Model& model, const std::string& dataset, bool train) {
   std::string name = dataset;
   if (name.empty() && !train) name = value_of(model.training, "test_dataset");
   if (name.empty()) name = model.dataset();
   if (name.empty()) name = "fashion-mnist";
-  return open_dataset(name, data_dir, train).head(subset);
+  return name;
+}
+
+Dataset model_dataset(const Model& model, const std::string& dataset, const std::string& data_dir,
+                      bool train, std::int64_t subset) {
+  return open_dataset(model_dataset_name(model, dataset, train), data_dir, train).head(subset);
 }
 
 void check_data_fits(Model& model, const Dataset& data, const std::string& data_name) {

@@ -392,13 +392,10 @@ CurveResult sweep_curve(const CurveOptions& options) {
   std::map<std::string, Dataset> test_sets;
   std::vector<const Dataset*> tests;
   for (std::size_t m = 0; m < files.size(); ++m) {
-    std::string name = options.dataset;
-    if (name.empty()) name = files[m].dataset();
-    if (name.empty()) name = "fashion-mnist";
+    const std::string name = model_dataset_name(files[m], options.dataset, false);
     const std::string key = name + "|" + options.data_dir;
     if (!test_sets.count(key)) {
-      test_sets.emplace(key, model_dataset(files[m], options.dataset, options.data_dir, false,
-                                           options.test_subset));
+      test_sets.emplace(key, model_dataset(files[m], name, options.data_dir, false, options.test_subset));
     }
     check_data_fits(files[m], test_sets.at(key), name);
     tests.push_back(&test_sets.at(key));

@@ -7,9 +7,11 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "lowvolt/common/error.h"
+#include "lowvolt/host/app.h"
 #include "lowvolt/host/accel_inference.h"
 #include "lowvolt/host/chip_read.h"
 #include "lowvolt/host/data.h"
@@ -257,6 +259,55 @@ TEST(Curve, ReproducibleAndGoldenBackendRuns) {
   EXPECT_EQ(g.models[0].points[1].errors[0], expected);
   EXPECT_GT(g.models[0].points[1].errors[0], g.models[0].clean_error);
   fs::remove(chip);
+}
+
+// Each model is tested on its own test set: two copies of one model trained on the same tensor
+// training file but recorded with different test files ("test_dataset", as `lowvolt train
+// --test-dataset` records it) get the clean errors of their own test sets, as `lowvolt eval`
+// (run_evaluation, model_dataset) gives them.
+TEST(Curve, EachModelIsTestedOnItsOwnTestSet) {
+  torch::set_num_threads(2);
+  const fs::path dir = fs::temp_directory_path() / ("lowvolt_curve_tests_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const lh::Dataset fmnist = lh::load_dataset("fashion-mnist", "", false).head(100);
+  const auto save_set = [&](const std::string& name, const torch::Tensor& labels) {
+    c10::Dict<std::string, torch::Tensor> d;
+    d.insert("images", fmnist.images);
+    d.insert("labels", labels);
+    const std::vector<char> bytes = torch::pickle_save(c10::IValue(d));
+    std::ofstream((dir / name).string(), std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return (dir / name).string();
+  };
+  const std::string train_set = save_set("train.pt", fmnist.labels);
+  const std::string test_a = save_set("test_a.pt", fmnist.labels);
+  const std::string test_b = save_set("test_b.pt", (fmnist.labels + 1).remainder(10));  // every label wrong
+  lh::ModelFile file = lh::load_model_file(kModel);
+  file.training["dataset"] = train_set;
+  file.training["test_dataset"] = test_a;
+  const std::string model_a = (dir / "a.lvm").string();
+  lh::save_model_file(file, model_a);
+  file.training["test_dataset"] = test_b;
+  const std::string model_b = (dir / "b.lvm").string();
+  lh::save_model_file(file, model_b);
+
+  const std::string chip = make_chip("chip1", 3);
+  lh::CurveOptions options = small_options(chip);
+  options.models = {model_a, model_b};
+  options.vdds = {1.05};
+  options.mappings = 1;
+  options.test_subset = 0;
+  const lh::CurveResult r = lh::sweep_curve(options);
+  ASSERT_EQ(r.models.size(), 2u);
+  EXPECT_LT(r.models[0].clean_error, 0.5);
+  EXPECT_EQ(r.models[1].clean_error, 1.0);
+  for (const auto& [path, curve] : {std::pair{model_a, r.models[0]}, std::pair{model_b, r.models[1]}}) {
+    lh::EvalRequest request;
+    request.model = path;
+    request.eval.quiet = true;
+    EXPECT_EQ(lh::run_evaluation(request).result.clean.error, curve.clean_error) << path;
+  }
+  fs::remove(chip);
+  fs::remove_all(dir);
 }
 
 TEST(CurveErrors, BadOptionsAreRefused) {

@@ -58,8 +58,13 @@ struct Model {
 /// Loads a model file (see the contract).
 Model load_model(const std::string& path, const ModelSource& source = {});
 
-/// The data set a command uses: `dataset` when given (a name or a .pt file, tensor_data.h), else
-/// the one the model was trained on, else fashion-mnist; the first `subset` examples (0 = all).
+/// The name of the data set a command uses: `dataset` when given (a name or a .pt file,
+/// tensor_data.h); else, for a test set, the test file the model was trained with
+/// ("test_dataset"); else the data set it was trained on; else fashion-mnist.
+std::string model_dataset_name(const Model& model, const std::string& dataset, bool train);
+
+/// The data set model_dataset_name() names: its training or test split, the first `subset`
+/// examples (0 = all).
 Dataset model_dataset(const Model& model, const std::string& dataset, const std::string& data_dir,
                       bool train, std::int64_t subset);
 

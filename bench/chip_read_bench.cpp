@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "lowvolt/chip/chip_read.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/parse.h"
-#include "lowvolt/host/chip_read.h"
 #include "lowvolt/profiles/profile.h"
 #include "lowvolt/profiles/read_model.h"
 

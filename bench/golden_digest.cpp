@@ -21,12 +21,12 @@
 #include <vector>
 
 #include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/app/runtime.h"
+#include "lowvolt/chip/accel_inference.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/parse.h"
-#include "lowvolt/host/accel_inference.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/model_file.h"
-#include "lowvolt/host/runtime.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/io/model_file.h"
 #include "lowvolt/profiles/profile.h"
 
 namespace {

@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "lowvolt/host/bit_errors.h"
-#include "lowvolt/host/quantize.h"
-#include "lowvolt/host/runtime.h"
+#include "lowvolt/app/runtime.h"
+#include "lowvolt/nn/bit_errors.h"
+#include "lowvolt/nn/quantize.h"
 
 namespace {
 

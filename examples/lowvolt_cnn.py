@@ -4,7 +4,7 @@ of IDX files (the MNIST format, gzip-compressed as Debian ships Fashion-MNIST).
 Shared by examples/export_bundled_cnn.py (the TorchScript export of a bundled model),
 examples/resnet_export.py and bench/torch_eval.py (the plain-PyTorch speed comparison). Uses only PyTorch and NumPy.
 
-The network is LowVolt's `cnn` (host/src/models.cpp) operation for operation: two blocks of
+The network is LowVolt's `cnn` (host/nn/src/models.cpp) operation for operation: two blocks of
 3×3 convolution (padding 1) → GroupNorm (4 channels per group, at most 32 groups; LowVolt stores
 the scale as 1 + alpha) → 2×2 max pooling → ReLU, then flatten → linear (128) → ReLU → linear.
 Pooling before ReLU is LowVolt's order; the two commute, and keeping the order keeps every
@@ -94,7 +94,7 @@ def cnn_from_lvm(path):
     if model["arch"] != "cnn" or model["norm"] != "gn":
         raise LvmError(f"{path}: only the gn cnn is rebuilt here, the file holds {model['arch']}/{model['norm']}")
     net = Cnn(model["channels"], model["height"], model["width_px"], model["classes"])
-    # LowVolt's parameter names (body.N, host/src/models.cpp) → this module's.
+    # LowVolt's parameter names (body.N, host/nn/src/models.cpp) → this module's.
     layers = {"conv1": 0, "norm1": 1, "conv2": 4, "norm2": 5, "fc1": 9, "fc2": 11}
     with torch.no_grad():
         for name, index in layers.items():

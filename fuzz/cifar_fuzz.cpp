@@ -1,4 +1,4 @@
-// Fuzz target: the CIFAR-10 binary reader (host::load_cifar10_folder, host/src/data.cpp). The
+// Fuzz target: the CIFAR-10 binary reader (host::load_cifar10_folder, host/io/src/data.cpp). The
 // input is written as test_batch.bin (first byte even) or split at its middle into
 // data_batch_1.bin and data_batch_3.bin (odd; batches 2, 4, 5 missing). A loaded set must have one
 // image of 3×32×32 pixels in [0, 1] per 3073-byte record and labels in 0..9.
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "lowvolt/host/data.h"
+#include "lowvolt/io/data.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;

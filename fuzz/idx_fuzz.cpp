@@ -1,5 +1,5 @@
 // Fuzz target: the IDX reader (host::read_idx, raw and gzip) and the MNIST-folder loader
-// (host::load_mnist_folder), host/src/data.cpp. The first byte picks the form:
+// (host::load_mnist_folder), host/io/src/data.cpp. The first byte picks the form:
 //   0 — the rest is the file, as is (gzip when it starts with the gzip magic);
 //   1 — the rest is gzip-compressed here first, so mutations reach the IDX parser behind gzip;
 //   2 — the rest splits (at the offset in its first two bytes) into an images file and a labels
@@ -14,7 +14,7 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "lowvolt/host/data.h"
+#include "lowvolt/io/data.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Fuzz target: the .lvm model-file reader (host::load_model_file, host/src/model_file.cpp), then
+// Fuzz target: the .lvm model-file reader (host::load_model_file, host/io/src/model_file.cpp), then
 // host::instantiate on what it accepted. Each input is read as given and once more with its last
 // 4 bytes replaced by the CRC-32 of the rest (version 2's trailer), so mutations of the header
 // and the weights get past the checksum; version-1 seeds reach the same code without one.
@@ -7,7 +7,7 @@
 
 #include "fuzz_util.h"
 #include "lowvolt/common/crc32.h"
-#include "lowvolt/host/model_file.h"
+#include "lowvolt/io/model_file.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Fuzz target: the PattBET pattern-file reader (host::FixedPattern::load, host/src/bit_errors.cpp,
+// Fuzz target: the PattBET pattern-file reader (host::FixedPattern::load, host/nn/src/bit_errors.cpp,
 // format "LVPATT01"). A pattern that loads must report in-range counts, apply to codes of its
 // size, and survive save → load unchanged.
 #include <torch/torch.h>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "lowvolt/host/bit_errors.h"
+#include "lowvolt/nn/bit_errors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string path = lowvolt::fuzz::scratch_dir() + "/fuzz.lvpatt";

@@ -1,4 +1,4 @@
-// Fuzz target: the tensor data-set reader (host::load_tensor_dataset, host/src/tensor_data.cpp),
+// Fuzz target: the tensor data-set reader (host::load_tensor_dataset, host/io/src/tensor_data.cpp),
 // which hands the archive to LibTorch's own torch.save reader (torch::pickle_load). The first
 // byte picks the form:
 //   0 — the rest is the file, as is (a torch.save zip archive, or anything);
@@ -14,7 +14,7 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "lowvolt/host/tensor_data.h"
+#include "lowvolt/io/tensor_data.h"
 
 namespace {
 

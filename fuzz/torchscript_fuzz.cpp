@@ -1,4 +1,4 @@
-// Fuzz target: the TorchScript model reader (host::load_script_model, host/src/script_model.cpp:
+// Fuzz target: the TorchScript model reader (host::load_script_model, host/io/src/script_model.cpp:
 // torch::jit::load, the memory rule, the evaluation graph rewrite), then one forward pass of a
 // 1×1×8×8 batch when the model loads. The first byte picks the memory rule (even: layers, odd:
 // all); the rest is the file. A model that loads must hold at least one float32 memory tensor,
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "lowvolt/host/script_model.h"
+#include "lowvolt/io/script_model.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;

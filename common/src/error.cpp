@@ -18,6 +18,16 @@ void check_failed(const char* condition, const char* file, int line, const std::
 
 namespace lowvolt {
 
+void as_usage_error(const std::string& prefix, const std::function<void()>& check) {
+  try {
+    check();
+  } catch (const Error& e) {  // a UsageError too: it gets the prefix
+    const std::string what = e.what();
+    if (prefix.empty() || what.rfind(prefix, 0) == 0) throw UsageError(what);
+    throw UsageError(prefix + ": " + what);
+  }
+}
+
 int run_main(const std::string& error_prefix, const std::function<int()>& body) {
   tune_allocator();
   try {

@@ -9,6 +9,7 @@
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/parse.h"
+#include "lowvolt/profiles/read_model.h"
 
 namespace lowvolt::cli {
 namespace {
@@ -104,16 +105,6 @@ void print_json(const nlohmann::json& j) {
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
-void check_options(const std::string& prog, const std::function<void()>& check) {
-  try {
-    check();
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    if (what.rfind(prog, 0) == 0) throw UsageError(what);
-    throw UsageError(prog + ": " + what);
-  }
-}
-
 po::typed_value<double>* real(double default_value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.15g", default_value);
@@ -143,10 +134,7 @@ std::vector<double> parse_rates(const std::string& option, const std::string& te
 std::vector<double> parse_voltages(const std::string& option, const std::string& text) {
   std::vector<double> volts;
   const auto check = [&](double v) {
-    if (!(v > 0.0 && v <= 2.0)) {
-      throw UsageError("option '--" + option + "': voltage " + std::to_string(v) +
-                       " × Vmin is outside (0, 2]");
-    }
+    profiles::check_supply(v, "--" + option);
     return v;
   };
   if (text.find(':') != std::string::npos) {

@@ -56,10 +56,6 @@ int dispatch(const std::string& prog, const std::string& summary, const Registry
 /// Boost's round-trip "0.050000000000000003").
 po::typed_value<double>* real(double default_value);
 
-/// Runs `check` (an options struct's validate()) and turns its lowvolt::Error into a UsageError
-/// prefixed with `prog`: an out-of-range option value is a usage error (exit 2), like an unknown
-/// option or a malformed number, whichever layer finds it.
-void check_options(const std::string& prog, const std::function<void()>& check);
 
 /// Prints `j` on stdout, indented, as valid JSON even when a string in it (a path, a profile's
 /// provenance) is not UTF-8: invalid bytes become U+FFFD instead of failing after the work.

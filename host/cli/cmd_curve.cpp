@@ -8,12 +8,13 @@
 #include <sstream>
 
 #include "cli.h"
+#include "lowvolt/accelerator/ecc.h"
+#include "lowvolt/app/runtime.h"
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/accelerator/ecc.h"
-#include "lowvolt/host/curve.h"
-#include "lowvolt/host/runtime.h"
-#include "lowvolt/host/sweep_units.h"
+#include "lowvolt/run/curve.h"
+#include "lowvolt/run/curve_ecc.h"
+#include "lowvolt/sweep/sweep_units.h"
 #include "plot.h"
 #include "sweep_cli.h"
 
@@ -437,7 +438,7 @@ int run_curve(const Args& args) {
   options.instances = (*vm)["instances"].as<int>();
   options.chip_read = (*vm)["chip-read"].as<std::string>();
   if (vm->count("ecc-energy")) {
-    check_options("lowvolt curve", [&] {
+    as_usage_error("lowvolt curve", [&] {
       options.ecc_energy = host::EccEnergy::parse((*vm)["ecc-energy"].as<std::string>(), "--ecc-energy");
     });
   }
@@ -447,7 +448,7 @@ int run_curve(const Args& args) {
   if (options.profiles.empty()) throw UsageError("lowvolt curve: option '--profile' is required");
   host::configure_threads(sweep_threads(*vm));
   register_backends();
-  check_options("lowvolt curve", [&] { options.validate(); });
+  as_usage_error("lowvolt curve", [&] { options.validate(); });
   apply_sweep_options(*vm, "lowvolt curve");
 
   const bool pool_chips = (*vm)["pool-chips"].as<bool>();
@@ -459,7 +460,7 @@ int run_curve(const Args& args) {
 
   std::vector<accelerator::EccMode> ecc_modes;
   if (vm->count("ecc")) {
-    check_options("lowvolt curve", [&] {
+    as_usage_error("lowvolt curve", [&] {
       ecc_modes = accelerator::parse_ecc_modes((*vm)["ecc"].as<std::string>(), "--ecc");
     });
   }

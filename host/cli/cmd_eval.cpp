@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "lowvolt/app/app.h"
+#include "lowvolt/app/runtime.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/app.h"
-#include "lowvolt/host/curve.h"
-#include "lowvolt/host/runtime.h"
-#include "lowvolt/host/sweep_units.h"
+#include "lowvolt/run/curve.h"
+#include "lowvolt/sweep/sweep_units.h"
 #include "sweep_cli.h"
 
 namespace lowvolt::cli {
@@ -40,7 +40,7 @@ int run_eval_profile(const po::variables_map& vm, const std::string& path,
   o.chip_read = vm["chip-read"].as<std::string>();
   o.quiet = json;
   register_backends();
-  check_options("lowvolt eval", [&] { o.validate(); });
+  as_usage_error("lowvolt eval", [&] { o.validate(); });
   const host::CurveResult r = host::sweep_curve(o);
   if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 prints
   const host::ModelCurve& m = r.models.front();
@@ -164,7 +164,7 @@ int run_eval(const Args& args) {
   source.quant = vm["quant"].as<std::string>();
   source.bits = vm["bits"].as<int>();
   source.memory = vm["memory"].as<std::string>();
-  check_options("lowvolt eval", [&] { source.validate(); });
+  as_usage_error("lowvolt eval", [&] { source.validate(); });
   if (vm["test-subset"].as<std::int64_t>() < 0) {
     throw UsageError("lowvolt eval: option '--test-subset': " +
                      std::to_string(vm["test-subset"].as<std::int64_t>()) + " is negative (0 = all)");
@@ -201,7 +201,7 @@ int run_eval(const Args& args) {
   const bool reference = rte_definition == "reference";
   o.quiet = json;
   if (request.errors != "pattern-file") o.rates = parse_rates("p", vm["p"].as<std::string>());
-  check_options("lowvolt eval", [&] { request.validate(); });
+  as_usage_error("lowvolt eval", [&] { request.validate(); });
   const host::EvalReport report = host::run_evaluation(request);
   if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 prints
   const host::EvalResult& result = report.result;

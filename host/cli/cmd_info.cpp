@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "cli.h"
-#include "lowvolt/host/runtime.h"
+#include "lowvolt/app/runtime.h"
 
 namespace lowvolt::cli {
 namespace {

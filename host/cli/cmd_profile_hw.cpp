@@ -7,8 +7,8 @@
 
 #include "cli.h"
 #include "lowvolt/accelerator/ecc.h"
+#include "lowvolt/app/profile_app.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/profile_app.h"
 
 namespace lowvolt::cli {
 
@@ -48,7 +48,7 @@ int run_profile_measure(const Args& args) {
   request.backend = (*vm)["backend"].as<std::string>();
   const bool json = (*vm)["json"].as<bool>();
   request.quiet = (*vm)["quiet"].as<bool>() || json;
-  check_options("lowvolt profile measure", [&] {
+  as_usage_error("lowvolt profile measure", [&] {
     request.ecc = accelerator::parse_ecc_mode((*vm)["ecc"].as<std::string>(), "--ecc");
     request.validate();
   });

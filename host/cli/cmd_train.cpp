@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "lowvolt/app/app.h"
+#include "lowvolt/app/runtime.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/app.h"
-#include "lowvolt/host/runtime.h"
 
 namespace lowvolt::cli {
 namespace {
@@ -109,7 +109,7 @@ int run_train(const Args& args) {
   request.save_pattern = vm["save-pattern"].as<std::string>();
   o.method = vm["method"].as<std::string>();
   const std::string quant = vm["quant"].defaulted() && !request.init.empty() ? "rquant" : vm["quant"].as<std::string>();
-  check_options("lowvolt train", [&] {
+  as_usage_error("lowvolt train", [&] {
     o.quant = host::QuantScheme::preset(quant, vm["bits"].as<int>());
     if (!vm["quant-variant"].defaulted()) o.quant.set_variants(vm["quant-variant"].as<std::string>());
   });
@@ -140,7 +140,7 @@ int run_train(const Args& args) {
   o.resume = vm["resume"].as<bool>();
   o.quiet = json;
   // Every option combination and output path is checked before the (long) training starts.
-  check_options("lowvolt train", [&] { request.validate(); });
+  as_usage_error("lowvolt train", [&] { request.validate(); });
 
   const auto report = host::run_training(
       request,

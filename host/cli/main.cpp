@@ -4,14 +4,15 @@
 // Under mpirun/srun the MPI session (mpi_driver.h) starts first and ends last; without an MPI
 // launcher it does nothing.
 #include "cli.h"
+#include "lowvolt/app/runtime.h"
 #include "lowvolt/common/error.h"
-#include "mpi_driver.h"
+#include "lowvolt/mpi/mpi_driver.h"
 
 int main(int argc, char** argv) {
-  lowvolt::cli::MpiSession mpi;
+  lowvolt::mpi::MpiSession mpi;
   // UsageError messages already start with "lowvolt <command>:".
   int status = lowvolt::run_main("lowvolt: error: ", [&] {
-    mpi.start(argc, argv);
+    mpi.start(argc, argv, lowvolt::host::torch_thread_setup);
     return 0;
   });
   if (status == 0) {

@@ -1,7 +1,8 @@
 #include "sweep_cli.h"
 
-#include "lowvolt/host/sweep_units.h"
-#include "mpi_driver.h"
+#include "lowvolt/common/error.h"
+#include "lowvolt/mpi/mpi_driver.h"
+#include "lowvolt/sweep/sweep_units.h"
 
 namespace lowvolt::cli {
 
@@ -20,12 +21,12 @@ void apply_sweep_options(const po::variables_map& vm, const std::string& prog) {
   settings.journal = vm["journal"].as<std::string>();
   settings.schedule = vm["schedule"].as<std::string>();
   settings.stats = vm["sweep-stats"].as<std::string>();
-  check_options(prog, [&] { host::set_sweep_settings(settings); });
+  as_usage_error(prog, [&] { host::set_sweep_settings(settings); });
 }
 
 int sweep_threads(const po::variables_map& vm) {
   const int threads = vm["threads"].as<int>();
-  if (vm["threads"].defaulted() && mpi_default_threads() > 0) return mpi_default_threads();
+  if (vm["threads"].defaulted() && mpi::mpi_default_threads() > 0) return mpi::mpi_default_threads();
   return threads;
 }
 

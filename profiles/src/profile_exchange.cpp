@@ -11,8 +11,8 @@
 #include <unordered_map>
 
 #include "lowvolt/common/atomic_file.h"
-#include "lowvolt/common/parse.h"
 #include "lowvolt/common/error.h"
+#include "lowvolt/common/parse.h"
 #include "lowvolt/profiles/profile.h"
 #include "stats.h"
 

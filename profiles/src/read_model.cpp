@@ -35,6 +35,13 @@ const std::array<double, 1021>& byte_sum_counts() {
 
 }  // namespace
 
+double check_supply(double v, const std::string& option) {
+  if (!(v > 0.0 && v <= kMaxSupply)) {
+    usage_fail("option '", option, "': voltage ", v, " × Vmin is outside (0, ", kMaxSupply, "]");
+  }
+  return v;
+}
+
 std::uint16_t vdd_code(double v_over_vmin) { return to_code(v_over_vmin, "supply voltage"); }
 
 std::uint16_t vc_code(double v_over_vmin) {

@@ -4,7 +4,7 @@
 
 #include "common.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/bit_errors.h"
+#include "lowvolt/nn/bit_errors.h"
 
 namespace lowvolt::python {
 namespace {

@@ -4,8 +4,8 @@
 
 #include "common.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/model_file.h"
-#include "lowvolt/host/models.h"
+#include "lowvolt/io/model_file.h"
+#include "lowvolt/nn/models.h"
 
 namespace lowvolt::python {
 namespace {

@@ -4,12 +4,13 @@
 #include <torch/torch.h>
 
 #include "common.h"
+#include "lowvolt/app/runtime.h"
 #include "lowvolt/common/error.h"
+#include "lowvolt/common/seed.h"
 #include "lowvolt/common/tuning.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/evaluate.h"
-#include "lowvolt/host/runtime.h"
-#include "lowvolt/host/train.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/run/evaluate.h"
+#include "lowvolt/run/train.h"
 
 namespace lowvolt::python {
 
@@ -146,7 +147,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("rte_sample_seed", &lh::rte_sample_seed, py::arg("seed"), py::arg("sample"),
         "Seed of random bit error sample `sample` of `lowvolt eval --seed seed` (drawn at the "
         "largest rate of the run with RandomBitErrors).");
-  m.def("derive_seed", &lh::derive_seed, py::arg("seed"), py::arg("a"), py::arg("b") = 0,
+  m.def("derive_seed", &lowvolt::derive_seed, py::arg("seed"), py::arg("a"), py::arg("b") = 0,
         "LowVolt's seed derivation (splitmix64 over the parts), as training and evaluation use "
         "it: RandBET's errors of step b of epoch e come from derive_seed(seed, 2 + e, b).");
 

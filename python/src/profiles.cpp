@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "common.h"
+#include "lowvolt/chip/chip_read.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/chip_read.h"
 #include "lowvolt/profiles/chip_model.h"
 #include "lowvolt/profiles/fit.h"
 #include "lowvolt/profiles/profile.h"

@@ -5,7 +5,7 @@
 
 #include "common.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/quantize.h"
+#include "lowvolt/nn/quantize.h"
 
 namespace lowvolt::python {
 namespace {

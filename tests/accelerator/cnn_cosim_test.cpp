@@ -12,9 +12,9 @@
 #include <cstdlib>
 
 #include "lowvolt/accelerator/golden.h"
-#include "lowvolt/host/accel_inference.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/runtime.h"
+#include "lowvolt/app/runtime.h"
+#include "lowvolt/chip/accel_inference.h"
+#include "lowvolt/io/data.h"
 #include "lowvolt/profiles/profile.h"
 #include "lowvolt/sim/rtl_backend.h"
 

@@ -15,12 +15,12 @@
 #include <thread>
 #include <vector>
 
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/evaluate.h"
-#include "lowvolt/host/model_file.h"
-#include "lowvolt/host/runtime.h"
-#include "lowvolt/host/train.h"
-#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/app/runtime.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/io/model_file.h"
+#include "lowvolt/nn/weight_memory.h"
+#include "lowvolt/run/evaluate.h"
+#include "lowvolt/run/train.h"
 #include "run_lowvolt.h"
 
 namespace {

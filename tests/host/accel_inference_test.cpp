@@ -1,7 +1,7 @@
 // Host inference on the golden backend: the activation quantizer, the full integer path against
 // a LibTorch reference with the same fake quantization, batch/instance independence, agreement
 // with plain fake-quantized LibTorch inference on a trained cnn; error paths separately.
-#include "lowvolt/host/accel_inference.h"
+#include "lowvolt/chip/accel_inference.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -15,12 +15,12 @@
 #include <random>
 
 #include "lowvolt/accelerator/golden.h"
+#include "lowvolt/app/runtime.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/model_file.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/io/model_file.h"
+#include "lowvolt/nn/weight_memory.h"
 #include "lowvolt/profiles/profile.h"
-#include "lowvolt/host/runtime.h"
-#include "lowvolt/host/weight_memory.h"
 
 namespace lowvolt::host {
 namespace {

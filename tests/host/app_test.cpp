@@ -10,11 +10,14 @@
 #include <filesystem>
 
 #include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/app/app.h"
+#include "lowvolt/app/profile_app.h"
+#include "lowvolt/app/runtime.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/app.h"
-#include "lowvolt/host/model_file.h"
-#include "lowvolt/host/profile_app.h"
-#include "lowvolt/host/runtime.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/io/model.h"
+#include "lowvolt/io/model_file.h"
+#include "lowvolt/run/evaluate.h"
 
 namespace {
 

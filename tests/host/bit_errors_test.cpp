@@ -1,7 +1,7 @@
 // Tests of random, biased, stuck-at and fixed-pattern bit error injection
-// (lowvolt/host/bit_errors.h): empirical rates against 99.9 % binomial intervals over >= 10^6
+// (lowvolt/nn/bit_errors.h): empirical rates against 99.9 % binomial intervals over >= 10^6
 // bits, exact nesting across rates, untouched upper bits, reproducibility, the pattern file.
-#include "lowvolt/host/bit_errors.h"
+#include "lowvolt/nn/bit_errors.h"
 
 #include <gtest/gtest.h>
 #include <torch/types.h>
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/bit_ops.h"
+#include "lowvolt/nn/bit_ops.h"
 
 namespace lowvolt::host {
 namespace {

@@ -1,6 +1,6 @@
-// Tests of the bit tools (lowvolt/host/bit_ops.h) on uint8, int8, int16 and int32 tensors,
+// Tests of the bit tools (lowvolt/nn/bit_ops.h) on uint8, int8, int16 and int32 tensors,
 // against element-wise reference computations on the two's complement bit patterns.
-#include "lowvolt/host/bit_ops.h"
+#include "lowvolt/nn/bit_ops.h"
 
 #include <gtest/gtest.h>
 #include <torch/types.h>

@@ -2,7 +2,7 @@
 // memory model's primitives (read_model.h) for the linear layout (persistent and intermittent
 // cells, every read count), and the accelerator's tile order for the layered layout; mapping
 // offsets are sweep_curve()'s; bad input is a lowvolt::Error that leaves the output untouched.
-#include "lowvolt/host/chip_read.h"
+#include "lowvolt/chip/chip_read.h"
 
 #include <gtest/gtest.h>
 

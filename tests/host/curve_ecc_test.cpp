@@ -9,14 +9,14 @@
 #include <string>
 
 #include "lowvolt/accelerator/ecc.h"
+#include "lowvolt/chip/accel_inference.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/accel_inference.h"
-#include "lowvolt/host/curve.h"
-#include "lowvolt/host/curve_ecc.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/model_file.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/io/model_file.h"
 #include "lowvolt/profiles/profile.h"
 #include "lowvolt/profiles/read_model.h"
+#include "lowvolt/run/curve.h"
+#include "lowvolt/run/curve_ecc.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // Proves lowvolt curve's sweep (host/curve.h): BER and energy follow the chip and the energy
 // model, fault-free voltages give exactly the clean error, operating points follow their
 // definition, both backends run, results are reproducible, and bad options are refused.
-#include "lowvolt/host/curve.h"
+#include "lowvolt/run/curve.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -10,15 +10,15 @@
 #include <fstream>
 #include <string>
 
+#include "lowvolt/app/app.h"
+#include "lowvolt/chip/accel_inference.h"
+#include "lowvolt/chip/chip_read.h"
+#include "lowvolt/chip/memory_layout.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/app.h"
-#include "lowvolt/host/accel_inference.h"
-#include "lowvolt/host/chip_read.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/memory_layout.h"
-#include "lowvolt/host/model_file.h"
-#include "lowvolt/host/model_source.h"
-#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/io/model.h"
+#include "lowvolt/io/model_file.h"
+#include "lowvolt/nn/weight_memory.h"
 #include "lowvolt/profiles/profile.h"
 #include "lowvolt/profiles/read_model.h"
 

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/data.h"
+#include "lowvolt/io/data.h"
 
 namespace fs = std::filesystem;
 using lowvolt::host::Dataset;

@@ -6,14 +6,14 @@
 #include <cmath>
 #include <filesystem>
 
+#include "lowvolt/app/runtime.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/bit_errors.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/evaluate.h"
-#include "lowvolt/host/models.h"
-#include "lowvolt/host/runtime.h"
-#include "lowvolt/host/train.h"
-#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/nn/bit_errors.h"
+#include "lowvolt/nn/models.h"
+#include "lowvolt/nn/weight_memory.h"
+#include "lowvolt/run/evaluate.h"
+#include "lowvolt/run/train.h"
 
 namespace fs = std::filesystem;
 using lowvolt::host::Dataset;

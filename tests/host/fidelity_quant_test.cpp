@@ -9,9 +9,9 @@
 #include <string>
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/model_file.h"
-#include "lowvolt/host/models.h"
-#include "lowvolt/host/quantize.h"
+#include "lowvolt/io/model_file.h"
+#include "lowvolt/nn/models.h"
+#include "lowvolt/nn/quantize.h"
 
 namespace lowvolt::host {
 namespace {

@@ -8,15 +8,15 @@
 
 #include <string>
 
+#include "lowvolt/chip/chip_pattern.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/chip_pattern.h"
-#include "lowvolt/host/curve.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/evaluate.h"
-#include "lowvolt/host/model_source.h"
-#include "lowvolt/host/models.h"
-#include "lowvolt/host/train.h"
-#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/io/model.h"
+#include "lowvolt/nn/models.h"
+#include "lowvolt/nn/weight_memory.h"
+#include "lowvolt/run/curve.h"
+#include "lowvolt/run/evaluate.h"
+#include "lowvolt/run/train.h"
 
 namespace lowvolt::host {
 namespace {

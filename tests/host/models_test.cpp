@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/bit_errors.h"
-#include "lowvolt/host/model_file.h"
-#include "lowvolt/host/models.h"
-#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/io/model_file.h"
+#include "lowvolt/nn/bit_errors.h"
+#include "lowvolt/nn/models.h"
+#include "lowvolt/nn/weight_memory.h"
 
 namespace fs = std::filesystem;
 using lowvolt::host::MaxPool2;

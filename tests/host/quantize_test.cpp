@@ -1,6 +1,6 @@
 // Tests of lowvolt::host::Quantizer: every scheme of the paper's table for m = 2..8 and 16-bit
 // signed codes, checked against the defining formulas (DESIGN.md) computed independently here.
-#include "lowvolt/host/quantize.h"
+#include "lowvolt/nn/quantize.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <string>
 
-#include "lowvolt/host/models.h"
-#include "lowvolt/host/script_model.h"
+#include "lowvolt/io/script_model.h"
+#include "lowvolt/nn/models.h"
 
 namespace lowvolt::host {
 namespace {

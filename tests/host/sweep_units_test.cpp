@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/sweep_units.h"
+#include "lowvolt/sweep/sweep_units.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// The torch archive check in front of LibTorch's readers (host/src/torch_archive_check.cpp):
+// The torch archive check in front of LibTorch's readers (host/io/src/torch_archive_check.cpp):
 // the tensor data-set and TorchScript readers refuse, with one line naming file and record, the
 // sizes LibTorch 1.13 would trust — a string length past the pickle's end (LibTorch reserve()d
 // 1.65 GB for it), a memo index far past the last, a stack-popping opcode on an empty stack, a
@@ -18,8 +18,8 @@
 #include <string>
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/script_model.h"
-#include "lowvolt/host/tensor_data.h"
+#include "lowvolt/io/script_model.h"
+#include "lowvolt/io/tensor_data.h"
 
 namespace lowvolt::host {
 namespace {

@@ -5,12 +5,12 @@
 
 #include <filesystem>
 
+#include "lowvolt/app/runtime.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/evaluate.h"
-#include "lowvolt/host/models.h"
-#include "lowvolt/host/runtime.h"
-#include "lowvolt/host/train.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/nn/models.h"
+#include "lowvolt/run/evaluate.h"
+#include "lowvolt/run/train.h"
 
 namespace fs = std::filesystem;
 using lowvolt::host::Dataset;

@@ -15,12 +15,12 @@
 
 #include "../cli/run_lowvolt.h"
 #include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/app/runtime.h"
+#include "lowvolt/chip/accel_inference.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/accel_inference.h"
-#include "lowvolt/host/model_source.h"
-#include "lowvolt/host/runtime.h"
-#include "lowvolt/host/tensor_data.h"
-#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/io/model.h"
+#include "lowvolt/io/tensor_data.h"
+#include "lowvolt/nn/weight_memory.h"
 #include "lowvolt/profiles/profile.h"
 #include "lowvolt/sim/rtl_backend.h"
 

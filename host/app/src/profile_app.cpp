@@ -1,4 +1,4 @@
-#include "lowvolt/host/profile_app.h"
+#include "lowvolt/app/profile_app.h"
 
 #include <algorithm>
 #include <functional>
@@ -19,7 +19,7 @@ void MeasureRequest::validate() const {
   if (vdds.empty()) throw UsageError("option '--vdd' is required");
   if (out.empty()) throw UsageError("option '--out' is required");
   for (const double v : vdds) {
-    if (!(v > 0.0 && v <= 2.0)) throw UsageError("option '--vdd': " + std::to_string(v) + " is outside (0, 2]");
+    profiles::check_supply(v, "--vdd");
   }
 }
 
@@ -113,7 +113,7 @@ CompareReport compare_profiles(const CompareRequest& request) {
   if (!(a.map.geometry() == b.map.geometry())) fail(request.b, ": geometry differs from ", request.a);
   std::vector<std::uint16_t> codes;
   for (const double v : request.vdds) {
-    if (!(v > 0.0 && v <= 2.0)) throw UsageError("option '--vdd': " + std::to_string(v) + " is outside (0, 2]");
+    profiles::check_supply(v, "--vdd");
     codes.push_back(lp::vdd_code(v));
   }
   if (codes.empty()) {

@@ -1,4 +1,4 @@
-#include "lowvolt/host/runtime.h"
+#include "lowvolt/app/runtime.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -44,6 +44,11 @@ int blas_threads() {
   using GetThreads = int (*)();
   const auto get = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
   return get != nullptr ? get() : 0;
+}
+
+std::function<void()> torch_thread_setup() {
+  const int threads = torch::get_num_threads();
+  return [threads] { torch::set_num_threads(threads); };
 }
 
 std::string runtime_info() {

@@ -1,7 +1,7 @@
 // Host inference on an accelerator backend (accel_inference.h).
-#include "lowvolt/host/accel_inference.h"
+#include "lowvolt/chip/accel_inference.h"
 
-#include "lowvolt/host/script_accel.h"
+#include "lowvolt/chip/script_accel.h"
 
 #include <torch/torch.h>
 
@@ -19,7 +19,7 @@
 #endif
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/nn/weight_memory.h"
 
 namespace lowvolt::host {
 

@@ -1,7 +1,8 @@
-#include "lowvolt/host/chip_pattern.h"
+#include "lowvolt/chip/chip_pattern.h"
 
+#include "lowvolt/chip/chip_read.h"
+#include "lowvolt/chip/memory_layout.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/memory_layout.h"
 #include "lowvolt/profiles/profile.h"
 #include "lowvolt/profiles/read_model.h"
 
@@ -9,18 +10,15 @@ namespace lowvolt::host {
 
 ChipPattern::ChipPattern(const Net& net, int bits, const std::string& profile, double vdd,
                          int mapping, int mappings) {
+  // TrainOptions::validate() checks the options these come from, naming them.
   if (bits < 2 || bits > 8) fail("chip pattern: bits=", bits, " (the chip stores 2…8-bit codes)");
-  if (mappings < 1 || mappings > 4096) {
-    fail("option '--mappings': ", mappings, " is outside 1…4096");
+  if (mappings < 1 || mapping < 0 || mapping >= mappings) {
+    fail("chip pattern: mapping ", mapping, " of ", mappings, " does not exist");
   }
-  if (mapping < 0 || mapping >= mappings) {
-    fail("option '--mapping': ", mapping, " is outside 0…", mappings - 1, " (of --mappings ",
-         mappings, ")");
-  }
-  if (!(vdd > 0.0 && vdd <= 2.0)) fail("option '--vdd': ", vdd, " × Vmin is outside (0, 2]");
+  if (!(vdd > 0.0 && vdd <= profiles::kMaxSupply)) fail("chip pattern: supply ", vdd, " × Vmin is outside (0, 2]");
   const profiles::Profile chip = profiles::read_profile(profile);
   const std::uint64_t cells = chip.map.geometry().cells();
-  offset_ = cells / static_cast<std::uint64_t>(mappings) * static_cast<std::uint64_t>(mapping);
+  offset_ = mapping_offset(cells, mapping, mappings);
   const auto params = net->memory_parameters();
   std::int64_t words = 0;
   for (const auto& p : params) words += p.numel();

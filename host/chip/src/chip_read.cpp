@@ -1,6 +1,6 @@
 // Codes as read through a chip (chip_read.h): the linear mapping of profiles/ or the
 // accelerator's weight image, read through profiles::FaultMasks.
-#include "lowvolt/host/chip_read.h"
+#include "lowvolt/chip/chip_read.h"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "lowvolt/host/memory_layout.h"
+#include "lowvolt/chip/memory_layout.h"
 
 #include "lowvolt/common/error.h"
 

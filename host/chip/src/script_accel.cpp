@@ -1,4 +1,4 @@
-#include "lowvolt/host/script_accel.h"
+#include "lowvolt/chip/script_accel.h"
 
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/ir.h>
@@ -13,8 +13,8 @@
 #include <optional>
 
 #include "lowvolt/common/error.h"
-#include "script_net.h"
-#include "torch_error.h"
+#include "lowvolt/nn/script_net.h"
+#include "lowvolt/nn/torch_error.h"
 
 namespace lowvolt::host {
 namespace {

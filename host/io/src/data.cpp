@@ -1,4 +1,4 @@
-#include "lowvolt/host/data.h"
+#include "lowvolt/io/data.h"
 
 #include <torch/torch.h>
 

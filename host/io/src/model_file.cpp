@@ -1,4 +1,4 @@
-#include "lowvolt/host/model_file.h"
+#include "lowvolt/io/model_file.h"
 
 #include <torch/torch.h>
 

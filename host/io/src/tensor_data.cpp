@@ -1,4 +1,4 @@
-#include "lowvolt/host/tensor_data.h"
+#include "lowvolt/io/tensor_data.h"
 
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -8,8 +8,8 @@
 
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
-#include "torch_archive_check.h"
-#include "torch_error.h"
+#include "lowvolt/io/torch_archive_check.h"
+#include "lowvolt/nn/torch_error.h"
 
 namespace lowvolt::host {
 
@@ -18,7 +18,7 @@ bool is_tensor_dataset(const std::string& spec) {
 }
 
 Dataset load_tensor_dataset(const std::string& path) {
-  // Read once and checked before LibTorch sees it (a regular file of at most kMaxTensorFileBytes).
+  // Read once and checked before LibTorch sees it (a regular file of at most kMaxTorchArchiveBytes).
   const std::string bytes = read_checked_torch_archive(path);
   c10::IValue value;
   try {

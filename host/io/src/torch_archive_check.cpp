@@ -1,4 +1,4 @@
-#include "torch_archive_check.h"
+#include "lowvolt/io/torch_archive_check.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <caffe2/serialize/read_adapter_interface.h>
@@ -15,7 +15,7 @@
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/crc32.h"
 #include "lowvolt/common/error.h"
-#include "torch_error.h"
+#include "lowvolt/nn/torch_error.h"
 
 namespace lowvolt::host {
 namespace {

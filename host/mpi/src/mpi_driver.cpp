@@ -1,5 +1,5 @@
 // The MPI driver (mpi_driver.h): the only file of LowVolt that includes <mpi.h>.
-#include "mpi_driver.h"
+#include "lowvolt/mpi/mpi_driver.h"
 
 // The C API only: Open MPI's deprecated C++ bindings would need libmpi_cxx.
 #define OMPI_SKIP_MPICXX 1
@@ -14,14 +14,15 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/sweep_units.h"
+#include "lowvolt/sweep/sweep_units.h"
 
-namespace lowvolt::cli {
+namespace lowvolt::mpi {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -114,7 +115,8 @@ struct Arrival {
 
 class MpiExecutor : public lh::SweepExecutor {
  public:
-  MpiExecutor(int rank, int size) : rank_(rank), size_(size) {}
+  MpiExecutor(int rank, int size, lh::ThreadSetup thread_setup)
+      : rank_(rank), size_(size), thread_setup_(std::move(thread_setup)) {}
 
   lh::SweepOutcome run(const lh::SweepPlan& plan,
                        const std::vector<std::optional<std::string>>& known,
@@ -190,7 +192,7 @@ class MpiExecutor : public lh::SweepExecutor {
     std::deque<Arrival> local;  // results of the local thread not yet taken over
     bool local_done = false;
     std::exception_ptr local_error;
-    const auto setup = lh::torch_thread_setup();
+    const std::function<void()> setup = thread_setup_ ? thread_setup_() : [] {};
     std::thread worker([&] {
       try {
         setup();
@@ -285,6 +287,7 @@ class MpiExecutor : public lh::SweepExecutor {
 
   int rank_;
   int size_;
+  lh::ThreadSetup thread_setup_;
 };
 
 /// Cores this process may run on (its affinity mask).
@@ -297,7 +300,7 @@ int affinity_cores() {
 
 }  // namespace
 
-void MpiSession::start(int& argc, char**& argv) {
+void MpiSession::start(int& argc, char**& argv, const lh::ThreadSetup& thread_setup) {
   if (active_ || !launched_by_mpi()) return;
   int provided = 0;
   check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
@@ -323,7 +326,7 @@ void MpiSession::start(int& argc, char**& argv) {
     threads = std::min(mine > 0 ? mine : machine, machine / std::max(1, local));
   }
   g_default_threads = std::max(1, threads);
-  lh::set_sweep_executor(std::make_unique<MpiExecutor>(rank_, size_));
+  lh::set_sweep_executor(std::make_unique<MpiExecutor>(rank_, size_, thread_setup));
   // Rank 0 alone prints: the others' standard output is discarded (errors still go to stderr).
   if (rank_ != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) {
     fail("MPI rank ", rank_, ": cannot redirect standard output to /dev/null");
@@ -364,4 +367,4 @@ int MpiSession::finish(int status) {
 
 int mpi_default_threads() { return g_default_threads; }
 
-}  // namespace lowvolt::cli
+}  // namespace lowvolt::mpi

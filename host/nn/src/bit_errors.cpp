@@ -1,4 +1,4 @@
-#include "lowvolt/host/bit_errors.h"
+#include "lowvolt/nn/bit_errors.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,8 @@
 
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/bit_ops.h"
+#include "lowvolt/common/seed.h"
+#include "lowvolt/nn/bit_ops.h"
 
 namespace lowvolt::host {
 namespace {
@@ -24,13 +25,7 @@ constexpr char kPatternMagic[8] = {'L', 'V', 'P', 'A', 'T', 'T', '0', '1'};
 constexpr std::size_t kPatternHeaderBytes = 8 + 4 + 4 + 8;
 
 /// splitmix64 (Steele, Lea, Flood 2014): a well-mixed 64-bit seed for each stream.
-std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) {
-  std::uint64_t z = seed ^ stream;
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) { return splitmix64(seed ^ stream); }
 
 /// Uniform double in [0, 1) from a 64-bit draw (explicit, platform-independent conversion).
 double unit_closed_open(std::uint64_t draw) { return static_cast<double>(draw >> 11) * kUnit53; }

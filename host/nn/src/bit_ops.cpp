@@ -1,4 +1,4 @@
-#include "lowvolt/host/bit_ops.h"
+#include "lowvolt/nn/bit_ops.h"
 
 #include "lowvolt/common/error.h"
 

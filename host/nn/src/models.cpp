@@ -1,4 +1,4 @@
-#include "lowvolt/host/models.h"
+#include "lowvolt/nn/models.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -12,7 +12,7 @@
 #endif
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/script_model.h"
+#include "lowvolt/nn/script_net.h"
 
 namespace lowvolt::host {
 namespace {

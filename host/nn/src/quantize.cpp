@@ -1,4 +1,4 @@
-#include "lowvolt/host/quantize.h"
+#include "lowvolt/nn/quantize.h"
 
 #include <algorithm>
 #include <cmath>

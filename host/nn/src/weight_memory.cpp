@@ -1,4 +1,4 @@
-#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/nn/weight_memory.h"
 
 #include <torch/torch.h>
 

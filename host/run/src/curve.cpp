@@ -1,4 +1,4 @@
-#include "lowvolt/host/curve.h"
+#include "lowvolt/run/curve.h"
 
 #include <torch/torch.h>
 
@@ -10,23 +10,23 @@
 #include <optional>
 #include <sstream>
 
+#include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/accelerator/ecc.h"
+#include "lowvolt/chip/accel_inference.h"
+#include "lowvolt/chip/chip_read.h"
+#include "lowvolt/chip/memory_layout.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
 #include "lowvolt/common/stats.h"
-#include "lowvolt/host/accel_inference.h"
-#include "lowvolt/host/chip_read.h"
-#include "lowvolt/host/curve_backend.h"
-#include "lowvolt/accelerator/accelerator.h"
-#include "lowvolt/accelerator/ecc.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/evaluate.h"
-#include "lowvolt/host/memory_layout.h"
-#include "lowvolt/host/sweep_units.h"
-#include "lowvolt/host/model_source.h"
-#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/io/model.h"
+#include "lowvolt/nn/weight_memory.h"
 #include "lowvolt/profiles/mapping.h"
 #include "lowvolt/profiles/profile.h"
 #include "lowvolt/profiles/read_model.h"
+#include "lowvolt/run/curve_backend.h"
+#include "lowvolt/run/evaluate.h"
+#include "lowvolt/sweep/sweep_units.h"
 
 namespace lowvolt::host {
 namespace {
@@ -294,7 +294,7 @@ void CurveOptions::validate() const {
   if (profiles.empty()) fail("--profile: at least one chip profile is required");
   if (vdds.empty()) fail("--vdd: the voltage grid is empty");
   for (const double v : vdds) {
-    if (!(v > 0.0 && v <= 2.0)) fail("--vdd: voltage ", v, " × Vmin is outside (0, 2]");
+    lp::check_supply(v, "--vdd");
   }
   if (mappings < 1 || mappings > 4096) fail("--mappings: ", mappings, " is outside 1…4096");
   if (budgets.empty()) fail("--budget: no budget given");

@@ -1,4 +1,4 @@
-#include "lowvolt/host/evaluate.h"
+#include "lowvolt/run/evaluate.h"
 
 #include <torch/torch.h>
 
@@ -10,11 +10,11 @@
 
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
+#include "lowvolt/common/seed.h"
 #include "lowvolt/common/stats.h"
-#include "lowvolt/host/bit_errors.h"
-#include "lowvolt/host/sweep_units.h"
-#include "lowvolt/host/train.h"
-#include "lowvolt/host/weight_memory.h"
+#include "lowvolt/nn/bit_errors.h"
+#include "lowvolt/nn/weight_memory.h"
+#include "lowvolt/sweep/sweep_units.h"
 
 namespace lowvolt::host {
 namespace {

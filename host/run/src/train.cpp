@@ -1,4 +1,4 @@
-#include "lowvolt/host/train.h"
+#include "lowvolt/run/train.h"
 
 #include <torch/torch.h>
 
@@ -12,20 +12,14 @@
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/common/progress.h"
-#include "lowvolt/host/bit_errors.h"
-#include "lowvolt/host/chip_pattern.h"
-#include "lowvolt/host/weight_memory.h"
-#include "torch_archive_check.h"
+#include "lowvolt/common/seed.h"
+#include "lowvolt/io/torch_archive_check.h"
+#include "lowvolt/nn/bit_errors.h"
+#include "lowvolt/nn/weight_memory.h"
+#include "lowvolt/profiles/read_model.h"
 
 namespace lowvolt::host {
 namespace {
-
-std::uint64_t mix64(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 /// Shortest decimal text that reads back as exactly `value` ("0.05", not "0.050000000000000003").
 std::string format_number(double value) {
@@ -166,9 +160,7 @@ void TrainOptions::validate() const {
   if (nesterov && !(momentum > 0.0)) fail("option '--nesterov' needs '--momentum' > 0");
   if (!pattern_profile.empty()) {
     if (method != "pattbet") fail("option '--profile' needs '--method pattbet'");
-    if (!(pattern_vdd > 0.0 && pattern_vdd <= 2.0)) {
-      fail("option '--vdd': ", pattern_vdd, " × Vmin is outside (0, 2] (needed with '--profile')");
-    }
+    profiles::check_supply(pattern_vdd, "--vdd");
     if (pattern_mappings < 1 || pattern_mappings > 4096) {
       fail("option '--mappings': ", pattern_mappings, " is outside 1…4096");
     }
@@ -246,10 +238,6 @@ double learning_rate(const TrainOptions& options, int epoch) {
   return lr;
 }
 
-std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
-  return mix64(mix64(mix64(seed) ^ a) ^ b);
-}
-
 std::uint64_t pattern_seed(const TrainOptions& options) {
   return derive_seed(options.seed, 0x5041545442455400ULL);  // "PATTBET"
 }
@@ -259,7 +247,8 @@ RandomBitErrors pattbet_pattern(const Net& net, int bits, double p, std::uint64_
 }
 
 std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions& options,
-                              const std::function<void(const EpochStats&)>& on_epoch) {
+                              const std::function<void(const EpochStats&)>& on_epoch,
+                              const ChipErrors& chip_errors) {
   options.validate();
   if (data.size() == 0) fail("training set is empty");
   // A TorchScript model declares no input shape (0); its forward() checks what it gets.
@@ -285,11 +274,10 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
   const bool robust = options.method != "normal";
   const int bits = options.quant.bits;
   std::optional<RandomBitErrors> pattern;
-  std::optional<ChipPattern> chip_pattern;
-  if (options.method == "pattbet" && !options.pattern_profile.empty()) {
-    chip_pattern.emplace(net, bits, options.pattern_profile, options.pattern_vdd,
-                         options.pattern_mapping, options.pattern_mappings);
-  } else if (options.method == "pattbet") {
+  const bool on_chip = options.method == "pattbet" && !options.pattern_profile.empty();
+  LV_CHECK(on_chip == static_cast<bool>(chip_errors),
+           "train: PattBET on a chip needs the chip's errors, and only it takes them");
+  if (options.method == "pattbet" && !on_chip) {
     pattern.emplace(pattbet_pattern(net, bits, options.p, pattern_seed(options)));
   }
   const bool every_step = options.start_rule == "every-step";
@@ -339,7 +327,7 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
       double perturbed_loss = 0.0;
       if (inject) {
         const auto codes =
-            chip_pattern ? chip_pattern->apply(weights.codes())
+            on_chip   ? chip_errors(weights.codes())
             : pattern    ? pattern->apply(weights.codes(), options.p)
                          : inject_random(weights.codes(), bits, options.p,
                                          derive_seed(options.seed, 2 + static_cast<std::uint64_t>(epoch),

@@ -1,6 +1,4 @@
-#include "lowvolt/host/sweep_units.h"
-
-#include <torch/torch.h>
+#include "lowvolt/sweep/sweep_units.h"
 
 #include <algorithm>
 #include <chrono>
@@ -264,11 +262,6 @@ SweepOutcome run_sweep(const SweepPlan& plan, const UnitRunner& runner, const Un
   if (out.output && !settings.stats.empty())
     write_stats(settings.stats, plan, out, settings.schedule);
   return out;
-}
-
-std::function<void()> torch_thread_setup() {
-  const int threads = torch::get_num_threads();
-  return [threads] { torch::set_num_threads(threads); };
 }
 
 std::string encode_double(double value) {

@@ -49,6 +49,18 @@ template <typename... Parts>
   throw Error(detail::cat(parts...));
 }
 
+/// Throws lowvolt::UsageError with the concatenation of the given parts.
+template <typename... Parts>
+[[noreturn]] void usage_fail(const Parts&... parts) {
+  throw UsageError(detail::cat(parts...));
+}
+
+/// Runs `check` (an options struct's validate(), say) and turns the lowvolt::Error it throws into
+/// a UsageError: an out-of-range option value is a usage error (exit 2), like an unknown option
+/// or a malformed number, whichever layer finds it. `prefix` + ": " goes before a message that
+/// does not already start with `prefix` ("" = none). The one converter.
+void as_usage_error(const std::string& prefix, const std::function<void()>& check);
+
 /// The body of a program's main(): tunes the allocator (tuning.h), runs `body` and turns what it throws into an exit status,
 /// printing one line on stderr — UsageError: its message, 2; Error: `error_prefix` + message, 1;
 /// InternalError: `error_prefix` + message, 70; any other std::exception: `error_prefix` + message, 1.

@@ -60,7 +60,7 @@ class SplitMix64 {
   explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
   /// Next raw 64-bit draw.
   std::uint64_t next() {
-    state_ += 0x9e3779b97f4a7c15ULL;
+    state_ += kSplitMixGamma;
     return mix64(state_);
   }
   /// Uniform in [0, 1) with 53 random bits.

@@ -9,6 +9,9 @@
 //  - Everything here is pure integer arithmetic mod 2^64 (no undefined behaviour, no floating
 //    point) except the conversions from volts, which round to nearest.
 #include <cstdint>
+#include <string>
+
+#include "lowvolt/common/seed.h"
 
 namespace lowvolt::profiles {
 
@@ -28,18 +31,16 @@ std::uint16_t vdd_code(double v_over_vmin);
 std::uint16_t vc_code(double v_over_vmin);
 /// Noise code round(σ_n × 4096) for σ_n in × Vmin; throws lowvolt::Error outside [0, 16).
 std::uint16_t sigma_code(double sigma_over_vmin);
+/// The supply range every command and options struct takes, (0, kMaxSupply] × Vmin.
+inline constexpr double kMaxSupply = 2.0;
+/// Returns `v` when it lies in (0, kMaxSupply] × Vmin; else throws lowvolt::UsageError
+/// "option '<option>': voltage <v> × Vmin is outside (0, 2]". The one supply check.
+double check_supply(double v, const std::string& option);
 /// The voltage (× Vmin) that a code stands for: code / 4096.
 inline double code_volts(std::uint16_t code) { return static_cast<double>(code) / kCodeScale; }
 
-/// splitmix64's finaliser, mod 2^64.
-constexpr std::uint64_t mix64(std::uint64_t z) {
-  z ^= z >> 30;
-  z *= 0xbf58476d1ce4e5b9ULL;
-  z ^= z >> 27;
-  z *= 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return z;
-}
+/// splitmix64's finaliser (common/seed.h, the one seed mixer).
+using lowvolt::mix64;
 
 /// (array × rows + row) × cols + col: the cell's position in the chip, in bits.
 constexpr std::uint64_t cell_index(std::uint64_t array, std::uint64_t row, std::uint64_t col,

@@ -15,12 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/evaluate.h"
-#include "lowvolt/host/model_source.h"
-#include "lowvolt/host/models.h"
-#include "lowvolt/host/quantize.h"
-#include "lowvolt/host/train.h"
+#include "lowvolt/io/model_source.h"
+#include "lowvolt/nn/model_config.h"
+#include "lowvolt/nn/quant_scheme.h"
+#include "lowvolt/run/eval_types.h"
+#include "lowvolt/run/train_options.h"
 
 namespace lowvolt::host {
 

@@ -45,8 +45,8 @@
 #include "lowvolt/accelerator/accelerator.h"
 #include "lowvolt/accelerator/tiler.h"
 #include "lowvolt/accelerator/weight_image.h"
-#include "lowvolt/host/models.h"
-#include "lowvolt/host/quantize.h"
+#include "lowvolt/nn/models.h"
+#include "lowvolt/nn/quantize.h"
 #include "lowvolt/profiles/cell_map.h"
 
 namespace lowvolt::host {

@@ -15,7 +15,7 @@
 
 #include <torch/types.h>
 
-#include "lowvolt/host/models.h"
+#include "lowvolt/nn/models.h"
 #include "lowvolt/profiles/mapping.h"
 
 namespace lowvolt::host {

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "lowvolt/accelerator/tiler.h"
-#include "lowvolt/host/models.h"
+#include "lowvolt/nn/models.h"
 
 namespace lowvolt::host {
 

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "lowvolt/host/models.h"
-#include "lowvolt/host/quantize.h"
+#include "lowvolt/nn/models.h"
+#include "lowvolt/nn/quantize.h"
 
 namespace lowvolt::host {
 

@@ -27,16 +27,10 @@
 #include <vector>
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/host/models.h"
+#include "lowvolt/nn/models.h"
+#include "lowvolt/nn/script_net.h"
 
 namespace lowvolt::host {
-
-/// forward() of a TorchScript module failed on its input (a shape or type it cannot take); the
-/// message names the file, the input shape and LibTorch's reason.
-class ScriptForwardError : public Error {
- public:
-  using Error::Error;
-};
 
 /// Which parameters of a TorchScript module live in weight memory.
 enum class MemoryRule {
@@ -67,14 +61,5 @@ ScriptModel load_script_model(const std::string& path, MemoryRule memory);
 /// as the extra file "lowvolt.json".
 void save_script_model(const Net& net, const std::string& path, const std::string& record);
 
-/// The memory tensors of a TorchScript Net with their names, in memory order.
-std::vector<torch::Tensor> script_memory(const ScriptNet& script);
-/// Names of script_memory(), dotted ("layer1.0.conv1.weight").
-std::vector<std::string> script_memory_names(const ScriptNet& script);
-/// Runs the module's forward on `x` and checks the output shape (see the contract): a failure of
-/// the module on `x` is a ScriptForwardError, a wrong output a lowvolt::Error.
-torch::Tensor script_forward(ScriptNet& script, const torch::Tensor& x);
-/// Sets the module's training mode.
-void script_train(ScriptNet& script, bool on);
 
 }  // namespace lowvolt::host

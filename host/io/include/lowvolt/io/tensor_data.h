@@ -5,7 +5,7 @@
 // pipeline applies outside the model) and y an int64 tensor of N class indices. Optional key
 // "classes" (int): the number of classes, else max(label) + 1. Read with LibTorch's own reader of
 // torch.save files (torch::pickle_load), so no third format is involved. Contract:
-//  - The file must be a regular file of at most kMaxTensorFileBytes; it is read once.
+//  - The file must be a regular file of at most kMaxTorchArchiveBytes (torch_archive_check.h); it is read once.
 //  - Every problem (not a torch.save archive, not a dict, a missing or unknown key, wrong dtype or
 //    rank, N mismatch, N = 0, a non-finite pixel, a negative label or one ≥ "classes") is a
 //    lowvolt::Error naming the file and the key.
@@ -13,12 +13,9 @@
 #include <cstdint>
 #include <string>
 
-#include "lowvolt/host/data.h"
+#include "lowvolt/io/data.h"
 
 namespace lowvolt::host {
-
-/// Largest tensor data file read, in bytes (4 GiB: 100 000 CIFAR-sized float images fit).
-inline constexpr std::uint64_t kMaxTensorFileBytes = std::uint64_t{4} << 30;
 
 /// Whether a data-set argument names a tensor file (ends in ".pt").
 bool is_tensor_dataset(const std::string& spec);

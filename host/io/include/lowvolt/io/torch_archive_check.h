@@ -1,7 +1,7 @@
 #pragma once
-// Checks a torch.save / torch.jit.save archive before LibTorch reads it (private to
-// lowvolt::host). LibTorch 1.13's readers trust the sizes a file states: its zip reader allocates
-// a record's stated uncompressed size, its unpickler reserve()s a string's stated length (a
+// Checks a torch.save / torch.jit.save archive before LibTorch reads it (io/'s readers and
+// training's checkpoints). LibTorch 1.13's readers trust the sizes a file states: its zip reader
+// allocates a record's stated uncompressed size, its unpickler reserve()s a string's stated length (a
 // 131-byte pickle made it allocate 1.65 GB, docs/reliability.md), a memo index can grow its memo
 // table, a stack-popping opcode on an empty stack is undefined behaviour, and a tensor storage's
 // element count is taken from the pickle, not from the record that holds its bytes. This check
@@ -11,7 +11,6 @@
 #include <memory>
 #include <string>
 
-#include "lowvolt/host/tensor_data.h"
 
 namespace caffe2::serialize {
 class ReadAdapterInterface;
@@ -19,8 +18,9 @@ class ReadAdapterInterface;
 
 namespace lowvolt::host {
 
-/// The largest archive the readers accept (checked before reading it): the data-set limit.
-inline constexpr std::uint64_t kMaxTorchArchiveBytes = kMaxTensorFileBytes;
+/// The largest archive the readers accept, checked before reading it (4 GiB: a tensor data file
+/// of 100 000 CIFAR-sized float images fits).
+inline constexpr std::uint64_t kMaxTorchArchiveBytes = std::uint64_t{4} << 30;
 
 /// Checks `bytes`, the whole archive read from `path` (used in messages). Throws lowvolt::Error
 /// "<path>: <what>" on the first problem:

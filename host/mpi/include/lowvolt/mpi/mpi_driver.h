@@ -16,16 +16,19 @@
 //    by a signal makes mpirun end the job. Journal records written before stay valid.
 #include <string>
 
-namespace lowvolt::cli {
+#include "lowvolt/sweep/sweep_units.h"
+
+namespace lowvolt::mpi {
 
 /// MPI for the lifetime of main() (see the contract).
 class MpiSession {
  public:
   MpiSession() = default;
   ~MpiSession();
-  /// Initialises MPI when launched by an MPI launcher and installs the sweep executor; throws
-  /// lowvolt::Error when MPI fails.
-  void start(int& argc, char**& argv);
+  /// Initialises MPI when launched by an MPI launcher and installs the sweep executor, whose
+  /// second thread on rank 0 calls `thread_setup`'s function first; throws lowvolt::Error when
+  /// MPI fails.
+  void start(int& argc, char**& argv, const host::ThreadSetup& thread_setup = {});
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;
 
@@ -55,4 +58,4 @@ class MpiSession {
 /// not under MPI (the command's own default applies).
 int mpi_default_threads();
 
-}  // namespace lowvolt::cli
+}  // namespace lowvolt::mpi

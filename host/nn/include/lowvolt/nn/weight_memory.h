@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "lowvolt/host/quantize.h"
+#include "lowvolt/nn/quantize.h"
 
 namespace lowvolt::host {
 

@@ -32,8 +32,8 @@
 #include <string>
 #include <vector>
 
-#include "lowvolt/host/curve_ecc.h"
-#include "lowvolt/host/model_source.h"
+#include "lowvolt/io/model_source.h"
+#include "lowvolt/run/ecc_model.h"
 
 namespace lowvolt::host {
 
@@ -86,7 +86,7 @@ struct ModelCurve {
   std::vector<OperatingPoint> operating;  ///< pooled, one per budget, in the order given
 };
 
-/// One chip's word error rates along the grid under one ECC mode (curve_ecc.h).
+/// One chip's word error rates along the grid under one ECC mode (ecc_model.h).
 struct ChipEccCurve {
   std::string ecc;                  ///< ECC mode name
   std::vector<EccWordRates> rates;  ///< per voltage
@@ -142,9 +142,9 @@ struct CurveOptions {
   std::string chip_read = "history";
   bool quiet = false;                 ///< no progress output
   /// ECC on the weight SRAM (ecc.h): codes are read through data and check cells and decoded by
-  /// every backend; energies include the check bits and the logic (curve_ecc.h).
+  /// every backend; energies include the check bits and the logic (ecc_model.h).
   accelerator::EccMode ecc = accelerator::EccMode::kNone;
-  EccEnergy ecc_energy;               ///< ECC logic energy per access (curve_ecc.h)
+  EccEnergy ecc_energy;               ///< ECC logic energy per access (ecc_model.h)
 
   /// Throws lowvolt::Error naming the option when a value is out of range.
   void validate() const;
@@ -162,11 +162,5 @@ std::vector<OperatingPoint> operating_points(const std::vector<CurvePoint>& poin
 /// Runs the sweep (see the contract above). Throws lowvolt::Error on unreadable files, a model
 /// with more than 8 bits per weight, or a model larger than a chip.
 CurveResult sweep_curve(const CurveOptions& options);
-
-/// Runs `options` once per ECC mode of `modes` (non-empty, distinct; options.ecc is ignored) and
-/// merges the results: models model-major, mode-minor (ModelCurve::ecc, ModelCurve::energy),
-/// every chip's ChipCurve::ecc one entry per mode, CurveResult::energy that of modes.front().
-CurveResult sweep_curve_ecc(const CurveOptions& options,
-                            const std::vector<accelerator::EccMode>& modes);
 
 }  // namespace lowvolt::host

@@ -13,8 +13,8 @@
 #include <string>
 
 #include "lowvolt/accelerator/ecc.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/model_source.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/io/model.h"
 #include "lowvolt/profiles/cell_map.h"
 
 namespace lowvolt::host {

@@ -11,8 +11,7 @@
 //    the persistent worst-case view in which every faulty cell (vc > vdd) reads wrong: raw = words
 //    with ≥ 1 faulty data cell; detected = words the decoder flags uncorrectable; post = words
 //    delivered differently from what was stored (a parity word delivered as 0 counts as wrong).
-//  - sweep_curve_ecc() (curve.h) runs one sweep_curve() per ECC mode and merges them; every mode
-//    sees the same chips, mappings and test images, so the modes compare sample by sample.
+//  - curve_ecc.h runs one sweep per ECC mode with these energies and rates.
 #include <cstdint>
 #include <string>
 #include <vector>

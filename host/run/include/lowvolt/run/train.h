@@ -32,56 +32,13 @@
 
 #include <torch/optim/sgd.h>
 
-#include "lowvolt/host/bit_errors.h"
-#include "lowvolt/host/data.h"
-#include "lowvolt/host/models.h"
-#include "lowvolt/host/quantize.h"
+#include "lowvolt/io/data.h"
+#include "lowvolt/nn/bit_errors.h"
+#include "lowvolt/nn/models.h"
+#include "lowvolt/nn/quantize.h"
+#include "lowvolt/run/train_options.h"
 
 namespace lowvolt::host {
-
-/// How to train; every field is a command-line option of `lowvolt train`.
-struct TrainOptions {
-  std::string method = "normal";  ///< "normal", "randbet" or "pattbet" (clipping: wmax > 0)
-  QuantScheme quant = QuantScheme::preset("normal", 8);  ///< quantization of forward passes
-  double wmax = 0.0;              ///< clip all parameters to [-wmax, wmax] (weight units); 0 = off
-  double p = 0.01;                ///< RandBET/PattBET bit error rate (probability per bit)
-  double start_loss = 1.75;       ///< RandBET/PattBET start injecting below this clean loss
-  std::string start_rule = "once";  ///< "once" (switch on for good) or "every-step" (reference)
-  double grad_clip = 0.0;         ///< clamp perturbed gradients to ±grad_clip (reference 0.05); 0 = off
-  bool nesterov = false;          ///< Nesterov momentum (the reference's optimizer)
-  std::string pattern_profile;    ///< PattBET: chip profile (.lvp) of the pattern; "" = random
-  double pattern_vdd = 0.0;       ///< PattBET on a chip: supply, × Vmin
-  int pattern_mapping = 0;        ///< PattBET on a chip: mapping index k (0 ≤ k < pattern_mappings)
-  int pattern_mappings = 3;       ///< PattBET on a chip: K, offsets k·⌊cells/K⌋ as `lowvolt curve`
-  int epochs = 3;                 ///< passes over the training set
-  std::int64_t batch_size = 128;  ///< images per step
-  double lr = 0.05;               ///< initial learning rate (×0.1 at 2/5, 3/5, 4/5 of the epochs)
-  double momentum = 0.9;          ///< SGD momentum
-  double weight_decay = 5e-4;     ///< L2 weight decay
-  double label_smoothing = 0.0;   ///< label smoothing of the cross-entropy loss (0..1)
-  bool augment = false;           ///< random crop (pad 4) + horizontal flip per image
-  std::uint64_t seed = 1;         ///< the one seed of every random draw
-  std::string checkpoint;         ///< checkpoint path, written after every epoch; "" = none
-  bool resume = false;            ///< continue from `checkpoint` when it exists
-  bool quiet = false;             ///< no progress output
-
-  /// Throws lowvolt::Error naming the option and value when an option is out of range.
-  void validate() const;
-  /// The options as strings, for the model file ("epochs" → "3").
-  std::map<std::string, std::string> describe() const;
-};
-
-/// What one epoch did.
-struct EpochStats {
-  int epoch = 0;              ///< 0-based epoch index
-  double lr = 0.0;            ///< learning rate used
-  double loss = 0.0;          ///< mean clean training loss
-  double error = 0.0;         ///< clean training error (fraction)
-  double perturbed_loss = 0.0;  ///< mean training loss under bit errors (0 when none injected)
-  std::int64_t injected_steps = 0;  ///< steps that ran a bit error forward/backward
-  double seconds = 0.0;       ///< wall time of the epoch, in seconds
-  double images_per_s = 0.0;  ///< training images per second
-};
 
 /// The learning rate of epoch `epoch` of `epochs`: lr × 0.1^k, k = #{j ∈ {2,3,4}: 5·epoch ≥ j·epochs}.
 double learning_rate(const TrainOptions& options, int epoch);
@@ -109,12 +66,16 @@ void add_clamped_gradients(const std::vector<torch::Tensor>& params,
 /// The SGD options of training: lr, momentum, weight decay, Nesterov.
 torch::optim::SGDOptions sgd_options(const TrainOptions& options);
 
-/// Seed derivation shared by training and evaluation: splitmix64 over the parts.
-std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0);
+/// A chip's fixed PattBET errors: a weight memory's codes in, the codes the chip reads out
+/// (ChipPattern::apply, chip/chip_pattern.h, bound by the caller to the chip of
+/// TrainOptions::pattern_profile).
+using ChipErrors = std::function<torch::Tensor(const torch::Tensor& codes)>;
 
 /// Trains `net` on `data` in place; calls `on_epoch` after each epoch (also for epochs replayed
-/// from a checkpoint's history). Returns the stats of all epochs.
+/// from a checkpoint's history). Returns the stats of all epochs. PattBET on a chip
+/// (options.pattern_profile set) needs `chip_errors`: training reads no chip itself.
 std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions& options,
-                              const std::function<void(const EpochStats&)>& on_epoch = {});
+                              const std::function<void(const EpochStats&)>& on_epoch = {},
+                              const ChipErrors& chip_errors = {});
 
 }  // namespace lowvolt::host

@@ -113,9 +113,10 @@ const SweepSettings& sweep_settings();
 /// returned on the output rank (SweepOutcome::output).
 SweepOutcome run_sweep(const SweepPlan& plan, const UnitRunner& runner, const UnitDone& done = {});
 
-/// A function that gives the thread calling it this (calling) thread's LibTorch thread count:
-/// OpenMP's count is per thread, so a thread that runs units calls it first.
-std::function<void()> torch_thread_setup();
+/// Made on the thread that starts a sweep, called first by every other thread that runs its
+/// units: gives that thread the starting thread's per-thread state (app/runtime.h's
+/// torch_thread_setup: OpenMP's thread count is per thread).
+using ThreadSetup = std::function<std::function<void()>()>;
 
 /// The exact text of a double ("%a": hexadecimal, every bit kept).
 std::string encode_double(double value);

@@ -366,7 +366,8 @@ void plot_curve(const host::CurveResult& r, const std::string& output, bool pool
   run_gnuplot("--plot", output, 1800, 520, data, script.str());
 }
 
-int run_curve(const Args& args) {
+/// The options of `lowvolt curve`.
+po::options_description curve_options() {
   po::options_description o("curve options");
   o.add_options()
       ("model", po::value<std::vector<std::string>>()->composing(),
@@ -413,6 +414,11 @@ int run_curve(const Args& args) {
       ("ecc-energy", po::value<std::string>(),
        "ECC logic energy per access × one 64-bit access at Vmin, e.g. secded=0.1,parity=0.01");
   add_sweep_options(o);
+  return o;
+}
+
+int run_curve(const Args& args) {
+  const po::options_description o = curve_options();
   const auto vm = parse("lowvolt curve",
                         "--model M [--model M2 ...] --profile P [--profile P2 ...] [--vdd 1.0:0.7:0.01] "
                         "[--backend torch|golden] [--mappings K] [--budget 1.0] [--json] [--csv F] [--plot F]",

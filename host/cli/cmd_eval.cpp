@@ -9,7 +9,6 @@
 #include "lowvolt/app/app.h"
 #include "lowvolt/app/runtime.h"
 #include "lowvolt/common/error.h"
-#include "lowvolt/run/curve.h"
 #include "lowvolt/sweep/sweep_units.h"
 #include "sweep_cli.h"
 
@@ -19,34 +18,35 @@ void register_backends();  // backends.cpp
 namespace {
 
 /// `lowvolt eval --profile P --vdd V [--mappings K] [--backend B]`: the model under a chip's
-/// faults at each supply, over K mapping offsets (host/curve.h does the work).
+/// faults at each supply, over K mapping offsets (host::run_profile_evaluation).
 int run_eval_profile(const po::variables_map& vm, const std::string& path,
                      const host::ModelSource& source, bool json) {
   if (!vm.count("vdd")) throw UsageError("lowvolt eval: '--profile' needs '--vdd'");
   if (!vm["pattern"].as<std::string>().empty() || vm["own-pattern"].as<bool>()) {
     throw UsageError("lowvolt eval: '--profile' excludes '--pattern' and '--own-pattern'");
   }
-  host::CurveOptions o;
-  o.models = {path};
-  o.source = source;
-  o.profiles = {vm["profile"].as<std::string>()};
-  o.vdds = parse_voltages("vdd", vm["vdd"].as<std::string>());
-  o.backend = vm["backend"].as<std::string>();
-  o.mappings = vm["mappings"].as<int>();
-  o.data_dir = vm["data"].as<std::string>();
-  o.test_subset = vm["test-subset"].as<std::int64_t>();
-  o.batch_size = vm["batch-size"].as<std::int64_t>();
-  o.instances = vm["instances"].as<int>();
-  o.chip_read = vm["chip-read"].as<std::string>();
-  o.quiet = json;
+  host::ProfileEvalRequest request;
+  request.model = path;
+  request.source = source;
+  request.profile = vm["profile"].as<std::string>();
+  request.vdds = parse_voltages("vdd", vm["vdd"].as<std::string>());
+  request.backend = vm["backend"].as<std::string>();
+  request.mappings = vm["mappings"].as<int>();
+  request.dataset = vm["dataset"].as<std::string>();
+  request.data_dir = vm["data"].as<std::string>();
+  request.test_subset = vm["test-subset"].as<std::int64_t>();
+  request.batch_size = vm["batch-size"].as<std::int64_t>();
+  request.instances = vm["instances"].as<int>();
+  request.chip_read = vm["chip-read"].as<std::string>();
+  request.quiet = json;
   register_backends();
-  as_usage_error("lowvolt eval", [&] { o.validate(); });
-  const host::CurveResult r = host::sweep_curve(o);
+  as_usage_error("lowvolt eval", [&] { request.validate(); });
+  const host::CurveResult r = host::run_profile_evaluation(request);
   if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 prints
   const host::ModelCurve& m = r.models.front();
   if (json) {
     nlohmann::json j = {{"model", path},
-                        {"profile", o.profiles.front()},
+                        {"profile", request.profile},
                         {"backend", r.backend},
                         {"mappings", r.mappings},
                         {"images", r.test_images},
@@ -63,7 +63,7 @@ int run_eval_profile(const po::variables_map& vm, const std::string& path,
     return 0;
   }
   std::printf("model %s on chip %s, backend %s, %d mapping(s), %lld test images\n", path.c_str(),
-              o.profiles.front().c_str(), r.backend.c_str(), r.mappings,
+              request.profile.c_str(), r.backend.c_str(), r.mappings,
               static_cast<long long>(r.test_images));
   std::printf("clean test error (TE): %.2f %%\n\n", 100.0 * m.clean_error);
   std::printf("%8s  %10s  %13s  %13s  %9s  %7s  %7s  %7s\n", "V/Vmin", "BER [%]", "read BER [%]",
@@ -98,7 +98,8 @@ void print_memory_map(const std::vector<host::MemoryEntry>& map) {
   std::printf("%-40s  %-20s  %10lld\n\n", "total", "", static_cast<long long>(total));
 }
 
-int run_eval(const Args& args) {
+/// The options of `lowvolt eval`.
+po::options_description eval_options() {
   po::options_description options("eval options");
   options.add_options()
       ("model,m", po::value<std::string>()->required(), "model file (*.lvm or TorchScript)")
@@ -151,29 +152,12 @@ int run_eval(const Args& args) {
       ("verbose", po::bool_switch(), "also print the weight memory map (tensor, shape, words)")
       ("json", po::bool_switch(), "print one JSON object (keys in docs/cli.md)");
   add_sweep_options(options);
-  po::positional_options_description positional;
-  positional.add("model", 1);
-  const auto parsed = parse("lowvolt eval", "MODEL [options]", options, args, &positional);
-  if (!parsed) return 0;
-  const auto& vm = *parsed;
-  const bool json = vm["json"].as<bool>();
-  const int threads = host::configure_threads(sweep_threads(vm));
-  apply_sweep_options(vm, "lowvolt eval");
-  const std::string path = vm["model"].as<std::string>();
-  host::ModelSource source;
-  source.quant = vm["quant"].as<std::string>();
-  source.bits = vm["bits"].as<int>();
-  source.memory = vm["memory"].as<std::string>();
-  as_usage_error("lowvolt eval", [&] { source.validate(); });
-  if (vm["test-subset"].as<std::int64_t>() < 0) {
-    throw UsageError("lowvolt eval: option '--test-subset': " +
-                     std::to_string(vm["test-subset"].as<std::int64_t>()) + " is negative (0 = all)");
-  }
-  if (vm.count("profile")) return run_eval_profile(vm, path, source, json);
-  if (!vm["backend"].defaulted() || vm.count("vdd")) {
-    throw UsageError("lowvolt eval: '--backend' and '--vdd' need '--profile'");
-  }
+  return options;
+}
 
+/// The request of `lowvolt eval` without --profile.
+host::EvalRequest eval_request(const po::variables_map& vm, const std::string& path,
+                               const host::ModelSource& source, bool json) {
   host::EvalRequest request;
   request.model = path;
   request.source = source;
@@ -193,75 +177,80 @@ int run_eval(const Args& args) {
   if (batch_size != 0) o.batch_size = batch_size;
   o.delta = vm["delta"].as<double>();
   o.reference_images = vm["reference-images"].as<std::int64_t>();
-  const std::string rte_definition = vm["rte"].as<std::string>();
-  if (rte_definition != "physical" && rte_definition != "reference") {
-    throw UsageError("lowvolt eval: option '--rte': expected physical or reference, got '" +
-                     rte_definition + "'");
-  }
-  const bool reference = rte_definition == "reference";
   o.quiet = json;
   if (request.errors != "pattern-file") o.rates = parse_rates("p", vm["p"].as<std::string>());
   as_usage_error("lowvolt eval", [&] { request.validate(); });
-  const host::EvalReport report = host::run_evaluation(request);
-  if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 prints
-  const host::EvalResult& result = report.result;
-  const std::string& mode = report.errors;
+  return request;
+}
 
+/// eval's result as one JSON object (keys: docs/cli.md).
+void print_eval_json(const std::string& path, const host::EvalRequest& request,
+                     const host::EvalReport& report, int threads) {
+  const host::EvalResult& result = report.result;
+  const host::EvalOptions& o = request.eval;
+  const std::string& mode = report.errors;
   const double images_per_s = static_cast<double>(result.forward_images) / result.seconds;
   const double outside = 1.0 - result.forward_seconds / result.seconds;
-  if (json) {
-    nlohmann::json j;
-    j["model"] = path;
-    j["format"] = report.format;
-    j["arch"] = report.arch;
-    j["quant"] = report.quant;
-    j["bits"] = result.bits;
-    j["memory"] = report.memory;
-    j["memory_words"] = result.memory_words;
-    j["memory_map"] = memory_map_json(report.memory_map);
-    j["dataset"] = report.dataset;
-    j["images"] = result.images;
-    j["errors"] = mode;
-    j["seed"] = o.seed;
-    j["delta"] = o.delta;
-    j["threads"] = threads;
-    j["clean_error"] = result.clean.error;
-    j["clean_confidence"] = result.clean.confidence;
-    j["rte_definition"] = "physical";
-    j["reference_images"] = result.reference_images;
-    j["reference_clean_error"] = result.reference_clean;
-    j["rte"] = nlohmann::json::array();
-    j["rte_reference"] = nlohmann::json::array();
-    for (const auto& r : result.rte) {
-      j["rte"].push_back({{"p", r.p},
-                          {"mean", r.mean},
-                          {"std", r.std},
-                          {"min", r.min},
-                          {"max", r.max},
-                          {"samples", r.samples},
-                          {"confidence", r.confidence},
-                          {"bound", r.bound},
-                          {"errors", r.errors}});
-      j["rte_reference"].push_back({{"p", r.p},
-                                    {"mean", r.reference_mean},
-                                    {"std", r.reference_std},
-                                    {"samples", r.samples},
-                                    {"images", result.reference_images},
-                                    {"errors", r.reference_errors}});
-    }
-    j["seconds"] = result.seconds;
-    j["forward_seconds"] = result.forward_seconds;
-    j["forward_images"] = result.forward_images;
-    j["images_per_s"] = images_per_s;
-    j["outside_forward_fraction"] = outside;
-    print_json(j);
-    return 0;
+  nlohmann::json j;
+  j["model"] = path;
+  j["format"] = report.format;
+  j["arch"] = report.arch;
+  j["quant"] = report.quant;
+  j["bits"] = result.bits;
+  j["memory"] = report.memory;
+  j["memory_words"] = result.memory_words;
+  j["memory_map"] = memory_map_json(report.memory_map);
+  j["dataset"] = report.dataset;
+  j["images"] = result.images;
+  j["errors"] = mode;
+  j["seed"] = o.seed;
+  j["delta"] = o.delta;
+  j["threads"] = threads;
+  j["clean_error"] = result.clean.error;
+  j["clean_confidence"] = result.clean.confidence;
+  j["rte_definition"] = "physical";
+  j["reference_images"] = result.reference_images;
+  j["reference_clean_error"] = result.reference_clean;
+  j["rte"] = nlohmann::json::array();
+  j["rte_reference"] = nlohmann::json::array();
+  for (const auto& r : result.rte) {
+    j["rte"].push_back({{"p", r.p},
+                        {"mean", r.mean},
+                        {"std", r.std},
+                        {"min", r.min},
+                        {"max", r.max},
+                        {"samples", r.samples},
+                        {"confidence", r.confidence},
+                        {"bound", r.bound},
+                        {"errors", r.errors}});
+    j["rte_reference"].push_back({{"p", r.p},
+                                  {"mean", r.reference_mean},
+                                  {"std", r.reference_std},
+                                  {"samples", r.samples},
+                                  {"images", result.reference_images},
+                                  {"errors", r.reference_errors}});
   }
+  j["seconds"] = result.seconds;
+  j["forward_seconds"] = result.forward_seconds;
+  j["forward_images"] = result.forward_images;
+  j["images_per_s"] = images_per_s;
+  j["outside_forward_fraction"] = outside;
+  print_json(j);
+}
+
+/// eval's result as tables: TE, then RTE per rate (physical or reference), then the speed.
+void print_eval_table(const std::string& path, const host::EvalRequest& request,
+                      const host::EvalReport& report, int threads, bool reference, bool verbose) {
+  const host::EvalResult& result = report.result;
+  const host::EvalOptions& o = request.eval;
+  const std::string& mode = report.errors;
+  const double images_per_s = static_cast<double>(result.forward_images) / result.seconds;
+  const double outside = 1.0 - result.forward_seconds / result.seconds;
   std::printf("model %s: %s, %s, %lld weights in memory; %s, %lld test images\n", path.c_str(),
               report.arch.c_str(), report.quant.c_str(),
               static_cast<long long>(result.memory_words), report.dataset.c_str(),
               static_cast<long long>(result.images));
-  if (vm["verbose"].as<bool>()) print_memory_map(report.memory_map);
+  if (verbose) print_memory_map(report.memory_map);
   std::printf("clean test error (TE): %.2f %%, mean confidence %.3f\n", 100.0 * result.clean.error,
               result.clean.confidence);
   if (!result.rte.empty()) {
@@ -291,6 +280,46 @@ int run_eval(const Args& args) {
               "forward passes\n",
               images_per_s, static_cast<long long>(result.forward_images), threads,
               100.0 * outside, result.seconds);
+}
+
+int run_eval(const Args& args) {
+  const po::options_description options = eval_options();
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  const auto parsed = parse("lowvolt eval", "MODEL [options]", options, args, &positional);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
+  const bool json = vm["json"].as<bool>();
+  const int threads = host::configure_threads(sweep_threads(vm));
+  apply_sweep_options(vm, "lowvolt eval");
+  const std::string path = vm["model"].as<std::string>();
+  host::ModelSource source;
+  source.quant = vm["quant"].as<std::string>();
+  source.bits = vm["bits"].as<int>();
+  source.memory = vm["memory"].as<std::string>();
+  as_usage_error("lowvolt eval", [&] { source.validate(); });
+  if (vm["test-subset"].as<std::int64_t>() < 0) {
+    throw UsageError("lowvolt eval: option '--test-subset': " +
+                     std::to_string(vm["test-subset"].as<std::int64_t>()) + " is negative (0 = all)");
+  }
+  if (vm.count("profile")) return run_eval_profile(vm, path, source, json);
+  if (!vm["backend"].defaulted() || vm.count("vdd")) {
+    throw UsageError("lowvolt eval: '--backend' and '--vdd' need '--profile'");
+  }
+  const std::string rte_definition = vm["rte"].as<std::string>();
+  if (rte_definition != "physical" && rte_definition != "reference") {
+    throw UsageError("lowvolt eval: option '--rte': expected physical or reference, got '" +
+                     rte_definition + "'");
+  }
+  const host::EvalRequest request = eval_request(vm, path, source, json);
+  const host::EvalReport report = host::run_evaluation(request);
+  if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 prints
+  if (json) {
+    print_eval_json(path, request, report, threads);
+  } else {
+    print_eval_table(path, request, report, threads, rte_definition == "reference",
+                     vm["verbose"].as<bool>());
+  }
   return 0;
 }
 

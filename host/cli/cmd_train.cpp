@@ -17,7 +17,8 @@ double single_rate(const std::string& option, const std::string& text) {
   return rates.front();
 }
 
-int run_train(const Args& args) {
+/// The options of `lowvolt train`.
+po::options_description train_options() {
   po::options_description options("train options");
   options.add_options()
       ("out,o", po::value<std::string>()->required(),
@@ -86,12 +87,12 @@ int run_train(const Args& args) {
       ("threads", po::value<int>()->default_value(2),
        "LibTorch intra-op threads (≤ 0: all hardware threads)")
       ("json", po::bool_switch(), "print a JSON summary instead of text (no progress output)");
-  const auto parsed = parse("lowvolt train", "--out MODEL.lvm [options]", options, args);
-  if (!parsed) return 0;
-  const auto& vm = *parsed;
-  const bool json = vm["json"].as<bool>();
-  const int threads = host::configure_threads(vm["threads"].as<int>());
+  return options;
+}
 
+/// The request of `lowvolt train`; every option combination and output path is checked before
+/// the (long) training starts.
+host::TrainRequest train_request(const po::variables_map& vm, bool json) {
   host::TrainRequest request;
   host::TrainOptions& o = request.train;
   request.out = vm["out"].as<std::string>();
@@ -139,31 +140,14 @@ int run_train(const Args& args) {
                                                              : vm["checkpoint"].as<std::string>();
   o.resume = vm["resume"].as<bool>();
   o.quiet = json;
-  // Every option combination and output path is checked before the (long) training starts.
   as_usage_error("lowvolt train", [&] { request.validate(); });
+  return request;
+}
 
-  const auto report = host::run_training(
-      request,
-      [&](const host::TrainReport& r) {
-        if (json) return;
-        std::printf("training %s (%lld weights in memory) on %lld %s images: %s, %s, %d epochs, "
-                    "%d threads\n",
-                    r.arch.c_str(), static_cast<long long>(r.memory_words),
-                    static_cast<long long>(r.train_size), request.dataset.c_str(), o.method.c_str(),
-                    o.quant.name().c_str(), o.epochs, threads);
-        std::fflush(stdout);
-      },
-      [&](const host::EpochStats& s) {
-        if (json) return;
-        std::printf("epoch %d/%d: lr %.4g, loss %.4f, train error %.2f%%%s, %.1f s (%.0f images/s)\n",
-                    s.epoch + 1, o.epochs, s.lr, s.loss, 100.0 * s.error,
-                    s.injected_steps > 0
-                        ? (", loss under bit errors " + std::to_string(s.perturbed_loss)).c_str()
-                        : "",
-                    s.seconds, s.images_per_s);
-        std::fflush(stdout);
-      });
-
+/// The training's result: a JSON object (keys: docs/cli.md) or one line.
+void print_train_result(const host::TrainRequest& request, const host::TrainReport& report,
+                        int threads, bool json) {
+  const host::TrainOptions& o = request.train;
   if (json) {
     nlohmann::json j;
     j["model"] = report.out;
@@ -198,6 +182,40 @@ int run_train(const Args& args) {
                 100.0 * report.test.error, o.quant.name().c_str(),
                 static_cast<long long>(report.test_size), report.out.c_str(), report.seconds);
   }
+}
+
+int run_train(const Args& args) {
+  const po::options_description options = train_options();
+  const auto parsed = parse("lowvolt train", "--out MODEL.lvm [options]", options, args);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
+  const bool json = vm["json"].as<bool>();
+  const int threads = host::configure_threads(vm["threads"].as<int>());
+  const host::TrainRequest request = train_request(vm, json);
+  const host::TrainOptions& o = request.train;
+  const auto report = host::run_training(
+      request,
+      [&](const host::TrainReport& r) {
+        if (json) return;
+        std::printf("training %s (%lld weights in memory) on %lld %s images: %s, %s, %d epochs, "
+                    "%d threads\n",
+                    r.arch.c_str(), static_cast<long long>(r.memory_words),
+                    static_cast<long long>(r.train_size), request.dataset.c_str(), o.method.c_str(),
+                    o.quant.name().c_str(), o.epochs, threads);
+        std::fflush(stdout);
+      },
+      [&](const host::EpochStats& s) {
+        if (json) return;
+        std::printf("epoch %d/%d: lr %.4g, loss %.4f, train error %.2f%%%s, %.1f s (%.0f images/s)\n",
+                    s.epoch + 1, o.epochs, s.lr, s.loss, 100.0 * s.error,
+                    s.injected_steps > 0
+                        ? (", loss under bit errors " + std::to_string(s.perturbed_loss)).c_str()
+                        : "",
+                    s.seconds, s.images_per_s);
+        std::fflush(stdout);
+      });
+
+  print_train_result(request, report, threads, json);
   return 0;
 }
 

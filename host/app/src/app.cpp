@@ -16,6 +16,7 @@
 #include "lowvolt/io/tensor_data.h"
 #include "lowvolt/nn/bit_errors.h"
 #include "lowvolt/nn/weight_memory.h"
+#include "lowvolt/run/curve.h"
 #include "lowvolt/run/evaluate.h"
 #include "lowvolt/run/train.h"
 
@@ -112,6 +113,35 @@ EvalReport run_evaluation(const EvalRequest& request) {
     report.result = evaluate(model.net, model.quant, test, o);
   }
   return report;
+}
+
+CurveOptions ProfileEvalRequest::curve_options() const {
+  CurveOptions o;
+  o.models = {model};
+  o.source = source;
+  o.profiles = {profile};
+  o.vdds = vdds;
+  o.backend = backend;
+  o.mappings = mappings;
+  o.dataset = dataset;
+  o.data_dir = data_dir;
+  o.test_subset = test_subset;
+  o.batch_size = batch_size;
+  o.instances = instances;
+  o.chip_read = chip_read;
+  o.quiet = quiet;
+  return o;
+}
+
+void ProfileEvalRequest::validate() const {
+  source.validate();
+  check_subset("test-subset", test_subset);
+  as_usage_error("", [&] { curve_options().validate(); });
+}
+
+CurveResult run_profile_evaluation(const ProfileEvalRequest& request) {
+  request.validate();
+  return sweep_curve(request.curve_options());
 }
 
 void TrainRequest::validate() const {

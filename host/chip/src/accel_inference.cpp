@@ -117,12 +117,19 @@ struct AccelInference::Workers {
   bool stop = false;
 };
 
-struct AccelInference::MatrixLayer {
+namespace {
+/// Where a matrix layer sits and how it runs: the part of AccelInference::MatrixLayer that the
+/// network's structure fixes.
+struct LayerShape {
   std::size_t module = 0;   // position in net->body
   bool conv = false;
   acc::Conv2dShape shape;   // kernel, stride, padding, dilation (conv only)
-  std::uint32_t out_features = 0;
   bool unsigned_input = false;  // input comes from a ReLU
+};
+}  // namespace
+
+struct AccelInference::MatrixLayer : LayerShape {
+  std::uint32_t out_features = 0;
   QuantParams weight;
   bool has_bias = false;
   QuantParams bias;
@@ -225,6 +232,70 @@ std::vector<std::uint8_t> quantize_activations(const torch::Tensor& x, bool is_u
   return quantize_activations(xc.data_ptr<float>(), n, per, is_unsigned, scales);
 }
 
+namespace {
+
+/// A convolution or linear layer of a built-in network's body, as the accelerator runs it.
+struct BodyLayer {
+  LayerShape layer;      ///< position, shape, whether its input is non-negative
+  std::string name;      ///< "body.<position>"
+  torch::Tensor weight;  ///< its weight
+  torch::Tensor bias;    ///< its bias (undefined: none)
+};
+
+/// The matrix layers of a built-in network's body, in order. A layer's input is unsigned when a
+/// ReLU (or, for the first, `nonnegative_input`) precedes it with only pooling, flattening or
+/// dropout between; a convolution needs groups = 1, zero and explicit padding.
+std::vector<BodyLayer> body_matrix_layers(const torch::nn::Sequential& body, bool nonnegative_input) {
+  std::vector<BodyLayer> out;
+  bool relu_input = nonnegative_input;
+  std::size_t position = 0;
+  for (const auto& any : *body) {
+    const auto module = any.ptr();
+    const auto* conv = module->as<torch::nn::Conv2dImpl>();
+    const auto* linear = module->as<torch::nn::LinearImpl>();
+    if (conv != nullptr || linear != nullptr) {
+      LayerShape ml;
+      ml.module = position;
+      ml.conv = conv != nullptr;
+      ml.unsigned_input = relu_input;
+      const torch::Tensor& w = conv ? conv->weight : linear->weight;
+      const torch::Tensor& b = conv ? conv->bias : linear->bias;
+      if (conv) {
+        const auto& o = conv->options;
+        if (o.groups() != 1 || c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) == nullptr) {
+          fail("accel inference: conv2d at body.", position,
+               " needs groups = 1 and zero padding");
+        }
+        const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+        if (pad == nullptr) fail("accel inference: conv2d at body.", position, " needs explicit padding");
+        ml.shape.kernel_h = static_cast<std::uint32_t>((*o.kernel_size())[0]);
+        ml.shape.kernel_w = static_cast<std::uint32_t>((*o.kernel_size())[1]);
+        ml.shape.stride_h = static_cast<std::uint32_t>((*o.stride())[0]);
+        ml.shape.stride_w = static_cast<std::uint32_t>((*o.stride())[1]);
+        ml.shape.pad_h = static_cast<std::uint32_t>((**pad)[0]);
+        ml.shape.pad_w = static_cast<std::uint32_t>((**pad)[1]);
+        ml.shape.dilation_h = static_cast<std::uint32_t>((*o.dilation())[0]);
+        ml.shape.dilation_w = static_cast<std::uint32_t>((*o.dilation())[1]);
+      }
+      out.push_back({ml, "body." + std::to_string(position), w, b});
+      relu_input = false;
+    } else if (module->as<torch::nn::ReLUImpl>() != nullptr) {
+      relu_input = true;
+    } else if (module->as<MaxPool2Impl>() == nullptr &&
+               module->as<torch::nn::MaxPool2dImpl>() == nullptr &&
+               module->as<torch::nn::AvgPool2dImpl>() == nullptr &&
+               module->as<torch::nn::AdaptiveAvgPool2dImpl>() == nullptr &&
+               module->as<torch::nn::FlattenImpl>() == nullptr &&
+               module->as<torch::nn::DropoutImpl>() == nullptr) {
+      relu_input = false;  // e.g. a normalization: values may be negative again
+    }
+    ++position;
+  }
+  return out;
+}
+
+}  // namespace
+
 AccelInference::AccelInference(Net net, const QuantScheme& quant,
                                const AccelInferenceOptions& options,
                                const profiles::CellMap* profile)
@@ -293,50 +364,12 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
       add_layer(ml, sl.node, params[sl.weight], sl.has_bias ? params[sl.weight + 1] : torch::Tensor());
     }
   }
-  bool relu_input = options_.nonnegative_input;
-  std::size_t position = 0;
-  const torch::nn::Sequential body = net_->script ? torch::nn::Sequential() : net_->body;
-  for (auto& any : *body) {
-    const auto module = any.ptr();
-    const auto* conv = module->as<torch::nn::Conv2dImpl>();
-    const auto* linear = module->as<torch::nn::LinearImpl>();
-    if (conv != nullptr || linear != nullptr) {
+  if (!net_->script) {
+    for (const BodyLayer& l : body_matrix_layers(net_->body, options_.nonnegative_input)) {
       MatrixLayer ml;
-      ml.module = position;
-      ml.conv = conv != nullptr;
-      ml.unsigned_input = relu_input;
-      const torch::Tensor& w = conv ? conv->weight : linear->weight;
-      const torch::Tensor& b = conv ? conv->bias : linear->bias;
-      if (conv) {
-        const auto& o = conv->options;
-        if (o.groups() != 1 || c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) == nullptr) {
-          fail("accel inference: conv2d at body.", position,
-               " needs groups = 1 and zero padding");
-        }
-        const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-        if (pad == nullptr) fail("accel inference: conv2d at body.", position, " needs explicit padding");
-        ml.shape.kernel_h = static_cast<std::uint32_t>((*o.kernel_size())[0]);
-        ml.shape.kernel_w = static_cast<std::uint32_t>((*o.kernel_size())[1]);
-        ml.shape.stride_h = static_cast<std::uint32_t>((*o.stride())[0]);
-        ml.shape.stride_w = static_cast<std::uint32_t>((*o.stride())[1]);
-        ml.shape.pad_h = static_cast<std::uint32_t>((**pad)[0]);
-        ml.shape.pad_w = static_cast<std::uint32_t>((**pad)[1]);
-        ml.shape.dilation_h = static_cast<std::uint32_t>((*o.dilation())[0]);
-        ml.shape.dilation_w = static_cast<std::uint32_t>((*o.dilation())[1]);
-      }
-      add_layer(ml, "body." + std::to_string(position), w, b);
-      relu_input = false;
-    } else if (module->as<torch::nn::ReLUImpl>() != nullptr) {
-      relu_input = true;
-    } else if (module->as<MaxPool2Impl>() == nullptr &&
-               module->as<torch::nn::MaxPool2dImpl>() == nullptr &&
-               module->as<torch::nn::AvgPool2dImpl>() == nullptr &&
-               module->as<torch::nn::AdaptiveAvgPool2dImpl>() == nullptr &&
-               module->as<torch::nn::FlattenImpl>() == nullptr &&
-               module->as<torch::nn::DropoutImpl>() == nullptr) {
-      relu_input = false;  // e.g. a normalization: values may be negative again
+      static_cast<LayerShape&>(ml) = l.layer;
+      add_layer(ml, l.name, l.weight, l.bias);
     }
-    ++position;
   }
   LV_CHECK(param == params.size() && flat == codes.numel(),
            "memory parameters " << params.size() << " vs " << param << " matrix parameters");

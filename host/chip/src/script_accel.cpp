@@ -107,6 +107,41 @@ void collect(jit::Block* block, std::vector<jit::Node*>& out) {
   }
 }
 
+/// The kernel, stride, padding and dilation of a conv2d node with weight `w` (constants only;
+/// groups = 1); lowvolt::Error naming the file and the weight otherwise.
+accelerator::Conv2dShape conv2d_shape(jit::Node* n, const torch::Tensor& w, const std::string& path,
+                                      const std::string& what) {
+  accelerator::Conv2dShape shape;
+  const auto stride = int_pair(n->input(3));
+  const auto padding = int_pair(n->input(4));
+  const auto dilation = int_pair(n->input(5));
+  const auto groups = jit::toIValue(n->input(6));
+  if (!stride || !padding || !dilation) {
+    fail(path, ": conv2d ", what, " needs constant integer stride, padding and dilation "
+         "(string padding such as 'same' is not supported)");
+  }
+  if (!groups || !groups->isInt() || groups->toInt() != 1) {
+    fail(path, ": conv2d ", what, " has groups ≠ 1; the accelerator runs dense convolutions only");
+  }
+  shape.kernel_h = static_cast<std::uint32_t>(w.size(2));
+  shape.kernel_w = static_cast<std::uint32_t>(w.size(3));
+  shape.stride_h = static_cast<std::uint32_t>((*stride)[0]);
+  shape.stride_w = static_cast<std::uint32_t>((*stride)[1]);
+  shape.pad_h = static_cast<std::uint32_t>((*padding)[0]);
+  shape.pad_w = static_cast<std::uint32_t>((*padding)[1]);
+  shape.dilation_h = static_cast<std::uint32_t>((*dilation)[0]);
+  shape.dilation_w = static_cast<std::uint32_t>((*dilation)[1]);
+  return shape;
+}
+
+/// Whether two nodes that use one weight run it the same way.
+bool same_use(const ScriptMatrixLayer& a, const ScriptMatrixLayer& b) {
+  return a.conv == b.conv && a.has_bias == b.has_bias && a.unsigned_input == b.unsigned_input &&
+         a.shape.stride_h == b.shape.stride_h && a.shape.stride_w == b.shape.stride_w &&
+         a.shape.pad_h == b.shape.pad_h && a.shape.pad_w == b.shape.pad_w &&
+         a.shape.dilation_h == b.shape.dilation_h && a.shape.dilation_w == b.shape.dilation_w;
+}
+
 }  // namespace
 
 struct ScriptAccelGraph::Impl {
@@ -179,35 +214,11 @@ ScriptAccelGraph::ScriptAccelGraph(const Net& net, bool nonnegative_input) : imp
       layer.has_bias = true;
       used[next] = true;
     }
-    if (conv2d) {
-      const auto stride = int_pair(n->input(3));
-      const auto padding = int_pair(n->input(4));
-      const auto dilation = int_pair(n->input(5));
-      const auto groups = jit::toIValue(n->input(6));
-      if (!stride || !padding || !dilation) {
-        fail(path, ": conv2d ", what, " needs constant integer stride, padding and dilation "
-             "(string padding such as 'same' is not supported)");
-      }
-      if (!groups || !groups->isInt() || groups->toInt() != 1) {
-        fail(path, ": conv2d ", what, " has groups ≠ 1; the accelerator runs dense convolutions only");
-      }
-      layer.shape.kernel_h = static_cast<std::uint32_t>(w.size(2));
-      layer.shape.kernel_w = static_cast<std::uint32_t>(w.size(3));
-      layer.shape.stride_h = static_cast<std::uint32_t>((*stride)[0]);
-      layer.shape.stride_w = static_cast<std::uint32_t>((*stride)[1]);
-      layer.shape.pad_h = static_cast<std::uint32_t>((*padding)[0]);
-      layer.shape.pad_w = static_cast<std::uint32_t>((*padding)[1]);
-      layer.shape.dilation_h = static_cast<std::uint32_t>((*dilation)[0]);
-      layer.shape.dilation_w = static_cast<std::uint32_t>((*dilation)[1]);
-    }
+    if (conv2d) layer.shape = conv2d_shape(n, w, path, what);
     layer.unsigned_input = nonnegative(n->input(0), images, nonnegative_input);
     const auto known = by_weight.find(layer.weight);
     if (known != by_weight.end()) {
-      const auto& k = known->second;
-      if (k.conv != layer.conv || k.has_bias != layer.has_bias || k.unsigned_input != layer.unsigned_input ||
-          k.shape.stride_h != layer.shape.stride_h || k.shape.stride_w != layer.shape.stride_w ||
-          k.shape.pad_h != layer.shape.pad_h || k.shape.pad_w != layer.shape.pad_w ||
-          k.shape.dilation_h != layer.shape.dilation_h || k.shape.dilation_w != layer.shape.dilation_w) {
+      if (!same_use(known->second, layer)) {
         fail(path, ": weight ", what, " is used by two nodes of different shapes or input encodings");
       }
     } else {

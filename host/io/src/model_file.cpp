@@ -169,6 +169,42 @@ void save_model_file(const ModelFile& file, const std::string& path) {
   write_file_atomic(path, bytes);
 }
 
+namespace {
+
+/// The header's "model" object.
+ModelConfig read_model_config(const nlohmann::json& m, const std::string& path) {
+  ModelConfig model;
+  model.arch = field<std::string>(m, "arch", path, "model");
+  model.norm = field<std::string>(m, "norm", path, "model");
+  model.width = field<double>(m, "width", path, "model");
+  model.channels = field<std::int64_t>(m, "channels", path, "model");
+  model.height = field<std::int64_t>(m, "height", path, "model");
+  model.width_px = field<std::int64_t>(m, "width_px", path, "model");
+  model.classes = field<std::int64_t>(m, "classes", path, "model");
+  return model;
+}
+
+/// The header's "quant" object (the reference variants optional: absent before version 2).
+QuantScheme read_quant_scheme(const nlohmann::json& q, const std::string& path) {
+  QuantScheme quant;
+  quant.bits = field<int>(q, "bits", path, "quant");
+  quant.per_layer = field<bool>(q, "per_layer", path, "quant");
+  quant.asymmetric = field<bool>(q, "asymmetric", path, "quant");
+  quant.unsigned_codes = field<bool>(q, "unsigned_codes", path, "quant");
+  quant.rounding = field<bool>(q, "rounding", path, "quant");
+  quant.wmax = field<double>(q, "wmax", path, "quant");
+  if (q.contains("epsilon")) quant.epsilon = field<double>(q, "epsilon", path, "quant");
+  if (q.contains("half_offset")) quant.half_offset = field<bool>(q, "half_offset", path, "quant");
+  if (q.contains("clamp_dequantized")) {
+    quant.clamp_dequantized = field<bool>(q, "clamp_dequantized", path, "quant");
+  }
+  if (q.contains("fixed_range")) quant.fixed_range = field<double>(q, "fixed_range", path, "quant");
+  if (q.contains("floor_values")) quant.floor_values = field<bool>(q, "floor_values", path, "quant");
+  return quant;
+}
+
+}  // namespace
+
 ModelFile load_model_file(const std::string& path) {
   LV_CHECK(little_endian(), "model files are read on little-endian hosts only");
   const std::string bytes = read_file(path);
@@ -217,28 +253,8 @@ ModelFile load_model_file(const std::string& path) {
   }
 
   ModelFile file;
-  const auto m = field<nlohmann::json>(header, "model", path, "");
-  file.model.arch = field<std::string>(m, "arch", path, "model");
-  file.model.norm = field<std::string>(m, "norm", path, "model");
-  file.model.width = field<double>(m, "width", path, "model");
-  file.model.channels = field<std::int64_t>(m, "channels", path, "model");
-  file.model.height = field<std::int64_t>(m, "height", path, "model");
-  file.model.width_px = field<std::int64_t>(m, "width_px", path, "model");
-  file.model.classes = field<std::int64_t>(m, "classes", path, "model");
-  const auto q = field<nlohmann::json>(header, "quant", path, "");
-  file.quant.bits = field<int>(q, "bits", path, "quant");
-  file.quant.per_layer = field<bool>(q, "per_layer", path, "quant");
-  file.quant.asymmetric = field<bool>(q, "asymmetric", path, "quant");
-  file.quant.unsigned_codes = field<bool>(q, "unsigned_codes", path, "quant");
-  file.quant.rounding = field<bool>(q, "rounding", path, "quant");
-  file.quant.wmax = field<double>(q, "wmax", path, "quant");
-  if (q.contains("epsilon")) file.quant.epsilon = field<double>(q, "epsilon", path, "quant");
-  if (q.contains("half_offset")) file.quant.half_offset = field<bool>(q, "half_offset", path, "quant");
-  if (q.contains("clamp_dequantized")) {
-    file.quant.clamp_dequantized = field<bool>(q, "clamp_dequantized", path, "quant");
-  }
-  if (q.contains("fixed_range")) file.quant.fixed_range = field<double>(q, "fixed_range", path, "quant");
-  if (q.contains("floor_values")) file.quant.floor_values = field<bool>(q, "floor_values", path, "quant");
+  file.model = read_model_config(field<nlohmann::json>(header, "model", path, ""), path);
+  file.quant = read_quant_scheme(field<nlohmann::json>(header, "quant", path, ""), path);
   try {
     file.model.validate();
     file.quant.validate();

@@ -343,6 +343,40 @@ class PickleScan {
     }
   }
 
+  /// LONG1 (op 0x8a) or LONG4 (0x8b): a little-endian two's complement integer of n bytes; an
+  /// int when it fits 8 bytes.
+  void push_long(unsigned char op) {
+    const std::uint64_t n = op == 0x8a ? arg(1) : arg(4);
+    if (op == 0x8b && n > 0x7fffffff) bad("negative LONG4 length");
+    const std::string_view digits = bytes(n, "a long integer");
+    Value v;
+    v.kind = Value::kHugeInt;
+    if (n <= 8) {
+      std::uint64_t u = n == 0 ? 0 : le(digits, 0, static_cast<int>(n));
+      if (n > 0 && n < 8 && (u >> (8 * n - 1)) != 0) u |= ~std::uint64_t{0} << (8 * n);  // sign
+      v.kind = Value::kInt;
+      v.i = static_cast<std::int64_t>(u);
+    }
+    push(std::move(v));
+  }
+
+  /// TUPLE1..3: the top n values as a tuple.
+  void push_small_tuple(std::size_t n) {
+    need(n);
+    std::vector<Value> items(std::make_move_iterator(stack_.end() - static_cast<std::ptrdiff_t>(n)),
+                             std::make_move_iterator(stack_.end()));
+    stack_.resize(stack_.size() - n);
+    push_tuple(std::move(items));
+  }
+
+  /// The decimal memo index of a text GET or PUT.
+  std::uint64_t text_index(const char* what) {
+    bool ok = false;
+    const std::uint64_t id = decimal(line(), ok);
+    if (!ok) bad(what, " with a malformed index");
+    return id;
+  }
+
   void step(unsigned char op) {
     switch (op) {
       case '(': marks_.push_back(stack_.size()); return;                     // MARK
@@ -363,21 +397,7 @@ class PickleScan {
         return;
       }
       case 'F': line(); push(Value{}); return;                                // FLOAT (text)
-      case 0x8a: case 0x8b: {                                                 // LONG1, LONG4
-        const std::uint64_t n = op == 0x8a ? arg(1) : arg(4);
-        if (op == 0x8b && n > 0x7fffffff) bad("negative LONG4 length");
-        const std::string_view digits = bytes(n, "a long integer");
-        Value v;
-        v.kind = Value::kHugeInt;
-        if (n <= 8) {
-          std::uint64_t u = n == 0 ? 0 : le(digits, 0, static_cast<int>(n));
-          if (n > 0 && n < 8 && (u >> (8 * n - 1)) != 0) u |= ~std::uint64_t{0} << (8 * n);  // sign
-          v.kind = Value::kInt;
-          v.i = static_cast<std::int64_t>(u);
-        }
-        push(std::move(v));
-        return;
-      }
+      case 0x8a: case 0x8b: push_long(op); return;                           // LONG1, LONG4
       case 'X': push(str_value(bytes(arg(4), "a string"))); return;          // BINUNICODE
       case 0x8c: push(str_value(bytes(arg(1), "a string"))); return;         // SHORT_BINUNICODE
       case 0x8d: push(str_value(bytes(arg(8), "a string"))); return;         // BINUNICODE8
@@ -437,33 +457,13 @@ class PickleScan {
       case 'o': if (pop_mark().empty()) bad("OBJ without a class"); push(Value{}); return;
       case ')': push_tuple({}); return;                                       // EMPTY_TUPLE
       case '}': case ']': case 0x8f: push(Value{}); return;                   // EMPTY_DICT/LIST/SET
-      case 0x85: case 0x86: case 0x87: {                                      // TUPLE1..3
-        const std::size_t n = op - 0x84;
-        need(n);
-        std::vector<Value> items(std::make_move_iterator(stack_.end() - static_cast<std::ptrdiff_t>(n)),
-                                 std::make_move_iterator(stack_.end()));
-        stack_.resize(stack_.size() - n);
-        push_tuple(std::move(items));
-        return;
-      }
+      case 0x85: case 0x86: case 0x87: push_small_tuple(op - 0x84); return;  // TUPLE1..3
       case 'h': get(arg(1)); return;                                          // BINGET
       case 'j': get(arg(4)); return;                                          // LONG_BINGET
-      case 'g': {                                                             // GET (text)
-        bool ok = false;
-        const std::uint64_t id = decimal(line(), ok);
-        if (!ok) bad("GET with a malformed index");
-        get(id);
-        return;
-      }
+      case 'g': get(text_index("GET")); return;                              // GET (text)
       case 'q': put(arg(1)); return;                                          // BINPUT
       case 'r': put(arg(4)); return;                                          // LONG_BINPUT
-      case 'p': {                                                             // PUT (text)
-        bool ok = false;
-        const std::uint64_t id = decimal(line(), ok);
-        if (!ok) bad("PUT with a malformed index");
-        put(id);
-        return;
-      }
+      case 'p': put(text_index("PUT")); return;                              // PUT (text)
       case 0x94: put(memo_.size()); return;                                   // MEMOIZE
       case 0x80: arg(1); return;                                              // PROTO
       case 0x95: arg(8); return;                                              // FRAME

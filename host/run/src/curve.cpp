@@ -340,17 +340,10 @@ std::vector<OperatingPoint> operating_points(const std::vector<CurvePoint>& poin
   return out;
 }
 
-CurveResult sweep_curve(const CurveOptions& options) {
-  options.validate();
-  const auto start = std::chrono::steady_clock::now();
-  CurveResult result;
-  result.backend = options.backend;
-  result.vdds = options.vdds;
-  result.budgets = options.budgets;
-  result.mappings = options.mappings;
+namespace {
 
-  std::vector<lp::Profile> chips;
-  for (const auto& path : options.profiles) chips.push_back(lp::read_profile(path));
+/// The curve's models, read as `options.source` says; at most 8 bits per weight.
+std::vector<Model> load_curve_models(const CurveOptions& options) {
   std::vector<Model> files;
   for (const auto& path : options.models) {
     files.push_back(load_model(path, options.source));
@@ -358,11 +351,17 @@ CurveResult sweep_curve(const CurveOptions& options) {
       fail(path, ": curves need weights of at most 8 bits, the model has ", files.back().quant.bits);
     }
   }
+  return files;
+}
 
+/// The energy per inference along the grid and each chip's BER (and word error rates under the
+/// ECC mode) into `result`.
+void add_energy_and_chips(CurveResult& result, const CurveOptions& options,
+                          const std::vector<lp::Profile>& chips) {
   // Energy per inference ∝ accesses × energy per access; the access count does not depend on the
   // supply, so it cancels in the normalisation to 1.0 × Vmin (leakage, when modelled, does not).
   const lp::EnergyModel& energy = chips.front().energy;
-  // With ECC (curve_ecc.h): check bits and logic per access, still × no ECC at 1.0 × Vmin.
+  // With ECC (ecc_model.h): check bits and logic per access, still × no ECC at 1.0 × Vmin.
   for (const double v : options.vdds) {
     result.energy.push_back(ecc_access_energy(energy, v, options.ecc, options.ecc_energy) /
                             energy.access(1.0));
@@ -386,10 +385,15 @@ CurveResult sweep_curve(const CurveOptions& options) {
     }
     result.chips.push_back(std::move(chip));
   }
+}
 
+/// Every model's test set, read and checked before the sweep starts; models that name the same
+/// test set share one (held in `test_sets`).
+std::vector<const Dataset*> curve_test_sets(const CurveOptions& options, std::vector<Model>& files,
+                                            std::map<std::string, Dataset>& test_sets,
+                                            CurveResult& result) {
   // Test sets are shared by models trained on the same data set; every model's is read and
   // checked before the sweep starts.
-  std::map<std::string, Dataset> test_sets;
   std::vector<const Dataset*> tests;
   for (std::size_t m = 0; m < files.size(); ++m) {
     const std::string name = model_dataset_name(files[m], options.dataset, false);
@@ -401,35 +405,166 @@ CurveResult sweep_curve(const CurveOptions& options) {
     tests.push_back(&test_sets.at(key));
     result.test_images = tests.back()->size();
   }
+  return tests;
+}
 
-  // The work units (sweep_units.h): per model its clean pass, then one unit per (chip, voltage,
-  // mapping), chip-major — the order one process runs them in. No unit draws random numbers:
-  // errors come from the profiles, intermittent cells from the unit's own read counts.
-  SweepPlan plan = curve_plan(options, files, chips, tests);
-  std::vector<std::size_t> clean_unit(files.size());
-  std::vector<std::string> labels;
-  for (std::size_t m = 0; m < files.size(); ++m) {
+/// A progress label per unit and each model's clean unit; the MPI dispatch's cost hints.
+struct UnitLabels {
+  std::vector<std::string> labels;     ///< per unit
+  std::vector<std::size_t> clean_unit; ///< per model: the index of its clean unit
+};
+
+UnitLabels label_units(SweepPlan& plan, const CurveOptions& options, const CurveResult& result,
+                       std::size_t models, std::size_t chips) {
+  UnitLabels out;
+  out.clean_unit.resize(models);
+  for (std::size_t m = 0; m < models; ++m) {
     const std::string name = base_name(options.models[m]);
-    clean_unit[m] = labels.size();
-    labels.push_back(name + " clean");
-    for (std::size_t c = 0; c < chips.size(); ++c) {
+    out.clean_unit[m] = out.labels.size();
+    out.labels.push_back(name + " clean");
+    for (std::size_t c = 0; c < chips; ++c) {
       for (std::size_t v = 0; v < options.vdds.size(); ++v) {
         for (int k = 0; k < options.mappings; ++k) {
-          labels.push_back(name + " on " + result.chips[c].name + " at " +
-                           std::to_string(options.vdds[v]).substr(0, 5));
+          out.labels.push_back(name + " on " + result.chips[c].name + " at " +
+                               std::to_string(options.vdds[v]).substr(0, 5));
         }
       }
     }
   }
   // Dispatch order under MPI: the lower the supply, the more faulty words a golden run handles.
-  for (std::size_t m = 0; m < files.size(); ++m) {
+  for (std::size_t m = 0; m < models; ++m) {
     plan.cost_hint.push_back(1.0);
-    for (std::size_t c = 0; c < chips.size(); ++c) {
+    for (std::size_t c = 0; c < chips; ++c) {
       for (std::size_t v = 0; v < options.vdds.size(); ++v) {
         for (int k = 0; k < options.mappings; ++k) plan.cost_hint.push_back(1.0 + result.chips[c].ber[v]);
       }
     }
   }
+  return out;
+}
+
+/// A model's read and write error rates on one chip at one voltage (CurvePoint::read_ber,
+/// write_ber), mean over the mappings.
+struct ReadRates {
+  double read = 0.0, write = 0.0;
+};
+/// ReadRates by model, chip and voltage.
+using ReadRateTable = std::vector<std::vector<std::vector<ReadRates>>>;
+
+/// Effective error rates per (model, chip, voltage): every model's image read after the history
+/// at every mapping, mean over the mappings; the masks of a (chip, voltage) are built once for
+/// all models. No random draws, a few ms each.
+ReadRateTable read_rates(const CurveOptions& options, const std::vector<Model>& files,
+                         const std::vector<lp::Profile>& chips,
+                         const std::vector<std::vector<std::uint8_t>>& clean_codes) {
+  ReadRateTable rates(
+      files.size(), std::vector<std::vector<ReadRates>>(
+                        chips.size(), std::vector<ReadRates>(options.vdds.size())));
+  std::vector<std::map<std::uint64_t, accelerator::WeightImage>> images(files.size());  // by offset
+  for (std::size_t c = 0; c < chips.size(); ++c) {
+    if (!(chips[c].map.geometry() == accelerator::buffer_geometry())) continue;  // torch only
+    for (std::size_t v = 0; v < options.vdds.size(); ++v) {
+      const lp::FaultMasks at = chips[c].map.faults_at(lp::vdd_code(options.vdds[v]));
+      for (std::size_t m = 0; m < files.size(); ++m) {
+        const double bits = static_cast<double>(clean_codes[m].size()) * files[m].quant.bits *
+                            static_cast<double>(options.mappings);
+        for (int k = 0; k < options.mappings; ++k) {
+          const std::uint64_t offset = mapping_offset(chips[c].map.geometry().cells(), k, options.mappings);
+          auto it = images[m].find(offset);
+          if (it == images[m].end()) {
+            it = images[m].emplace(offset, memory_image(files[m].net->memory_parameters(),
+                                                        files[m].net->memory_parameter_names(),
+                                                        clean_codes[m], files[m].quant.bits, offset))
+                     .first;
+          }
+          const auto [wrong, by_write] = image_wrong_bits(it->second, clean_codes[m], at, options.read_history());
+          rates[m][c][v].read += static_cast<double>(wrong) / bits;
+          rates[m][c][v].write += static_cast<double>(by_write) / bits;
+        }
+      }
+    }
+  }
+  return rates;
+}
+
+/// Model m's curve from the sweep's unit results (its clean unit, then chip × voltage × mapping).
+ModelCurve model_curve(std::size_t m, const CurveOptions& options, const std::vector<Model>& files,
+                       std::size_t chips, const SweepPlan& plan, const SweepOutcome& outcome,
+                       std::size_t clean_unit, const ReadRateTable& rates, CurveResult& result) {
+  ModelCurve curve;
+  curve.name = base_name(options.models[m]);
+  curve.quant = files[m].quant.name() + "/" + std::to_string(files[m].quant.bits);
+  curve.ecc = accelerator::ecc_mode_name(options.ecc);
+  curve.energy = result.energy;
+  const std::string& clean_text = outcome.results[clean_unit];
+  const auto clean_fields = split_fields(clean_text);
+  if (clean_fields.size() != 2) fail(plan.units[clean_unit], ": malformed result '", clean_text, "'");
+  curve.clean_error = decode_double(clean_fields[0], plan.units[clean_unit]);
+  result.weight_reads = std::max<std::uint64_t>(
+      result.weight_reads, std::stoull(clean_fields[1]));
+  // errors[v] collects one test error per (chip, mapping), chip-major.
+  std::vector<std::vector<double>> errors(options.vdds.size());
+  std::size_t index = clean_unit + 1;
+  for (std::size_t c = 0; c < chips; ++c) {
+    for (std::size_t v = 0; v < options.vdds.size(); ++v) {
+      for (int k = 0; k < options.mappings; ++k, ++index) {
+        const std::string& text = outcome.results[index];
+        errors[v].push_back(text == "clean" ? curve.clean_error
+                                            : decode_double(text, plan.units[index]));
+      }
+    }
+  }
+  const auto per_chip = static_cast<std::size_t>(options.mappings);
+  std::vector<double> pooled_read(options.vdds.size(), 0.0), pooled_write(options.vdds.size(), 0.0);
+  for (std::size_t c = 0; c < chips; ++c) {
+    ChipSeries series;
+    series.chip = result.chips[c].name;
+    for (std::size_t v = 0; v < options.vdds.size(); ++v) {
+      const auto first = errors[v].begin() + static_cast<std::ptrdiff_t>(c * per_chip);
+      series.points.push_back(summarize(
+          options.vdds[v], std::vector<double>(first, first + static_cast<std::ptrdiff_t>(per_chip))));
+      series.points.back().read_ber = rates[m][c][v].read;
+      series.points.back().write_ber = rates[m][c][v].write;
+      pooled_read[v] += rates[m][c][v].read / static_cast<double>(chips);
+      pooled_write[v] += rates[m][c][v].write / static_cast<double>(chips);
+    }
+    series.operating = operating_points(series.points, options.vdds, result.energy,
+                                        curve.clean_error, options.budgets);
+    curve.series.push_back(std::move(series));
+  }
+  for (std::size_t v = 0; v < options.vdds.size(); ++v) {
+    curve.points.push_back(summarize(options.vdds[v], std::move(errors[v])));
+    curve.points.back().read_ber = pooled_read[v];
+    curve.points.back().write_ber = pooled_write[v];
+  }
+  curve.operating = operating_points(curve.points, options.vdds, result.energy,
+                                     curve.clean_error, options.budgets);
+  return curve;
+}
+
+}  // namespace
+
+CurveResult sweep_curve(const CurveOptions& options) {
+  options.validate();
+  const auto start = std::chrono::steady_clock::now();
+  CurveResult result;
+  result.backend = options.backend;
+  result.vdds = options.vdds;
+  result.budgets = options.budgets;
+  result.mappings = options.mappings;
+
+  std::vector<lp::Profile> chips;
+  for (const auto& path : options.profiles) chips.push_back(lp::read_profile(path));
+  std::vector<Model> files = load_curve_models(options);
+  add_energy_and_chips(result, options, chips);
+  std::map<std::string, Dataset> test_sets;
+  const std::vector<const Dataset*> tests = curve_test_sets(options, files, test_sets, result);
+
+  // The work units (sweep_units.h): per model its clean pass, then one unit per (chip, voltage,
+  // mapping), chip-major — the order one process runs them in. No unit draws random numbers:
+  // errors come from the profiles, intermittent cells from the unit's own read counts.
+  SweepPlan plan = curve_plan(options, files, chips, tests);
+  const UnitLabels units = label_units(plan, options, result, files.size(), chips.size());
   const std::size_t per_model = 1 + chips.size() * options.vdds.size() *
                                         static_cast<std::size_t>(options.mappings);
 
@@ -475,94 +610,14 @@ CurveResult sweep_curve(const CurveOptions& options) {
   };
   Progress progress("curve", static_cast<std::int64_t>(plan.units.size()), options.quiet);
   const SweepOutcome outcome = run_sweep(plan, runner, [&](std::size_t done, std::size_t index) {
-    progress.update(static_cast<std::int64_t>(done), labels[index]);
+    progress.update(static_cast<std::int64_t>(done), units.labels[index]);
   });
   if (!outcome.output) return result;  // an MPI rank other than 0: rank 0 reports
 
-  // Effective error rates (CurvePoint::read_ber, write_ber) per (model, chip, voltage): every
-  // model's image read after the history at every mapping, mean over the mappings; the masks of a
-  // (chip, voltage) are built once for all models. On rank 0; no random draws, a few ms each.
-  struct ReadRates {
-    double read = 0.0, write = 0.0;
-  };
-  std::vector<std::vector<std::vector<ReadRates>>> rates(
-      files.size(), std::vector<std::vector<ReadRates>>(
-                        chips.size(), std::vector<ReadRates>(options.vdds.size())));
-  std::vector<std::map<std::uint64_t, accelerator::WeightImage>> images(files.size());  // by offset
-  for (std::size_t c = 0; c < chips.size(); ++c) {
-    if (!(chips[c].map.geometry() == accelerator::buffer_geometry())) continue;  // torch only
-    for (std::size_t v = 0; v < options.vdds.size(); ++v) {
-      const lp::FaultMasks at = chips[c].map.faults_at(lp::vdd_code(options.vdds[v]));
-      for (std::size_t m = 0; m < files.size(); ++m) {
-        const double bits = static_cast<double>(clean_codes[m].size()) * files[m].quant.bits *
-                            static_cast<double>(options.mappings);
-        for (int k = 0; k < options.mappings; ++k) {
-          const std::uint64_t offset = mapping_offset(chips[c].map.geometry().cells(), k, options.mappings);
-          auto it = images[m].find(offset);
-          if (it == images[m].end()) {
-            it = images[m].emplace(offset, memory_image(files[m].net->memory_parameters(),
-                                                        files[m].net->memory_parameter_names(),
-                                                        clean_codes[m], files[m].quant.bits, offset))
-                     .first;
-          }
-          const auto [wrong, by_write] = image_wrong_bits(it->second, clean_codes[m], at, options.read_history());
-          rates[m][c][v].read += static_cast<double>(wrong) / bits;
-          rates[m][c][v].write += static_cast<double>(by_write) / bits;
-        }
-      }
-    }
-  }
-
+  const ReadRateTable rates = read_rates(options, files, chips, clean_codes);  // on rank 0
   for (std::size_t m = 0; m < files.size(); ++m) {
-    ModelCurve curve;
-    curve.name = base_name(options.models[m]);
-    curve.quant = files[m].quant.name() + "/" + std::to_string(files[m].quant.bits);
-    curve.ecc = accelerator::ecc_mode_name(options.ecc);
-    curve.energy = result.energy;
-    const std::string& clean_text = outcome.results[clean_unit[m]];
-    const auto clean_fields = split_fields(clean_text);
-    if (clean_fields.size() != 2) fail(plan.units[clean_unit[m]], ": malformed result '", clean_text, "'");
-    curve.clean_error = decode_double(clean_fields[0], plan.units[clean_unit[m]]);
-    result.weight_reads = std::max<std::uint64_t>(
-        result.weight_reads, std::stoull(clean_fields[1]));
-    // errors[v] collects one test error per (chip, mapping), chip-major.
-    std::vector<std::vector<double>> errors(options.vdds.size());
-    std::size_t index = clean_unit[m] + 1;
-    for (std::size_t c = 0; c < chips.size(); ++c) {
-      for (std::size_t v = 0; v < options.vdds.size(); ++v) {
-        for (int k = 0; k < options.mappings; ++k, ++index) {
-          const std::string& text = outcome.results[index];
-          errors[v].push_back(text == "clean" ? curve.clean_error
-                                              : decode_double(text, plan.units[index]));
-        }
-      }
-    }
-    const auto per_chip = static_cast<std::size_t>(options.mappings);
-    std::vector<double> pooled_read(options.vdds.size(), 0.0), pooled_write(options.vdds.size(), 0.0);
-    for (std::size_t c = 0; c < chips.size(); ++c) {
-      ChipSeries series;
-      series.chip = result.chips[c].name;
-      for (std::size_t v = 0; v < options.vdds.size(); ++v) {
-        const auto first = errors[v].begin() + static_cast<std::ptrdiff_t>(c * per_chip);
-        series.points.push_back(summarize(
-            options.vdds[v], std::vector<double>(first, first + static_cast<std::ptrdiff_t>(per_chip))));
-        series.points.back().read_ber = rates[m][c][v].read;
-        series.points.back().write_ber = rates[m][c][v].write;
-        pooled_read[v] += rates[m][c][v].read / static_cast<double>(chips.size());
-        pooled_write[v] += rates[m][c][v].write / static_cast<double>(chips.size());
-      }
-      series.operating = operating_points(series.points, options.vdds, result.energy,
-                                          curve.clean_error, options.budgets);
-      curve.series.push_back(std::move(series));
-    }
-    for (std::size_t v = 0; v < options.vdds.size(); ++v) {
-      curve.points.push_back(summarize(options.vdds[v], std::move(errors[v])));
-      curve.points.back().read_ber = pooled_read[v];
-      curve.points.back().write_ber = pooled_write[v];
-    }
-    curve.operating = operating_points(curve.points, options.vdds, result.energy,
-                                       curve.clean_error, options.budgets);
-    result.models.push_back(std::move(curve));
+    result.models.push_back(model_curve(m, options, files, chips.size(), plan, outcome,
+                                        units.clean_unit[m], rates, result));
   }
   progress.finish();
   result.seconds =

@@ -246,18 +246,57 @@ RandomBitErrors pattbet_pattern(const Net& net, int bits, double p, std::uint64_
   return RandomBitErrors(memory_numel(net), bits, p, seed);
 }
 
-std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions& options,
-                              const std::function<void(const EpochStats&)>& on_epoch,
-                              const ChipErrors& chip_errors) {
-  options.validate();
+namespace {
+
+/// Refuses an empty training set and images of another shape than a built-in model's (a
+/// TorchScript model declares no input shape, 0: its forward() checks what it gets).
+void check_training_set(const Net& net, const Dataset& data) {
   if (data.size() == 0) fail("training set is empty");
-  // A TorchScript model declares no input shape (0); its forward() checks what it gets.
   if (net->config.channels > 0 &&
       (data.images.size(1) != net->config.channels || data.images.size(2) != net->config.height ||
        data.images.size(3) != net->config.width_px)) {
     fail("training images are ", data.images.sizes().slice(1), ", the model expects ",
          net->config.channels, "×", net->config.height, "×", net->config.width_px);
   }
+}
+
+/// The pass under bit errors of one step (the perturbed codes already loaded): its loss's
+/// gradients, × `share`, added to the clean pass's; with grad_clip the perturbed gradients are
+/// clamped first (the reference). Returns the perturbed loss.
+double perturbed_backward(Net& net, const torch::Tensor& images, const torch::Tensor& labels,
+                          const TrainOptions& options, double share,
+                          const std::vector<torch::Tensor>& all_params) {
+  std::vector<torch::Tensor> clean_grads;
+  if (options.grad_clip > 0) {  // keep the clean gradients aside, clamp the perturbed ones
+    for (auto p : all_params) {
+      clean_grads.push_back(p.grad().defined() ? p.grad().detach().clone() : torch::Tensor());
+      if (p.grad().defined()) p.mutable_grad().zero_();
+    }
+  }
+  const auto perturbed = loss_of(net->forward(images), labels, options.label_smoothing);
+  (perturbed * share).backward();
+  if (options.grad_clip > 0) add_clamped_gradients(all_params, clean_grads, share * options.grad_clip);
+  return perturbed.item<double>();
+}
+
+/// Whether the next step injects bit errors, after a step with these losses (perturbed_loss = 0
+/// when it injected none): RandBET/PattBET's start rule, "once" or the reference's "every-step".
+bool injects_next(const TrainOptions& options, bool injecting, double clean_loss,
+                  double perturbed_loss) {
+  if (options.method == "normal") return injecting;
+  if (options.start_rule == "every-step") {
+    return reference_start_condition(clean_loss, perturbed_loss, options.start_loss);
+  }
+  return injecting || clean_loss < options.start_loss;
+}
+
+}  // namespace
+
+std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions& options,
+                              const std::function<void(const EpochStats&)>& on_epoch,
+                              const ChipErrors& chip_errors) {
+  options.validate();
+  check_training_set(net, data);
   const auto memory = net->memory_parameters();
   const auto all_params = net->parameters();
   torch::optim::SGD optimizer(all_params, sgd_options(options));
@@ -280,8 +319,6 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
   if (options.method == "pattbet" && !on_chip) {
     pattern.emplace(pattbet_pattern(net, bits, options.p, pattern_seed(options)));
   }
-  const bool every_step = options.start_rule == "every-step";
-  std::vector<torch::Tensor> clean_grads;
 
   const std::int64_t n = data.size();
   const std::int64_t steps = (n + options.batch_size - 1) / options.batch_size;
@@ -333,17 +370,7 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
                                          derive_seed(options.seed, 2 + static_cast<std::uint64_t>(epoch),
                                                      static_cast<std::uint64_t>(step)));
         weights.load(codes, memory);
-        if (options.grad_clip > 0) {  // keep the clean gradients aside, clamp the perturbed ones
-          clean_grads.clear();
-          for (auto& p : all_params) {
-            clean_grads.push_back(p.grad().defined() ? p.grad().detach().clone() : torch::Tensor());
-            if (p.grad().defined()) p.mutable_grad().zero_();
-          }
-        }
-        const auto perturbed = loss_of(net->forward(images), labels, options.label_smoothing);
-        (perturbed * share).backward();
-        if (options.grad_clip > 0) add_clamped_gradients(all_params, clean_grads, share * options.grad_clip);
-        perturbed_loss = perturbed.item<double>();
+        perturbed_loss = perturbed_backward(net, images, labels, options, share, all_params);
         perturbed_sum += perturbed_loss * static_cast<double>(count);
         ++injected;
         injected_images += count;
@@ -351,11 +378,7 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
       backup.restore(memory);
       optimizer.step();
       if (options.wmax > 0) clip_parameters(all_params, options.wmax);
-      if (robust && every_step) {
-        state.injecting = reference_start_condition(clean_loss, perturbed_loss, options.start_loss);
-      } else if (robust && !state.injecting && clean_loss < options.start_loss) {
-        state.injecting = true;
-      }
+      state.injecting = injects_next(options, state.injecting, clean_loss, perturbed_loss);
 
       const double seen = static_cast<double>(begin + count);
       char status[96];
@@ -369,10 +392,8 @@ std::vector<EpochStats> train(Net& net, const Dataset& data, const TrainOptions&
     stats.loss = loss_sum / static_cast<double>(n);
     stats.error = static_cast<double>(wrong) / static_cast<double>(n);
     stats.injected_steps = injected;
-    if (injected > 0) {
-      // Mean over the images of the injected steps.
-      stats.perturbed_loss = perturbed_sum / static_cast<double>(injected_images);
-    }
+    // Mean over the images of the injected steps.
+    if (injected > 0) stats.perturbed_loss = perturbed_sum / static_cast<double>(injected_images);
     stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     stats.images_per_s = static_cast<double>(n) / stats.seconds;
     char status[96];

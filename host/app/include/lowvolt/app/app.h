@@ -18,6 +18,7 @@
 #include "lowvolt/io/model_source.h"
 #include "lowvolt/nn/model_config.h"
 #include "lowvolt/nn/quant_scheme.h"
+#include "lowvolt/run/curve.h"
 #include "lowvolt/run/eval_types.h"
 #include "lowvolt/run/train_options.h"
 
@@ -53,6 +54,32 @@ struct EvalReport {
 
 /// TE and RTE of a model under random bit errors, its own PattBET pattern or a pattern file.
 EvalReport run_evaluation(const EvalRequest& request);
+
+/// Options of run_profile_evaluation(): `lowvolt eval --profile`, a model under a chip's faults
+/// at each supply over K mapping offsets, on any curve backend (curve.h does the work).
+struct ProfileEvalRequest {
+  std::string model;               ///< model file (.lvm or TorchScript)
+  ModelSource source;              ///< how to read it
+  std::string profile;             ///< chip profile (.lvp)
+  std::vector<double> vdds;        ///< supplies, × Vmin
+  std::string backend = "torch";   ///< "torch", "golden" or "rtl" (curve.h)
+  int mappings = 3;                ///< mapping offsets K (the samples)
+  std::string dataset;             ///< data set name or .pt file; "" = the model's own
+  std::string data_dir;            ///< folder of a named data set; "" = the default
+  std::int64_t test_subset = 0;    ///< first N test images (0 = all)
+  std::int64_t batch_size = 0;     ///< images per forward pass; 0 = the backend's default
+  int instances = 0;               ///< golden/rtl: accelerator instances; 0 = the backend's default
+  std::string chip_read = "history";  ///< torch: how the chip is read (CurveOptions::chip_read)
+  bool quiet = false;              ///< no progress output
+
+  /// The sweep it runs: one model, one chip, these supplies.
+  CurveOptions curve_options() const;
+  /// Throws lowvolt::UsageError naming the option on a bad value or combination.
+  void validate() const;
+};
+
+/// The model under the chip's faults (see ProfileEvalRequest): the one model's curve.
+CurveResult run_profile_evaluation(const ProfileEvalRequest& request);
 
 /// Options of run_training().
 struct TrainRequest {

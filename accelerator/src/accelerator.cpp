@@ -13,10 +13,24 @@ namespace {
 struct Registry {
   std::mutex mutex;
   std::map<std::string, AcceleratorFactory> factories;
+  std::map<std::string, BackendTraits> traits;
 };
+/// The registry, holding the golden model from the start (it is part of this library).
 Registry& registry() {
-  static Registry r;
-  return r;
+  static Registry* r = [] {
+    auto* made = new Registry;
+    made->factories["golden"] = golden_factory();
+    made->traits["golden"] = golden_traits();
+    return made;
+  }();
+  return *r;
+}
+
+[[noreturn]] void unknown_backend(const Registry& r, const std::string& name) {
+  std::string known;
+  for (const auto& [n, f] : r.factories) known += (known.empty() ? "" : ", ") + n;
+  fail("accelerator: unknown backend '", name, "' (known: ", known.empty() ? std::string("none registered") : known,
+       ")");
 }
 }  // namespace
 
@@ -75,11 +89,29 @@ void Accelerator::run_row_tiles(const RowTileRuns& job, std::optional<TileConfig
   }
 }
 
-void register_accelerator(const std::string& name, AcceleratorFactory factory) {
+void register_accelerator(const std::string& name, AcceleratorFactory factory,
+                          BackendTraits traits) {
   LV_CHECK(factory, "register_accelerator: empty factory for '" << name << "'");
   auto& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   r.factories[name] = std::move(factory);
+  r.traits[name] = std::move(traits);
+}
+
+void register_golden_backend() { register_accelerator("golden", golden_factory(), golden_traits()); }
+
+bool accelerator_known(const std::string& name) {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.factories.count(name) != 0;
+}
+
+BackendTraits accelerator_traits(const std::string& name) {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  const auto it = r.traits.find(name);
+  if (it == r.traits.end()) unknown_backend(r, name);
+  return it->second;
 }
 
 std::unique_ptr<Accelerator> make_accelerator(const std::string& name,
@@ -89,12 +121,7 @@ std::unique_ptr<Accelerator> make_accelerator(const std::string& name,
     auto& r = registry();
     std::lock_guard<std::mutex> lock(r.mutex);
     const auto it = r.factories.find(name);
-    if (it == r.factories.end()) {
-      std::string known;
-      for (const auto& [n, f] : r.factories) known += (known.empty() ? "" : ", ") + n;
-      fail("accelerator: unknown backend '", name,
-           "' (known: ", known.empty() ? std::string("none registered") : known, ")");
-    }
+    if (it == r.factories.end()) unknown_backend(r, name);
     factory = it->second;
   }
   auto accel = factory(config);

@@ -713,8 +713,16 @@ std::vector<MbistRecord> GoldenAccelerator::mbist() {
   return records;
 }
 
-void register_golden_backend() {
-  register_accelerator("golden", [](const AcceleratorConfig& config) {
+BackendTraits golden_traits() {
+  BackendTraits t;
+  t.summary = "the accelerator's C++ model, bit-exact with the RTL";
+  t.default_instances = 2;
+  t.max_instances = 256;
+  return t;
+}
+
+AcceleratorFactory golden_factory() {
+  return [](const AcceleratorConfig& config) {
     KernelPath path = default_kernel_path();
     EccMode ecc = EccMode::kNone;
     for (const auto& [key, value] : config) {
@@ -731,7 +739,7 @@ void register_golden_backend() {
     // ECC on: the direct model of golden_ecc.h (the kernel paths have no decoder)
     if (ecc != EccMode::kNone) return std::unique_ptr<Accelerator>(std::make_unique<EccGoldenAccelerator>(ecc));
     return std::unique_ptr<Accelerator>(std::make_unique<GoldenAccelerator>(path));
-  });
+  };
 }
 
 }  // namespace lowvolt::accelerator

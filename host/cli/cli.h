@@ -18,6 +18,12 @@ namespace lowvolt::cli {
 
 namespace po = boost::program_options;
 
+/// Registers the accelerator backends the program offers (backends.cpp: golden, rtl).
+void register_backends();
+/// The registered backends for a --backend help text, each with its summary; `with_torch` puts
+/// the torch backend (fake quantization, not an accelerator) first.
+std::string backend_help(bool with_torch);
+
 /// Arguments of one (sub)command, without the program or subcommand name.
 using Args = std::vector<std::string>;
 

@@ -20,7 +20,6 @@
 
 namespace lowvolt::cli {
 
-void register_backends();  // backends.cpp
 
 namespace {
 
@@ -384,7 +383,7 @@ po::options_description curve_options() {
       ("vdd", po::value<std::string>()->default_value("1.0:0.70:0.01"),
        "voltage grid × Vmin: start:stop:step or a list")
       ("backend", po::value<std::string>()->default_value("torch"),
-       "torch (fake quantization), golden (accelerator model) or rtl (Verilated RTL, slow)")
+       backend_help(true).c_str())
       ("mappings", po::value<int>()->default_value(3), "weight-to-memory mapping offsets per chip (K)")
       ("budget", po::value<std::string>()->default_value("1"),
        "allowed RTE above clean TE, in points (%); a list gives one operating point each")

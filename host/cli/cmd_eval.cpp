@@ -14,7 +14,6 @@
 
 namespace lowvolt::cli {
 
-void register_backends();  // backends.cpp
 namespace {
 
 /// `lowvolt eval --profile P --vdd V [--mappings K] [--backend B]`: the model under a chip's
@@ -148,7 +147,7 @@ po::options_description eval_options() {
        "accelerator's per-read statistics) or snapshot (one read at 0, no write: the static "
        "fixed pattern, biased low with intermittent cells)")
       ("backend", po::value<std::string>()->default_value("torch"),
-       "with --profile: torch (fake quantization), golden (accelerator model) or rtl (RTL co-simulation)")
+       ("with --profile: " + backend_help(true)).c_str())
       ("verbose", po::bool_switch(), "also print the weight memory map (tensor, shape, words)")
       ("json", po::bool_switch(), "print one JSON object (keys in docs/cli.md)");
   add_sweep_options(options);

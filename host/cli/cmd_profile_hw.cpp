@@ -12,7 +12,6 @@
 
 namespace lowvolt::cli {
 
-void register_backends();  // cmd_backends.cpp: golden and, where built, rtl
 
 namespace {
 
@@ -29,7 +28,7 @@ int run_profile_measure(const Args& args) {
   o.add_options()
       ("chip", po::value<std::string>(), "chip profile (.lvp) loaded into the weight buffer")
       ("vdd", po::value<std::string>(), "supply voltages × Vmin to test at: list or start:stop:step")
-      ("backend", po::value<std::string>()->default_value("rtl"), "accelerator backend: rtl or golden")
+      ("backend", po::value<std::string>()->default_value("rtl"), backend_help(false).c_str())
       ("ecc", po::value<std::string>()->default_value("none"),
        "ECC mode of the backend: none, parity or secded; MBIST also tests that mode's check "
        "cells (ECC bypassed) and reports them beside the data cells; the profile is the data cells'")

@@ -270,9 +270,13 @@ std::uint64_t RtlAccelerator::simulated_cycles() const {
 }
 
 void register_rtl_backend() {
-  accelerator::register_accelerator("rtl", [](const accelerator::AcceleratorConfig& config) {
-    return std::make_unique<RtlAccelerator>(config);
-  });
+  accelerator::BackendTraits traits;
+  traits.summary = "the Verilated RTL under SystemC, one instance per process";
+  traits.default_instances = 1;
+  traits.max_instances = 1;
+  accelerator::register_accelerator(
+      "rtl", [](const accelerator::AcceleratorConfig& config) { return std::make_unique<RtlAccelerator>(config); },
+      traits);
 }
 
 }  // namespace lowvolt::sim

@@ -168,16 +168,16 @@ bool any_fault(const lp::FaultMasks& masks) {
   return false;
 }
 
-/// The accelerator's integer datapath — a registered accelerator::Accelerator backend: "golden"
-/// (the C++ model, bit-exact with the RTL) or "rtl" (the Verilated RTL under SystemC, one
-/// instance per process) — with the chip's fault overlay at the supply; host::AccelInference
+/// The accelerator's integer datapath — a registered accelerator::Accelerator backend ("golden",
+/// "rtl"; instances and batch from its BackendTraits) — with the chip's fault overlay at the
+/// supply; host::AccelInference
 /// runs conv/linear layers on it and the rest in LibTorch.
 class AccelCurveBackend : public CurveBackend {
  public:
   AccelCurveBackend(std::string backend, int instances, const Model& model,
                     const Dataset& test, std::int64_t batch_size, accelerator::EccMode ecc)
       : backend_(std::move(backend)),
-        instances_(instances > 0 ? instances : backend_ == "rtl" ? 1 : 2),
+        instances_(instances > 0 ? instances : accelerator::accelerator_traits(backend_).default_instances),
         net_(model.net),
         quant_(model.quant),
         test_(test),
@@ -304,12 +304,18 @@ void CurveOptions::validate() const {
   if (test_subset < 0) fail("--test-subset: ", test_subset, " is negative");
   if (batch_size < 0) fail("--batch-size: ", batch_size, " is negative");
   if (instances < 0 || instances > 64) fail("--instances: ", instances, " is outside 0…64");
-  if (backend == "rtl" && instances > 1) fail("--instances: the rtl backend runs one instance per process");
-  if (read_history().is_snapshot() && backend != "torch") {
-    fail("--chip-read: snapshot is a torch-backend read; ", backend, " models every write and read");
-  }
   if (!curve_backend_known(backend)) {
     fail("--backend: unknown backend '", backend, "' (known: ", curve_backend_names(), ")");
+  }
+  if (backend != "torch") {  // an accelerator backend: its registered traits
+    const int most = accelerator::accelerator_traits(backend).max_instances;
+    if (instances > most) {
+      fail("--instances: the ", backend, " backend runs ", most == 1 ? std::string("one instance") :
+           std::to_string(most) + " instances", " per process at most");
+    }
+  }
+  if (read_history().is_snapshot() && backend != "torch") {
+    fail("--chip-read: snapshot is a torch-backend read; ", backend, " models every write and read");
   }
   ecc_energy.validate("--ecc-energy");
 }
@@ -630,13 +636,10 @@ CurveResult sweep_curve(const CurveOptions& options) {
 namespace lowvolt::host {
 
 bool curve_backend_known(const std::string& name) {
-  accelerator::register_golden_backend();
-  const auto names = accelerator::accelerator_names();
-  return name == "torch" || std::find(names.begin(), names.end(), name) != names.end();
+  return name == "torch" || accelerator::accelerator_known(name);
 }
 
 std::string curve_backend_names() {
-  accelerator::register_golden_backend();
   std::string names = "torch";
   for (const auto& n : accelerator::accelerator_names()) names += ", " + n;
   return names;
@@ -646,13 +649,14 @@ std::unique_ptr<CurveBackend> make_curve_backend(const std::string& name, const 
                                                  const Dataset& test, std::int64_t batch_size,
                                                  int instances, accelerator::EccMode ecc,
                                                  const lp::ReadHistory& history) {
-  if (batch_size == 0) batch_size = name == "torch" ? kEvalBatch : 1000;
   if (name == "torch") {
-    return std::make_unique<TorchCurveBackend>(model, test, batch_size, ecc, history);
+    return std::make_unique<TorchCurveBackend>(model, test, batch_size == 0 ? kEvalBatch : batch_size,
+                                               ecc, history);
   }
   if (!curve_backend_known(name)) {
     fail("--backend: unknown backend '", name, "' (known: ", curve_backend_names(), ")");
   }
+  if (batch_size == 0) batch_size = accelerator::accelerator_traits(name).default_batch;
   return std::make_unique<AccelCurveBackend>(name, instances, model, test, batch_size, ecc);
 }
 

@@ -189,10 +189,29 @@ using AcceleratorConfig = std::map<std::string, std::string>;
 /// Builds a backend from its options.
 using AcceleratorFactory = std::function<std::unique_ptr<Accelerator>(const AcceleratorConfig&)>;
 
+/// What a backend offers the code that schedules work on it, recorded with its registration so
+/// that no caller tells backends apart by name.
+struct BackendTraits {
+  std::string summary;                ///< one line for help texts ("RTL co-simulation")
+  int default_instances = 1;          ///< instances host inference runs in parallel by default
+  int max_instances = 1;              ///< the most instances one process can hold
+  std::int64_t default_batch = 1000;  ///< images per forward pass by default
+};
+
 /// Adds a backend to the registry (a second registration of a name replaces the first).
-void register_accelerator(const std::string& name, AcceleratorFactory factory);
-/// Registers the C++ golden model as "golden" (options: none). Idempotent.
+void register_accelerator(const std::string& name, AcceleratorFactory factory,
+                          BackendTraits traits = {});
+/// Registers the C++ golden model as "golden". The registry holds it from the start; this is
+/// for callers that want to say so (idempotent).
 void register_golden_backend();
+/// The golden model's factory (options: kernel, ecc) and traits.
+AcceleratorFactory golden_factory();
+BackendTraits golden_traits();
+/// Whether a backend is registered as `name`.
+bool accelerator_known(const std::string& name);
+/// The traits of the backend registered as `name`; lowvolt::Error listing the known names if
+/// there is none.
+BackendTraits accelerator_traits(const std::string& name);
 /// The backend registered as `name`; lowvolt::Error listing the known names if there is none.
 std::unique_ptr<Accelerator> make_accelerator(const std::string& name,
                                               const AcceleratorConfig& config = {});

@@ -63,7 +63,7 @@ lp::ReadHistory history_of(std::int64_t read_count, const py::object& written_at
 }
 
 /// A layer description: (out_features, in_features, bias[, name]).
-lh::MatrixLayer layer_of(const py::handle& item, std::size_t index) {
+lh::ChipLayer layer_of(const py::handle& item, std::size_t index) {
   const std::string what = "layers[" + std::to_string(index) + "]";
   if (!py::isinstance<py::sequence>(item) || py::isinstance<py::str>(item)) {
     fail(what, ": expected (out_features, in_features, bias[, name]), got ", type_name(item));
@@ -72,7 +72,7 @@ lh::MatrixLayer layer_of(const py::handle& item, std::size_t index) {
   if (seq.size() < 3 || seq.size() > 4) {
     fail(what, ": expected (out_features, in_features, bias[, name]), got ", seq.size(), " items");
   }
-  lh::MatrixLayer layer;
+  lh::ChipLayer layer;
   const auto feature = [&](std::size_t i, const char* name) {
     if (!py::isinstance<py::int_>(seq[i])) fail(what, ": ", name, " is a ", type_name(seq[i]));
     const long long v = seq[i].cast<long long>();

@@ -1,6 +1,7 @@
 // Host inference on an accelerator backend (accel_inference.h).
 #include "lowvolt/chip/accel_inference.h"
 
+#include "lowvolt/chip/memory_layout.h"
 #include "lowvolt/chip/script_accel.h"
 
 #include <torch/torch.h>
@@ -316,28 +317,28 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
   const auto codes = memory.codes().contiguous();
   const std::uint8_t* code_ptr = codes.data_ptr<std::uint8_t>();
 
-  std::vector<acc::LayerCodes> layer_codes;
+  // The layers and their codes as the chip holds them (memory_layout.h: from the memory tensors
+  // alone, as the torch backend places them); the network's structure adds each layer's shape and
+  // input encoding, layer by layer in the same order.
+  const std::vector<ChipLayer> chip_layers = memory_layers(params, net_->memory_parameter_names());
+  std::vector<acc::LayerCodes> layer_codes =
+      host::layer_codes(chip_layers, code_ptr, static_cast<std::uint64_t>(codes.numel()));
   std::size_t param = 0;
-  std::int64_t flat = 0;
-  // One accelerator layer: weight w (memory parameter `param`) and bias b (the next one, or
-  // undefined), codes from the weight memory in order.
-  const auto add_layer = [&](MatrixLayer ml, const std::string& name, const torch::Tensor& w,
-                           const torch::Tensor& b) {
-    LV_CHECK(param < params.size(), "matrix layer " << name << " beyond the memory parameters");
-    acc::LayerCodes lc;
+  const auto add_layer = [&](const LayerShape& shape, const std::string& name, bool has_bias) {
+    const std::size_t l = layers_.size();
+    LV_CHECK(l < chip_layers.size() && chip_layers[l].bias == has_bias,
+             "matrix layer " << name << " does not match layer " << l << " of the weight memory");
+    MatrixLayer ml;
+    static_cast<LayerShape&>(ml) = shape;
+    acc::LayerCodes& lc = layer_codes[l];
     lc.name = name;
-    lc.out_features = static_cast<std::uint32_t>(w.size(0));
-    lc.in_features = static_cast<std::uint32_t>(w.numel() / w.size(0));
     ml.out_features = lc.out_features;
-    ml.weight = memory.params().at(param);
+    ml.weight = memory.params().at(param++);
     lc.w_signed = !ml.weight.unsigned_codes;
     lc.w_zero = static_cast<std::uint8_t>(ml.weight.zero_point());
-    lc.weights.assign(code_ptr + flat, code_ptr + flat + w.numel());
-    flat += w.numel();
-    ++param;
-    if (b.defined()) {
+    if (has_bias) {
       ml.has_bias = true;
-      ml.bias = memory.params().at(param);
+      ml.bias = memory.params().at(param++);
       // every code's value once, so that instance threads dequantize without LibTorch
       const std::int64_t n_codes = std::int64_t{1} << quant.bits;
       const auto table = quantizer_.dequantize(torch::arange(n_codes, torch::kInt64).to(torch::kUInt8),
@@ -345,11 +346,7 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
                              .to(torch::kFloat64)
                              .contiguous();
       ml.bias_table.assign(table.data_ptr<double>(), table.data_ptr<double>() + n_codes);
-      lc.bias.assign(code_ptr + flat, code_ptr + flat + b.numel());
-      flat += b.numel();
-      ++param;
     }
-    layer_codes.push_back(std::move(lc));
     layers_.push_back(ml);
   };
   if (net_->script) {
@@ -357,21 +354,18 @@ AccelInference::AccelInference(Net net, const QuantScheme& quant,
     for (const ScriptMatrixLayer& sl : script_graph_->layers()) {
       LV_CHECK(sl.weight == param, "TorchScript layer " << sl.node << " at memory tensor " << sl.weight
                                    << ", expected " << param);
-      MatrixLayer ml;
-      ml.conv = sl.conv;
-      ml.shape = sl.shape;
-      ml.unsigned_input = sl.unsigned_input;
-      add_layer(ml, sl.node, params[sl.weight], sl.has_bias ? params[sl.weight + 1] : torch::Tensor());
+      LayerShape shape;
+      shape.conv = sl.conv;
+      shape.shape = sl.shape;
+      shape.unsigned_input = sl.unsigned_input;
+      add_layer(shape, sl.node, sl.has_bias);
     }
-  }
-  if (!net_->script) {
+  } else {
     for (const BodyLayer& l : body_matrix_layers(net_->body, options_.nonnegative_input)) {
-      MatrixLayer ml;
-      static_cast<LayerShape&>(ml) = l.layer;
-      add_layer(ml, l.name, l.weight, l.bias);
+      add_layer(l.layer, l.name, l.bias.defined());
     }
   }
-  LV_CHECK(param == params.size() && flat == codes.numel(),
+  LV_CHECK(param == params.size() && layers_.size() == chip_layers.size(),
            "memory parameters " << params.size() << " vs " << param << " matrix parameters");
   image_ = std::make_unique<acc::WeightImage>(std::move(layer_codes),
                                               static_cast<std::uint32_t>(quant.bits),

@@ -14,7 +14,7 @@ namespace {
 
 namespace lp = lowvolt::profiles;
 
-std::string layer_name(const MatrixLayer& layer, std::size_t index) {
+std::string layer_name(const ChipLayer& layer, std::size_t index) {
   return layer.name.empty() ? "layer " + std::to_string(index) : layer.name;
 }
 
@@ -25,7 +25,7 @@ void check_layout(const lp::FaultMasks& masks, const ChipLayout& layout, std::ui
   }
   if (layout.layers.empty()) return;
   for (std::size_t l = 0; l < layout.layers.size(); ++l) {
-    const MatrixLayer& layer = layout.layers[l];
+    const ChipLayer& layer = layout.layers[l];
     if (layer.out_features == 0 || layer.in_features == 0) {
       fail("chip read: ", layer_name(layer, l), " has ", layer.out_features, " × ",
            layer.in_features, " features (both must be ≥ 1)");
@@ -80,18 +80,7 @@ lp::CodeFaults chip_code_faults(const lp::FaultMasks& masks, const ChipLayout& l
     return lp::code_faults(masks, lp::LinearMapping{layout.bits, layout.offset}, n, history);
   }
   // The weight image only needs the layers' sizes to place the codes; zero codes fit any m.
-  std::vector<accelerator::LayerCodes> layers;
-  layers.reserve(layout.layers.size());
-  for (std::size_t l = 0; l < layout.layers.size(); ++l) {
-    const MatrixLayer& m = layout.layers[l];
-    accelerator::LayerCodes codes;
-    codes.name = layer_name(m, l);
-    codes.out_features = m.out_features;
-    codes.in_features = m.in_features;
-    codes.weights.assign(std::uint64_t{m.out_features} * m.in_features, 0);
-    if (m.bias) codes.bias.assign(m.out_features, 0);
-    layers.push_back(std::move(codes));
-  }
+  std::vector<accelerator::LayerCodes> layers = layer_codes(layout.layers, nullptr, n);
   const accelerator::WeightImage image(std::move(layers), layout.bits, layout.offset);
   return image.flat_code_faults(masks, history);
 }

@@ -24,24 +24,17 @@
 #include <string>
 #include <vector>
 
+#include "lowvolt/chip/memory_layout.h"
 #include "lowvolt/profiles/cell_map.h"
 #include "lowvolt/profiles/mapping.h"
 
 namespace lowvolt::host {
 
-/// One matrix layer of a flat code array (conv2d: N = output channels, K = Cin·kh·kw).
-struct MatrixLayer {
-  std::uint32_t out_features = 0;  ///< N, output features
-  std::uint32_t in_features = 0;   ///< K, reduction length
-  bool bias = false;               ///< whether N bias codes follow the N·K weight codes
-  std::string name;                ///< for messages ("layer 2" when empty)
-};
-
 /// Where a flat code array sits in a chip.
 struct ChipLayout {
   std::uint32_t bits = 8;           ///< bits per code, m (1..8)
   std::uint64_t offset = 0;         ///< cell of the first stored bit (taken modulo the cells)
-  std::vector<MatrixLayer> layers;  ///< empty: linear mapping; else the accelerator's image
+  std::vector<ChipLayer> layers;    ///< empty: linear mapping; else the accelerator's image (memory_layout.h)
 
   /// Number of codes the layers cover (0 without layers).
   std::uint64_t layer_codes() const;

@@ -4,10 +4,12 @@
 // Hardware parameters and the 64-bit command/response word formats of the LowVolt accelerator (rtl/accel_top.sv). Single source of truth: regenerate the C++ header and the SystemVerilog package with `cmake -P scripts/gen-hw-spec.cmake`. Semantics: docs/rtl.md.
 //
 // Every command and response word is 64 bits; each field is encoded and decoded with an explicit
-// shift and mask. encode() throws std::out_of_range naming the field when a value does not fit.
+// shift and mask. encode() throws lowvolt::InternalError naming the field when a value does not
+// fit: only LowVolt's own drivers encode commands, so a value out of range is a bug (exit 70).
 #include <cstdint>
-#include <stdexcept>
 #include <string>
+
+#include "lowvolt/common/error.h"
 
 namespace lowvolt::accelerator::hw {
 
@@ -89,12 +91,12 @@ struct Cmd {
 };
 inline constexpr unsigned kCmdOpcodeLsb = 60;    ///< lowest bit of cmd.opcode
 inline constexpr unsigned kCmdOpcodeWidth = 4;  ///< width of cmd.opcode in bits
-/// Encodes a cmd word; throws std::out_of_range if a field does not fit.
+/// Encodes a cmd word; throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const Cmd& v) {
   std::uint64_t word = 0;
   if (v.opcode > 0xfull) {
-    throw std::out_of_range("hw_spec: cmd.opcode = " + std::to_string(v.opcode) +
-                            " does not fit in 4 bits");
+    throw InternalError("hw_spec: cmd.opcode = " + std::to_string(v.opcode) +
+                        " does not fit in 4 bits");
   }
   word |= (v.opcode & 0xfull) << 60;
   return word;
@@ -115,18 +117,18 @@ inline constexpr unsigned kWriteCmdAddrLsb = 0;    ///< lowest bit of write_cmd.
 inline constexpr unsigned kWriteCmdAddrWidth = 16;  ///< width of write_cmd.addr in bits
 inline constexpr unsigned kWriteCmdCountLsb = 16;    ///< lowest bit of write_cmd.count
 inline constexpr unsigned kWriteCmdCountWidth = 16;  ///< width of write_cmd.count in bits
-/// Encodes a write_cmd word (opcode write); throws std::out_of_range if a field does not fit.
+/// Encodes a write_cmd word (opcode write); throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const WriteCmd& v) {
   std::uint64_t word = 0;
   word |= static_cast<std::uint64_t>(Opcode::kWrite) << 60;
   if (v.addr > 0xffffull) {
-    throw std::out_of_range("hw_spec: write_cmd.addr = " + std::to_string(v.addr) +
-                            " does not fit in 16 bits");
+    throw InternalError("hw_spec: write_cmd.addr = " + std::to_string(v.addr) +
+                        " does not fit in 16 bits");
   }
   word |= (v.addr & 0xffffull) << 0;
   if (v.count > 0xffffull) {
-    throw std::out_of_range("hw_spec: write_cmd.count = " + std::to_string(v.count) +
-                            " does not fit in 16 bits");
+    throw InternalError("hw_spec: write_cmd.count = " + std::to_string(v.count) +
+                        " does not fit in 16 bits");
   }
   word |= (v.count & 0xffffull) << 16;
   return word;
@@ -148,18 +150,18 @@ inline constexpr unsigned kReadCmdAddrLsb = 0;    ///< lowest bit of read_cmd.ad
 inline constexpr unsigned kReadCmdAddrWidth = 16;  ///< width of read_cmd.addr in bits
 inline constexpr unsigned kReadCmdCountLsb = 16;    ///< lowest bit of read_cmd.count
 inline constexpr unsigned kReadCmdCountWidth = 16;  ///< width of read_cmd.count in bits
-/// Encodes a read_cmd word (opcode read); throws std::out_of_range if a field does not fit.
+/// Encodes a read_cmd word (opcode read); throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const ReadCmd& v) {
   std::uint64_t word = 0;
   word |= static_cast<std::uint64_t>(Opcode::kRead) << 60;
   if (v.addr > 0xffffull) {
-    throw std::out_of_range("hw_spec: read_cmd.addr = " + std::to_string(v.addr) +
-                            " does not fit in 16 bits");
+    throw InternalError("hw_spec: read_cmd.addr = " + std::to_string(v.addr) +
+                        " does not fit in 16 bits");
   }
   word |= (v.addr & 0xffffull) << 0;
   if (v.count > 0xffffull) {
-    throw std::out_of_range("hw_spec: read_cmd.count = " + std::to_string(v.count) +
-                            " does not fit in 16 bits");
+    throw InternalError("hw_spec: read_cmd.count = " + std::to_string(v.count) +
+                        " does not fit in 16 bits");
   }
   word |= (v.count & 0xffffull) << 16;
   return word;
@@ -178,13 +180,13 @@ struct SetVddCmd {
 };
 inline constexpr unsigned kSetVddCmdVddCodeLsb = 0;    ///< lowest bit of set_vdd_cmd.vdd_code
 inline constexpr unsigned kSetVddCmdVddCodeWidth = 16;  ///< width of set_vdd_cmd.vdd_code in bits
-/// Encodes a set_vdd_cmd word (opcode set_vdd); throws std::out_of_range if a field does not fit.
+/// Encodes a set_vdd_cmd word (opcode set_vdd); throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const SetVddCmd& v) {
   std::uint64_t word = 0;
   word |= static_cast<std::uint64_t>(Opcode::kSetVdd) << 60;
   if (v.vdd_code > 0xffffull) {
-    throw std::out_of_range("hw_spec: set_vdd_cmd.vdd_code = " + std::to_string(v.vdd_code) +
-                            " does not fit in 16 bits");
+    throw InternalError("hw_spec: set_vdd_cmd.vdd_code = " + std::to_string(v.vdd_code) +
+                        " does not fit in 16 bits");
   }
   word |= (v.vdd_code & 0xffffull) << 0;
   return word;
@@ -220,43 +222,43 @@ inline constexpr unsigned kTileCfgCmdActSignedLsb = 28;    ///< lowest bit of ti
 inline constexpr unsigned kTileCfgCmdActSignedWidth = 1;  ///< width of tile_cfg_cmd.act_signed in bits
 inline constexpr unsigned kTileCfgCmdWSignedLsb = 29;    ///< lowest bit of tile_cfg_cmd.w_signed
 inline constexpr unsigned kTileCfgCmdWSignedWidth = 1;  ///< width of tile_cfg_cmd.w_signed in bits
-/// Encodes a tile_cfg_cmd word (opcode tile_cfg); throws std::out_of_range if a field does not fit.
+/// Encodes a tile_cfg_cmd word (opcode tile_cfg); throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const TileCfgCmd& v) {
   std::uint64_t word = 0;
   word |= static_cast<std::uint64_t>(Opcode::kTileCfg) << 60;
   if (v.rows > 0xfull) {
-    throw std::out_of_range("hw_spec: tile_cfg_cmd.rows = " + std::to_string(v.rows) +
-                            " does not fit in 4 bits");
+    throw InternalError("hw_spec: tile_cfg_cmd.rows = " + std::to_string(v.rows) +
+                        " does not fit in 4 bits");
   }
   word |= (v.rows & 0xfull) << 0;
   if (v.cols > 0xfull) {
-    throw std::out_of_range("hw_spec: tile_cfg_cmd.cols = " + std::to_string(v.cols) +
-                            " does not fit in 4 bits");
+    throw InternalError("hw_spec: tile_cfg_cmd.cols = " + std::to_string(v.cols) +
+                        " does not fit in 4 bits");
   }
   word |= (v.cols & 0xfull) << 4;
   if (v.wbits > 0xfull) {
-    throw std::out_of_range("hw_spec: tile_cfg_cmd.wbits = " + std::to_string(v.wbits) +
-                            " does not fit in 4 bits");
+    throw InternalError("hw_spec: tile_cfg_cmd.wbits = " + std::to_string(v.wbits) +
+                        " does not fit in 4 bits");
   }
   word |= (v.wbits & 0xfull) << 8;
   if (v.act_zero > 0xffull) {
-    throw std::out_of_range("hw_spec: tile_cfg_cmd.act_zero = " + std::to_string(v.act_zero) +
-                            " does not fit in 8 bits");
+    throw InternalError("hw_spec: tile_cfg_cmd.act_zero = " + std::to_string(v.act_zero) +
+                        " does not fit in 8 bits");
   }
   word |= (v.act_zero & 0xffull) << 12;
   if (v.w_zero > 0xffull) {
-    throw std::out_of_range("hw_spec: tile_cfg_cmd.w_zero = " + std::to_string(v.w_zero) +
-                            " does not fit in 8 bits");
+    throw InternalError("hw_spec: tile_cfg_cmd.w_zero = " + std::to_string(v.w_zero) +
+                        " does not fit in 8 bits");
   }
   word |= (v.w_zero & 0xffull) << 20;
   if (v.act_signed > 0x1ull) {
-    throw std::out_of_range("hw_spec: tile_cfg_cmd.act_signed = " + std::to_string(v.act_signed) +
-                            " does not fit in 1 bits");
+    throw InternalError("hw_spec: tile_cfg_cmd.act_signed = " + std::to_string(v.act_signed) +
+                        " does not fit in 1 bits");
   }
   word |= (v.act_signed & 0x1ull) << 28;
   if (v.w_signed > 0x1ull) {
-    throw std::out_of_range("hw_spec: tile_cfg_cmd.w_signed = " + std::to_string(v.w_signed) +
-                            " does not fit in 1 bits");
+    throw InternalError("hw_spec: tile_cfg_cmd.w_signed = " + std::to_string(v.w_signed) +
+                        " does not fit in 1 bits");
   }
   word |= (v.w_signed & 0x1ull) << 29;
   return word;
@@ -283,18 +285,18 @@ inline constexpr unsigned kRunCmdWBitAddrLsb = 0;    ///< lowest bit of run_cmd.
 inline constexpr unsigned kRunCmdWBitAddrWidth = 24;  ///< width of run_cmd.w_bit_addr in bits
 inline constexpr unsigned kRunCmdKLsb = 24;    ///< lowest bit of run_cmd.k
 inline constexpr unsigned kRunCmdKWidth = 16;  ///< width of run_cmd.k in bits
-/// Encodes a run_cmd word (opcode run); throws std::out_of_range if a field does not fit.
+/// Encodes a run_cmd word (opcode run); throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const RunCmd& v) {
   std::uint64_t word = 0;
   word |= static_cast<std::uint64_t>(Opcode::kRun) << 60;
   if (v.w_bit_addr > 0xffffffull) {
-    throw std::out_of_range("hw_spec: run_cmd.w_bit_addr = " + std::to_string(v.w_bit_addr) +
-                            " does not fit in 24 bits");
+    throw InternalError("hw_spec: run_cmd.w_bit_addr = " + std::to_string(v.w_bit_addr) +
+                        " does not fit in 24 bits");
   }
   word |= (v.w_bit_addr & 0xffffffull) << 0;
   if (v.k > 0xffffull) {
-    throw std::out_of_range("hw_spec: run_cmd.k = " + std::to_string(v.k) +
-                            " does not fit in 16 bits");
+    throw InternalError("hw_spec: run_cmd.k = " + std::to_string(v.k) +
+                        " does not fit in 16 bits");
   }
   word |= (v.k & 0xffffull) << 24;
   return word;
@@ -310,7 +312,7 @@ inline RunCmd decode_run_cmd(std::uint64_t word) {
 /// nop_cmd: no fields
 struct NopCmd {
 };
-/// Encodes a nop_cmd word (opcode nop); throws std::out_of_range if a field does not fit.
+/// Encodes a nop_cmd word (opcode nop); throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const NopCmd& /*v*/) {
   std::uint64_t word = 0;
   word |= static_cast<std::uint64_t>(Opcode::kNop) << 60;
@@ -322,7 +324,7 @@ inline NopCmd decode_nop_cmd(std::uint64_t /*word*/) { return NopCmd{}; }
 /// counters_cmd: no fields
 struct CountersCmd {
 };
-/// Encodes a counters_cmd word (opcode counters); throws std::out_of_range if a field does not fit.
+/// Encodes a counters_cmd word (opcode counters); throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const CountersCmd& /*v*/) {
   std::uint64_t word = 0;
   word |= static_cast<std::uint64_t>(Opcode::kCounters) << 60;
@@ -334,7 +336,7 @@ inline CountersCmd decode_counters_cmd(std::uint64_t /*word*/) { return Counters
 /// mbist_cmd: no fields; destroys the buffer contents
 struct MbistCmd {
 };
-/// Encodes a mbist_cmd word (opcode mbist); throws std::out_of_range if a field does not fit.
+/// Encodes a mbist_cmd word (opcode mbist); throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const MbistCmd& /*v*/) {
   std::uint64_t word = 0;
   word |= static_cast<std::uint64_t>(Opcode::kMbist) << 60;
@@ -346,7 +348,7 @@ inline MbistCmd decode_mbist_cmd(std::uint64_t /*word*/) { return MbistCmd{}; }
 /// ecc_counters_cmd: no fields
 struct EccCountersCmd {
 };
-/// Encodes a ecc_counters_cmd word (opcode ecc_counters); throws std::out_of_range if a field does not fit.
+/// Encodes a ecc_counters_cmd word (opcode ecc_counters); throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const EccCountersCmd& /*v*/) {
   std::uint64_t word = 0;
   word |= static_cast<std::uint64_t>(Opcode::kEccCounters) << 60;
@@ -382,47 +384,47 @@ inline constexpr unsigned kActWordRow6Lsb = 48;    ///< lowest bit of act_word.r
 inline constexpr unsigned kActWordRow6Width = 8;  ///< width of act_word.row6 in bits
 inline constexpr unsigned kActWordRow7Lsb = 56;    ///< lowest bit of act_word.row7
 inline constexpr unsigned kActWordRow7Width = 8;  ///< width of act_word.row7 in bits
-/// Encodes a act_word word; throws std::out_of_range if a field does not fit.
+/// Encodes a act_word word; throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const ActWord& v) {
   std::uint64_t word = 0;
   if (v.row0 > 0xffull) {
-    throw std::out_of_range("hw_spec: act_word.row0 = " + std::to_string(v.row0) +
-                            " does not fit in 8 bits");
+    throw InternalError("hw_spec: act_word.row0 = " + std::to_string(v.row0) +
+                        " does not fit in 8 bits");
   }
   word |= (v.row0 & 0xffull) << 0;
   if (v.row1 > 0xffull) {
-    throw std::out_of_range("hw_spec: act_word.row1 = " + std::to_string(v.row1) +
-                            " does not fit in 8 bits");
+    throw InternalError("hw_spec: act_word.row1 = " + std::to_string(v.row1) +
+                        " does not fit in 8 bits");
   }
   word |= (v.row1 & 0xffull) << 8;
   if (v.row2 > 0xffull) {
-    throw std::out_of_range("hw_spec: act_word.row2 = " + std::to_string(v.row2) +
-                            " does not fit in 8 bits");
+    throw InternalError("hw_spec: act_word.row2 = " + std::to_string(v.row2) +
+                        " does not fit in 8 bits");
   }
   word |= (v.row2 & 0xffull) << 16;
   if (v.row3 > 0xffull) {
-    throw std::out_of_range("hw_spec: act_word.row3 = " + std::to_string(v.row3) +
-                            " does not fit in 8 bits");
+    throw InternalError("hw_spec: act_word.row3 = " + std::to_string(v.row3) +
+                        " does not fit in 8 bits");
   }
   word |= (v.row3 & 0xffull) << 24;
   if (v.row4 > 0xffull) {
-    throw std::out_of_range("hw_spec: act_word.row4 = " + std::to_string(v.row4) +
-                            " does not fit in 8 bits");
+    throw InternalError("hw_spec: act_word.row4 = " + std::to_string(v.row4) +
+                        " does not fit in 8 bits");
   }
   word |= (v.row4 & 0xffull) << 32;
   if (v.row5 > 0xffull) {
-    throw std::out_of_range("hw_spec: act_word.row5 = " + std::to_string(v.row5) +
-                            " does not fit in 8 bits");
+    throw InternalError("hw_spec: act_word.row5 = " + std::to_string(v.row5) +
+                        " does not fit in 8 bits");
   }
   word |= (v.row5 & 0xffull) << 40;
   if (v.row6 > 0xffull) {
-    throw std::out_of_range("hw_spec: act_word.row6 = " + std::to_string(v.row6) +
-                            " does not fit in 8 bits");
+    throw InternalError("hw_spec: act_word.row6 = " + std::to_string(v.row6) +
+                        " does not fit in 8 bits");
   }
   word |= (v.row6 & 0xffull) << 48;
   if (v.row7 > 0xffull) {
-    throw std::out_of_range("hw_spec: act_word.row7 = " + std::to_string(v.row7) +
-                            " does not fit in 8 bits");
+    throw InternalError("hw_spec: act_word.row7 = " + std::to_string(v.row7) +
+                        " does not fit in 8 bits");
   }
   word |= (v.row7 & 0xffull) << 56;
   return word;
@@ -450,17 +452,17 @@ inline constexpr unsigned kResultWordLoLsb = 0;    ///< lowest bit of result_wor
 inline constexpr unsigned kResultWordLoWidth = 32;  ///< width of result_word.lo in bits
 inline constexpr unsigned kResultWordHiLsb = 32;    ///< lowest bit of result_word.hi
 inline constexpr unsigned kResultWordHiWidth = 32;  ///< width of result_word.hi in bits
-/// Encodes a result_word word; throws std::out_of_range if a field does not fit.
+/// Encodes a result_word word; throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const ResultWord& v) {
   std::uint64_t word = 0;
   if (v.lo > 0xffffffffull) {
-    throw std::out_of_range("hw_spec: result_word.lo = " + std::to_string(v.lo) +
-                            " does not fit in 32 bits");
+    throw InternalError("hw_spec: result_word.lo = " + std::to_string(v.lo) +
+                        " does not fit in 32 bits");
   }
   word |= (v.lo & 0xffffffffull) << 0;
   if (v.hi > 0xffffffffull) {
-    throw std::out_of_range("hw_spec: result_word.hi = " + std::to_string(v.hi) +
-                            " does not fit in 32 bits");
+    throw InternalError("hw_spec: result_word.hi = " + std::to_string(v.hi) +
+                        " does not fit in 32 bits");
   }
   word |= (v.hi & 0xffffffffull) << 32;
   return word;
@@ -485,22 +487,22 @@ inline constexpr unsigned kStatusWordErrTileCfgLsb = 1;    ///< lowest bit of st
 inline constexpr unsigned kStatusWordErrTileCfgWidth = 1;  ///< width of status_word.err_tile_cfg in bits
 inline constexpr unsigned kStatusWordSpecVersionLsb = 48;    ///< lowest bit of status_word.spec_version
 inline constexpr unsigned kStatusWordSpecVersionWidth = 16;  ///< width of status_word.spec_version in bits
-/// Encodes a status_word word; throws std::out_of_range if a field does not fit.
+/// Encodes a status_word word; throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const StatusWord& v) {
   std::uint64_t word = 0;
   if (v.err_opcode > 0x1ull) {
-    throw std::out_of_range("hw_spec: status_word.err_opcode = " + std::to_string(v.err_opcode) +
-                            " does not fit in 1 bits");
+    throw InternalError("hw_spec: status_word.err_opcode = " + std::to_string(v.err_opcode) +
+                        " does not fit in 1 bits");
   }
   word |= (v.err_opcode & 0x1ull) << 0;
   if (v.err_tile_cfg > 0x1ull) {
-    throw std::out_of_range("hw_spec: status_word.err_tile_cfg = " + std::to_string(v.err_tile_cfg) +
-                            " does not fit in 1 bits");
+    throw InternalError("hw_spec: status_word.err_tile_cfg = " + std::to_string(v.err_tile_cfg) +
+                        " does not fit in 1 bits");
   }
   word |= (v.err_tile_cfg & 0x1ull) << 1;
   if (v.spec_version > 0xffffull) {
-    throw std::out_of_range("hw_spec: status_word.spec_version = " + std::to_string(v.spec_version) +
-                            " does not fit in 16 bits");
+    throw InternalError("hw_spec: status_word.spec_version = " + std::to_string(v.spec_version) +
+                        " does not fit in 16 bits");
   }
   word |= (v.spec_version & 0xffffull) << 48;
   return word;
@@ -523,17 +525,17 @@ inline constexpr unsigned kBankCounterWordReadsLsb = 0;    ///< lowest bit of ba
 inline constexpr unsigned kBankCounterWordReadsWidth = 32;  ///< width of bank_counter_word.reads in bits
 inline constexpr unsigned kBankCounterWordWritesLsb = 32;    ///< lowest bit of bank_counter_word.writes
 inline constexpr unsigned kBankCounterWordWritesWidth = 32;  ///< width of bank_counter_word.writes in bits
-/// Encodes a bank_counter_word word; throws std::out_of_range if a field does not fit.
+/// Encodes a bank_counter_word word; throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const BankCounterWord& v) {
   std::uint64_t word = 0;
   if (v.reads > 0xffffffffull) {
-    throw std::out_of_range("hw_spec: bank_counter_word.reads = " + std::to_string(v.reads) +
-                            " does not fit in 32 bits");
+    throw InternalError("hw_spec: bank_counter_word.reads = " + std::to_string(v.reads) +
+                        " does not fit in 32 bits");
   }
   word |= (v.reads & 0xffffffffull) << 0;
   if (v.writes > 0xffffffffull) {
-    throw std::out_of_range("hw_spec: bank_counter_word.writes = " + std::to_string(v.writes) +
-                            " does not fit in 32 bits");
+    throw InternalError("hw_spec: bank_counter_word.writes = " + std::to_string(v.writes) +
+                        " does not fit in 32 bits");
   }
   word |= (v.writes & 0xffffffffull) << 32;
   return word;
@@ -552,12 +554,12 @@ struct EccStatusWord {
 };
 inline constexpr unsigned kEccStatusWordModeLsb = 0;    ///< lowest bit of ecc_status_word.mode
 inline constexpr unsigned kEccStatusWordModeWidth = 2;  ///< width of ecc_status_word.mode in bits
-/// Encodes a ecc_status_word word; throws std::out_of_range if a field does not fit.
+/// Encodes a ecc_status_word word; throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const EccStatusWord& v) {
   std::uint64_t word = 0;
   if (v.mode > 0x3ull) {
-    throw std::out_of_range("hw_spec: ecc_status_word.mode = " + std::to_string(v.mode) +
-                            " does not fit in 2 bits");
+    throw InternalError("hw_spec: ecc_status_word.mode = " + std::to_string(v.mode) +
+                        " does not fit in 2 bits");
   }
   word |= (v.mode & 0x3ull) << 0;
   return word;
@@ -578,17 +580,17 @@ inline constexpr unsigned kEccCounterWordCorrectedLsb = 0;    ///< lowest bit of
 inline constexpr unsigned kEccCounterWordCorrectedWidth = 32;  ///< width of ecc_counter_word.corrected in bits
 inline constexpr unsigned kEccCounterWordUncorrectableLsb = 32;    ///< lowest bit of ecc_counter_word.uncorrectable
 inline constexpr unsigned kEccCounterWordUncorrectableWidth = 32;  ///< width of ecc_counter_word.uncorrectable in bits
-/// Encodes a ecc_counter_word word; throws std::out_of_range if a field does not fit.
+/// Encodes a ecc_counter_word word; throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const EccCounterWord& v) {
   std::uint64_t word = 0;
   if (v.corrected > 0xffffffffull) {
-    throw std::out_of_range("hw_spec: ecc_counter_word.corrected = " + std::to_string(v.corrected) +
-                            " does not fit in 32 bits");
+    throw InternalError("hw_spec: ecc_counter_word.corrected = " + std::to_string(v.corrected) +
+                        " does not fit in 32 bits");
   }
   word |= (v.corrected & 0xffffffffull) << 0;
   if (v.uncorrectable > 0xffffffffull) {
-    throw std::out_of_range("hw_spec: ecc_counter_word.uncorrectable = " + std::to_string(v.uncorrectable) +
-                            " does not fit in 32 bits");
+    throw InternalError("hw_spec: ecc_counter_word.uncorrectable = " + std::to_string(v.uncorrectable) +
+                        " does not fit in 32 bits");
   }
   word |= (v.uncorrectable & 0xffffffffull) << 32;
   return word;
@@ -616,27 +618,27 @@ inline constexpr unsigned kMbistRecordSaw1to0Lsb = 33;    ///< lowest bit of mbi
 inline constexpr unsigned kMbistRecordSaw1to0Width = 1;  ///< width of mbist_record.saw_1to0 in bits
 inline constexpr unsigned kMbistRecordLastLsb = 63;    ///< lowest bit of mbist_record.last
 inline constexpr unsigned kMbistRecordLastWidth = 1;  ///< width of mbist_record.last in bits
-/// Encodes a mbist_record word; throws std::out_of_range if a field does not fit.
+/// Encodes a mbist_record word; throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const MbistRecord& v) {
   std::uint64_t word = 0;
   if (v.cell > 0xffffffffull) {
-    throw std::out_of_range("hw_spec: mbist_record.cell = " + std::to_string(v.cell) +
-                            " does not fit in 32 bits");
+    throw InternalError("hw_spec: mbist_record.cell = " + std::to_string(v.cell) +
+                        " does not fit in 32 bits");
   }
   word |= (v.cell & 0xffffffffull) << 0;
   if (v.saw_0to1 > 0x1ull) {
-    throw std::out_of_range("hw_spec: mbist_record.saw_0to1 = " + std::to_string(v.saw_0to1) +
-                            " does not fit in 1 bits");
+    throw InternalError("hw_spec: mbist_record.saw_0to1 = " + std::to_string(v.saw_0to1) +
+                        " does not fit in 1 bits");
   }
   word |= (v.saw_0to1 & 0x1ull) << 32;
   if (v.saw_1to0 > 0x1ull) {
-    throw std::out_of_range("hw_spec: mbist_record.saw_1to0 = " + std::to_string(v.saw_1to0) +
-                            " does not fit in 1 bits");
+    throw InternalError("hw_spec: mbist_record.saw_1to0 = " + std::to_string(v.saw_1to0) +
+                        " does not fit in 1 bits");
   }
   word |= (v.saw_1to0 & 0x1ull) << 33;
   if (v.last > 0x1ull) {
-    throw std::out_of_range("hw_spec: mbist_record.last = " + std::to_string(v.last) +
-                            " does not fit in 1 bits");
+    throw InternalError("hw_spec: mbist_record.last = " + std::to_string(v.last) +
+                        " does not fit in 1 bits");
   }
   word |= (v.last & 0x1ull) << 63;
   return word;
@@ -660,17 +662,17 @@ inline constexpr unsigned kMbistEndCountLsb = 0;    ///< lowest bit of mbist_end
 inline constexpr unsigned kMbistEndCountWidth = 32;  ///< width of mbist_end.count in bits
 inline constexpr unsigned kMbistEndLastLsb = 63;    ///< lowest bit of mbist_end.last
 inline constexpr unsigned kMbistEndLastWidth = 1;  ///< width of mbist_end.last in bits
-/// Encodes a mbist_end word; throws std::out_of_range if a field does not fit.
+/// Encodes a mbist_end word; throws lowvolt::InternalError if a field does not fit.
 inline std::uint64_t encode(const MbistEnd& v) {
   std::uint64_t word = 0;
   if (v.count > 0xffffffffull) {
-    throw std::out_of_range("hw_spec: mbist_end.count = " + std::to_string(v.count) +
-                            " does not fit in 32 bits");
+    throw InternalError("hw_spec: mbist_end.count = " + std::to_string(v.count) +
+                        " does not fit in 32 bits");
   }
   word |= (v.count & 0xffffffffull) << 0;
   if (v.last > 0x1ull) {
-    throw std::out_of_range("hw_spec: mbist_end.last = " + std::to_string(v.last) +
-                            " does not fit in 1 bits");
+    throw InternalError("hw_spec: mbist_end.last = " + std::to_string(v.last) +
+                        " does not fit in 1 bits");
   }
   word |= (v.last & 0x1ull) << 63;
   return word;

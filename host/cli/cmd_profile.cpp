@@ -67,29 +67,6 @@ std::vector<double> voltages_or(const po::variables_map& vm, const std::vector<d
 
 // ---------------------------------------------------------------------------------- generate
 
-// Model parameters from a JSON file: `lowvolt profile fit --json` output (its "params" object)
-// or an object of parameters only. Unset fields keep the uniform preset's values.
-lp::ChipParams params_from_json(const std::string& path) {
-  json j;
-  try {
-    j = json::parse(read_file(path));
-  } catch (const json::exception& e) {
-    fail(path, ": not valid JSON (", e.what(), ")");
-  }
-  if (j.is_object() && j.contains("params")) j = j["params"];
-  if (!j.is_object()) fail(path, ": expected a JSON object of chip parameters");
-  lp::ChipParams p = lp::preset("uniform");
-  for (const auto& [key, value] : j.items()) {
-    if (!value.is_number()) fail(path, ": parameter '", key, "' is not a number");
-    try {
-      lp::set_param(p, key, value.get<double>());
-    } catch (const Error& e) {
-      fail(path, ": ", e.what());
-    }
-  }
-  return p;
-}
-
 int run_generate(const Args& args) {
   po::options_description o("profile generate options");
   o.add_options()("preset", po::value<std::string>()->default_value("uniform"),
@@ -114,7 +91,7 @@ int run_generate(const Args& args) {
   const std::string preset = (*vm)["preset"].as<std::string>();
   const auto seed = (*vm)["seed"].as<std::uint64_t>();
   const auto p = preset.size() > 5 && preset.compare(preset.size() - 5, 5, ".json") == 0
-                     ? lp::generate_profile(params_from_json(preset), preset, sets, g, seed)
+                     ? lp::generate_profile(lp::read_params_json(preset), preset, sets, g, seed)
                      : lp::generate_profile(preset, sets, g, seed);
   const std::string out = (*vm)["output"].as<std::string>();
   lp::write_profile(out, p);

@@ -45,6 +45,11 @@ void apply_overrides(ChipParams& p, const std::vector<std::string>& assignments)
 /// Checks every field's range; throws lowvolt::Error naming `what` and the field.
 void check_params(const ChipParams& p, const std::string& what);
 
+/// Model parameters from a JSON file: `lowvolt profile fit --json` output (its "params" object)
+/// or an object of parameters only; unset fields keep the uniform preset's values. lowvolt::Error
+/// naming the file (and the key) when it is not such an object or a value is out of range.
+ChipParams read_params_json(const std::string& path);
+
 /// Names of the presets: "uniform", "chip1", "chip2".
 std::vector<std::string> preset_names();
 /// A preset's parameters; throws lowvolt::Error listing the known presets if unknown.

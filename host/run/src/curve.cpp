@@ -41,11 +41,11 @@ CurvePoint summarize(double vdd, std::vector<double> errors) {
   CurvePoint point;
   point.vdd = vdd;
   point.samples = static_cast<int>(errors.size());
-  const MeanStd stats = mean_std(errors);
+  const SampleStats stats = sample_stats(errors);
   point.mean = stats.mean;
   point.std = stats.std;
-  point.min = *std::min_element(errors.begin(), errors.end());
-  point.max = *std::max_element(errors.begin(), errors.end());
+  point.min = stats.min;
+  point.max = stats.max;
   point.errors = std::move(errors);
   return point;
 }
@@ -216,14 +216,7 @@ class AccelCurveBackend : public CurveBackend {
   }
 
   double run(AccelInference& inference) {
-    torch::NoGradGuard no_grad;
-    std::int64_t wrong = 0;
-    for (std::int64_t i = 0; i < test_.size(); i += batch_size_) {
-      const std::int64_t n = std::min(batch_size_, test_.size() - i);
-      const auto logits = inference.forward(test_.images.narrow(0, i, n));
-      wrong += logits.argmax(1).ne(test_.labels.narrow(0, i, n)).sum().item<std::int64_t>();
-    }
-    return static_cast<double>(wrong) / static_cast<double>(test_.size());
+    return test_error([&](const torch::Tensor& x) { return inference.forward(x); }, test_, batch_size_).error;
   }
 
   std::string backend_;

@@ -39,14 +39,16 @@ Batches split(const Dataset& data, std::int64_t batch_size) {
   return out;
 }
 
-/// One pass; `flags` (when given) receives 1 per misclassified image, in test-set order.
-ErrorStats run_pass(Net& net, const Batches& batches, std::vector<std::uint8_t>* flags = nullptr) {
+/// One pass of `forward`; `flags` (when given) receives 1 per misclassified image, in test-set
+/// order. The one test-error loop: every backend's TE and RTE come from it.
+ErrorStats run_pass(const Forward& forward, const Batches& batches,
+                    std::vector<std::uint8_t>* flags = nullptr) {
   torch::NoGradGuard no_grad;
   std::int64_t wrong = 0;
   double confidence = 0.0;
   if (flags) flags->clear();
   for (std::size_t b = 0; b < batches.images.size(); ++b) {
-    const auto logits = net->forward(batches.images[b]);
+    const auto logits = forward(batches.images[b]);
     const auto [top, index] = torch::softmax(logits, 1).max(1);
     const auto miss = index.ne(batches.labels[b]);
     wrong += miss.sum().item<std::int64_t>();
@@ -133,7 +135,12 @@ double reference_robust_error(const std::vector<std::uint8_t>& clean_wrong,
 ErrorStats test_error(Net& net, const Dataset& data, std::int64_t batch_size) {
   check_shape(net, data);
   net->eval();
-  return run_pass(net, split(data, batch_size));
+  return test_error([&net](const torch::Tensor& x) { return net->forward(x); }, data, batch_size);
+}
+
+ErrorStats test_error(const Forward& forward, const Dataset& data, std::int64_t batch_size) {
+  if (data.size() == 0) fail("test set is empty");
+  return run_pass(forward, split(data, batch_size));
 }
 
 double robust_error_bound(double rte, std::int64_t n, int l, double delta) {
@@ -159,9 +166,10 @@ EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data
   result.memory_words = weights.numel();
   result.bits = weights.bits();
   double forward = 0.0;
+  const Forward net_forward = [&net](const torch::Tensor& x) { return net->forward(x); };
   const auto timed_pass = [&](std::vector<std::uint8_t>* flags) {
     const auto t0 = Clock::now();
-    const ErrorStats stats = run_pass(net, batches, flags);
+    const ErrorStats stats = run_pass(net_forward, batches, flags);
     forward += std::chrono::duration<double>(Clock::now() - t0).count();
     result.forward_images += data.size();
     return stats;
@@ -228,11 +236,11 @@ EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data
   }
   for (auto& rate : result.rte) {
     const auto& e = rate.errors;
-    const MeanStd physical = mean_std(e);
+    const SampleStats physical = sample_stats(e);
     rate.mean = physical.mean;
     rate.std = physical.std;
-    rate.min = *std::min_element(e.begin(), e.end());
-    rate.max = *std::max_element(e.begin(), e.end());
+    rate.min = physical.min;
+    rate.max = physical.max;
     rate.bound = robust_error_bound(rate.mean, data.size(), rate.samples, options.delta);
     const MeanStd reference = mean_std(rate.reference_errors);
     rate.reference_mean = reference.mean;

@@ -2,6 +2,7 @@
 // Summary statistics of a list of sample values (test errors over bit error samples), computed
 // one way everywhere they are reported: the mean, then the standard deviation with the n − 1
 // denominator (0 for a single sample) from the deviations to that mean.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -22,6 +23,25 @@ inline MeanStd mean_std(const std::vector<double>& values) {
   double squares = 0.0;
   for (const double x : values) squares += (x - out.mean) * (x - out.mean);
   out.std = values.size() > 1 ? std::sqrt(squares / static_cast<double>(values.size() - 1)) : 0.0;
+  return out;
+}
+
+/// Mean, sample standard deviation, smallest and largest of some values.
+struct SampleStats {
+  double mean = 0.0;  ///< as mean_std()
+  double std = 0.0;   ///< as mean_std()
+  double min = 0.0;   ///< smallest value (NaN for no value)
+  double max = 0.0;   ///< largest value (NaN for no value)
+};
+
+/// The statistics every report gives of sample values (RTE over bit error samples or mappings).
+inline SampleStats sample_stats(const std::vector<double>& values) {
+  const MeanStd ms = mean_std(values);
+  SampleStats out;
+  out.mean = ms.mean;
+  out.std = ms.std;
+  out.min = values.empty() ? std::nan("") : *std::min_element(values.begin(), values.end());
+  out.max = values.empty() ? std::nan("") : *std::max_element(values.begin(), values.end());
   return out;
 }
 

@@ -33,8 +33,15 @@ namespace lowvolt::host {
 using ErrorSource = std::function<torch::Tensor(const torch::Tensor& clean_codes, int sample,
                                                 std::size_t rate)>;
 
+/// A network's forward pass: N images in, N×classes logits out.
+using Forward = std::function<torch::Tensor(const torch::Tensor& images)>;
+
 /// Test error and mean confidence of `net` with its current weights.
 ErrorStats test_error(Net& net, const Dataset& data, std::int64_t batch_size = kEvalBatch);
+
+/// The same of any forward pass (an accelerator backend's, say), in batches of `batch_size`: an
+/// image counts as wrong when the largest softmax probability is not its label's.
+ErrorStats test_error(const Forward& forward, const Dataset& data, std::int64_t batch_size);
 
 /// TE and RTE with random bit errors (see the contract above).
 EvalResult evaluate(Net& net, const QuantScheme& quant, const Dataset& data,

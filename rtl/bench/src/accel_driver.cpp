@@ -256,8 +256,8 @@ Counters AccelDriver::counters() {
   c.macs = out[2];
   for (std::uint32_t b = 0; b < hw::kBanks; ++b) {
     const auto word = hw::decode_bank_counter_word(out[3 + b]);
-    c.bank_reads.push_back(static_cast<std::uint32_t>(word.reads));
-    c.bank_writes.push_back(static_cast<std::uint32_t>(word.writes));
+    c.bank_reads[b] = static_cast<std::uint32_t>(word.reads);
+    c.bank_writes[b] = static_cast<std::uint32_t>(word.writes);
   }
   return c;
 }

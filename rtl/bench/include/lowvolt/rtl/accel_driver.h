@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "lowvolt/accelerator/accelerator.h"
 #include "lowvolt/accelerator/hw_spec.h"
 
 namespace lowvolt::rtl {
@@ -28,14 +29,8 @@ struct BankProfile {
   std::vector<std::uint8_t> check_kind;  ///< check cells' failure kinds
 };
 
-/// Counters as returned by the `counters` command.
-struct Counters {
-  std::uint64_t status = 0;                ///< raw status word (hw::StatusWord)
-  std::uint64_t cycles = 0;                ///< clock cycles since reset, when the command was taken
-  std::uint64_t macs = 0;                  ///< useful MACs: rows x cols per run step
-  std::vector<std::uint32_t> bank_reads;   ///< per bank: reads since reset or profile load
-  std::vector<std::uint32_t> bank_writes;  ///< per bank: writes since reset or profile load
-};
+/// Counters as returned by the `counters` command: the accelerator interface's type.
+using Counters = accelerator::Counters;
 
 /// The `ecc_counters` response.
 struct EccCounters {
@@ -44,13 +39,9 @@ struct EccCounters {
   std::vector<std::uint32_t> uncorrectable;  ///< per bank: decoded reads detected uncorrectable
 };
 
-/// One failing cell reported by the MBIST engine.
-struct MbistRecord {
-  std::uint32_t cell = 0;  ///< memory-model cell index (bank x rows + row) x cols + col; with ECC
-                           ///< on, check cell c of word w is kBufferWords x 64 + w x 8 + c
-  bool saw_0to1 = false;   ///< a 1 was read where 0 had been written
-  bool saw_1to0 = false;   ///< a 0 was read where 1 had been written
-};
+/// One failing cell reported by the MBIST engine: the accelerator interface's type (with ECC on,
+/// check cell c of word w is cell kBufferWords × 64 + w × 8 + c).
+using MbistRecord = accelerator::MbistRecord;
 
 /// Cycle-level driver of one Verilated accel_top.
 class AccelDriver {

@@ -164,11 +164,10 @@ Dataset model_dataset(const Model& model, const std::string& dataset, const std:
 
 void check_data_fits(Model& model, const Dataset& data, const std::string& data_name) {
   if (data.size() == 0) fail(data_name, ": the data set is empty");
-  const ModelConfig& c = model.net->config;
-  if (c.channels > 0 && (data.images.size(1) != c.channels || data.images.size(2) != c.height ||
-                         data.images.size(3) != c.width_px)) {
-    fail(data_name, ": images are ", data.images.sizes().slice(1), ", the model expects ", c.channels,
-         "×", c.height, "×", c.width_px, " (", model.path, ")");
+  try {
+    check_image_shape(model.net, data.images, data_name + ": images");
+  } catch (const Error& e) {
+    fail(e.what(), " (", model.path, ")");
   }
   torch::NoGradGuard no_grad;
   const bool was_training = model.net->is_training();

@@ -453,4 +453,13 @@ std::int64_t memory_numel(const Net& net) {
   return n;
 }
 
+void check_image_shape(const Net& net, const torch::Tensor& images, const std::string& what) {
+  const ModelConfig& c = net->config;
+  if (c.channels > 0 && (images.dim() != 4 || images.size(1) != c.channels ||
+                         images.size(2) != c.height || images.size(3) != c.width_px)) {
+    fail(what, " are ", images.sizes().slice(1), ", the model expects ", c.channels, "×", c.height,
+         "×", c.width_px);
+  }
+}
+
 }  // namespace lowvolt::host

@@ -64,13 +64,7 @@ ErrorStats run_pass(const Forward& forward, const Batches& batches,
 
 void check_shape(const Net& net, const Dataset& data) {
   if (data.size() == 0) fail("test set is empty");
-  // A TorchScript model declares no input shape (0); its forward() checks what it gets.
-  if (net->config.channels > 0 &&
-      (data.images.size(1) != net->config.channels || data.images.size(2) != net->config.height ||
-       data.images.size(3) != net->config.width_px)) {
-    fail("test images are ", data.images.sizes().slice(1), ", the model expects ",
-         net->config.channels, "×", net->config.height, "×", net->config.width_px);
-  }
+  check_image_shape(net, data.images, "test images");
 }
 
 /// The bit error samples of an evaluation as work units; the fingerprint names everything their

@@ -248,16 +248,10 @@ RandomBitErrors pattbet_pattern(const Net& net, int bits, double p, std::uint64_
 
 namespace {
 
-/// Refuses an empty training set and images of another shape than a built-in model's (a
-/// TorchScript model declares no input shape, 0: its forward() checks what it gets).
+/// Refuses an empty training set and images of another shape than a built-in model's.
 void check_training_set(const Net& net, const Dataset& data) {
   if (data.size() == 0) fail("training set is empty");
-  if (net->config.channels > 0 &&
-      (data.images.size(1) != net->config.channels || data.images.size(2) != net->config.height ||
-       data.images.size(3) != net->config.width_px)) {
-    fail("training images are ", data.images.sizes().slice(1), ", the model expects ",
-         net->config.channels, "×", net->config.height, "×", net->config.width_px);
-  }
+  check_image_shape(net, data.images, "training images");
 }
 
 /// The pass under bit errors of one step (the perturbed codes already loaded): its loss's

@@ -95,4 +95,9 @@ TORCH_MODULE(Net);
 /// Total number of scalar parameters in memory_parameters() (= weight-memory size in words).
 std::int64_t memory_numel(const Net& net);
 
+/// Refuses `images` (N×C×H×W) of another shape than a built-in network's with a lowvolt::Error
+/// naming `what` ("test images"). A TorchScript network declares no input shape (channels 0):
+/// its forward() checks what it gets.
+void check_image_shape(const Net& net, const torch::Tensor& images, const std::string& what);
+
 }  // namespace lowvolt::host

@@ -51,7 +51,6 @@
 
 namespace lowvolt::host {
 
-
 /// Everything needed to dequantize (and requantize) one tensor's codes.
 struct QuantParams {
   /// Code width m in bits (2..8 or 16).

@@ -37,6 +37,7 @@ void EccGoldenAccelerator::refresh_masks() {
 void EccGoldenAccelerator::zero_counters() {
   std::fill(bank_reads_.begin(), bank_reads_.end(), 0u);
   std::fill(bank_writes_.begin(), bank_writes_.end(), 0u);
+  ecc_.mode = static_cast<std::uint32_t>(mode_);
   ecc_.corrected.assign(hw::kBanks, 0);
   ecc_.uncorrectable.assign(hw::kBanks, 0);
 }

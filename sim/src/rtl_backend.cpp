@@ -218,6 +218,7 @@ accelerator::EccCounters RtlAccelerator::ecc_counters() {
     const auto words = s.host.command(hw::encode(hw::EccCountersCmd{}));
     LV_CHECK(words.size() == hw::kEccCounterWords,
              "ecc_counters answered " << words.size() << " words, not " << hw::kEccCounterWords);
+    c.mode = static_cast<std::uint32_t>(hw::decode_ecc_status_word(words[0]).mode);
     for (std::uint32_t b = 0; b < hw::kBanks; ++b) {
       const auto w = hw::decode_ecc_counter_word(words[1 + b]);
       c.corrected.push_back(static_cast<std::uint32_t>(w.corrected));

@@ -76,10 +76,11 @@ EccDecoded ecc_decode(EccMode mode, std::uint64_t data, std::uint8_t check);
 
 /// Corrected and detected-uncorrectable word counts of the decoder, per bank.
 struct EccCounters {
+  std::uint32_t mode = 0;                    ///< ECC mode in force, as the response codes it (EccMode's value)
   std::vector<std::uint32_t> corrected;      ///< per bank: reads with a corrected bit (wrap 2^32)
   std::vector<std::uint32_t> uncorrectable;  ///< per bank: reads detected uncorrectable
   bool operator==(const EccCounters& o) const {
-    return corrected == o.corrected && uncorrectable == o.uncorrectable;
+    return mode == o.mode && corrected == o.corrected && uncorrectable == o.uncorrectable;
   }
 };
 

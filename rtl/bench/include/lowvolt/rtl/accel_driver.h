@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/accelerator/ecc.h"
 #include "lowvolt/accelerator/hw_spec.h"
 
 namespace lowvolt::rtl {
@@ -32,12 +33,8 @@ struct BankProfile {
 /// Counters as returned by the `counters` command: the accelerator interface's type.
 using Counters = accelerator::Counters;
 
-/// The `ecc_counters` response.
-struct EccCounters {
-  std::uint32_t mode = 0;                    ///< ECC mode in force (hw::kEccNone, ...)
-  std::vector<std::uint32_t> corrected;      ///< per bank: decoded reads with a bit corrected
-  std::vector<std::uint32_t> uncorrectable;  ///< per bank: decoded reads detected uncorrectable
-};
+/// The `ecc_counters` response: the accelerator interface's type.
+using EccCounters = accelerator::EccCounters;
 
 /// One failing cell reported by the MBIST engine: the accelerator interface's type (with ECC on,
 /// check cell c of word w is cell kBufferWords × 64 + w × 8 + c).

@@ -134,7 +134,7 @@ std::vector<double> parse_rates(const std::string& option, const std::string& te
 std::vector<double> parse_voltages(const std::string& option, const std::string& text) {
   std::vector<double> volts;
   const auto check = [&](double v) {
-    profiles::check_supply(v, "--" + option);
+    profiles::check_supply(v, "option '--" + option + "'");
     return v;
   };
   if (text.find(':') != std::string::npos) {

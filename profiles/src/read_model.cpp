@@ -35,9 +35,9 @@ const std::array<double, 1021>& byte_sum_counts() {
 
 }  // namespace
 
-double check_supply(double v, const std::string& option) {
+double check_supply(double v, const std::string& what) {
   if (!(v > 0.0 && v <= kMaxSupply)) {
-    usage_fail("option '", option, "': voltage ", v, " × Vmin is outside (0, ", kMaxSupply, "]");
+    usage_fail(what, ": voltage ", v, " × Vmin is outside (0, ", kMaxSupply, "]");
   }
   return v;
 }

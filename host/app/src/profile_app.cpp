@@ -19,7 +19,7 @@ void MeasureRequest::validate() const {
   if (vdds.empty()) throw UsageError("option '--vdd' is required");
   if (out.empty()) throw UsageError("option '--out' is required");
   for (const double v : vdds) {
-    profiles::check_supply(v, "--vdd");
+    profiles::check_supply(v, "option '--vdd'");
   }
 }
 
@@ -113,7 +113,7 @@ CompareReport compare_profiles(const CompareRequest& request) {
   if (!(a.map.geometry() == b.map.geometry())) fail(request.b, ": geometry differs from ", request.a);
   std::vector<std::uint16_t> codes;
   for (const double v : request.vdds) {
-    profiles::check_supply(v, "--vdd");
+    profiles::check_supply(v, "option '--vdd'");
     codes.push_back(lp::vdd_code(v));
   }
   if (codes.empty()) {

@@ -10,12 +10,10 @@ namespace lowvolt::host {
 
 ChipPattern::ChipPattern(const Net& net, int bits, const std::string& profile, double vdd,
                          int mapping, int mappings) {
-  // TrainOptions::validate() checks the options these come from, naming them.
+  // TrainOptions::validate() checks the options these come from, naming them; mapping_offset()
+  // checks the mapping.
   if (bits < 2 || bits > 8) fail("chip pattern: bits=", bits, " (the chip stores 2…8-bit codes)");
-  if (mappings < 1 || mapping < 0 || mapping >= mappings) {
-    fail("chip pattern: mapping ", mapping, " of ", mappings, " does not exist");
-  }
-  if (!(vdd > 0.0 && vdd <= profiles::kMaxSupply)) fail("chip pattern: supply ", vdd, " × Vmin is outside (0, 2]");
+  profiles::check_supply(vdd, "chip pattern");
   const profiles::Profile chip = profiles::read_profile(profile);
   const std::uint64_t cells = chip.map.geometry().cells();
   offset_ = mapping_offset(cells, mapping, mappings);

@@ -287,7 +287,7 @@ void CurveOptions::validate() const {
   if (profiles.empty()) fail("--profile: at least one chip profile is required");
   if (vdds.empty()) fail("--vdd: the voltage grid is empty");
   for (const double v : vdds) {
-    lp::check_supply(v, "--vdd");
+    lp::check_supply(v, "option '--vdd'");
   }
   if (mappings < 1 || mappings > 4096) fail("--mappings: ", mappings, " is outside 1…4096");
   if (budgets.empty()) fail("--budget: no budget given");

@@ -160,7 +160,7 @@ void TrainOptions::validate() const {
   if (nesterov && !(momentum > 0.0)) fail("option '--nesterov' needs '--momentum' > 0");
   if (!pattern_profile.empty()) {
     if (method != "pattbet") fail("option '--profile' needs '--method pattbet'");
-    profiles::check_supply(pattern_vdd, "--vdd");
+    profiles::check_supply(pattern_vdd, "option '--vdd'");
     if (pattern_mappings < 1 || pattern_mappings > 4096) {
       fail("option '--mappings': ", pattern_mappings, " is outside 1…4096");
     }

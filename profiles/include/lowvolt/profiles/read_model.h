@@ -34,8 +34,9 @@ std::uint16_t sigma_code(double sigma_over_vmin);
 /// The supply range every command and options struct takes, (0, kMaxSupply] × Vmin.
 inline constexpr double kMaxSupply = 2.0;
 /// Returns `v` when it lies in (0, kMaxSupply] × Vmin; else throws lowvolt::UsageError
-/// "option '<option>': voltage <v> × Vmin is outside (0, 2]". The one supply check.
-double check_supply(double v, const std::string& option);
+/// "<what>: voltage <v> × Vmin is outside (0, 2]" (`what`: "option '--vdd'", "chip pattern").
+/// The one supply check.
+double check_supply(double v, const std::string& what);
 /// The voltage (× Vmin) that a code stands for: code / 4096.
 inline double code_volts(std::uint16_t code) { return static_cast<double>(code) / kCodeScale; }
 

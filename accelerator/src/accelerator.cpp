@@ -56,6 +56,29 @@ profiles::Geometry buffer_geometry() {
   return profiles::Geometry{hw::kBanks, hw::kSramRows, hw::kSramCols};
 }
 
+void check_profile_geometry(const profiles::CellMap& map, const std::string& who) {
+  const profiles::Geometry& g = map.geometry();
+  if (!(g == buffer_geometry())) {
+    fail(who, ": profile geometry ", g.arrays, "×", g.rows, "×", g.cols,
+         " does not match the weight buffer's ", hw::kBanks, "×", hw::kSramRows, "×",
+         hw::kSramCols);
+  }
+}
+
+void check_transfer_fields(const std::string& who, const char* what, std::uint32_t addr,
+                           std::size_t count) {
+  constexpr std::uint64_t kMax = 0xffff;
+  if (addr > kMax || count > kMax) {
+    fail(who, ": ", what, " of ", count, " words at address ", addr, ": both must be ≤ ", kMax);
+  }
+}
+
+void check_run_fields(const std::string& who, std::uint32_t w_bit_addr, std::size_t k) {
+  if (w_bit_addr > 0xffffffu || k > 0xffff) {
+    fail(who, ": run with w_bit_addr ", w_bit_addr, " (24 bits) and k ", k, " (≤ 65535)");
+  }
+}
+
 void Accelerator::set_vdd(double v_over_vmin) { set_vdd_code(profiles::vdd_code(v_over_vmin)); }
 
 std::vector<std::int32_t> Accelerator::run(std::uint32_t w_bit_addr,

@@ -231,7 +231,7 @@ void GoldenAccelerator::reset() {
 }
 
 void GoldenAccelerator::load_profile(const profiles::CellMap& map) {
-  detail::check_profile_geometry(map);
+  check_profile_geometry(map, "golden");
   *map_ = map;
   std::fill(bank_reads_.begin(), bank_reads_.end(), 0u);
   std::fill(bank_writes_.begin(), bank_writes_.end(), 0u);
@@ -292,7 +292,7 @@ void GoldenAccelerator::write_word(std::uint32_t addr, std::uint64_t data) {
 }
 
 void GoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words, std::size_t count) {
-  detail::check_transfer("write", addr, count);
+  check_transfer_fields("golden", "write", addr, count);
   // in pieces within one bank (one read count r): words without stuck cells store their data;
   // the intermittent stuck cells of the piece are hashed together
   Scratch& sc = *scratch_;
@@ -333,7 +333,7 @@ void GoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words, st
 }
 
 void GoldenAccelerator::read(std::uint32_t addr, std::size_t count, std::uint64_t* out) {
-  detail::check_transfer("read", addr, count);
+  check_transfer_fields("golden", "read", addr, count);
   for (std::size_t i = 0; i < count; ++i) {
     out[i] = read_word(static_cast<std::uint32_t>((addr + i) % hw::kBufferWords));
   }
@@ -347,7 +347,7 @@ void GoldenAccelerator::tile_cfg(const TileConfig& cfg) {
 }
 
 void GoldenAccelerator::check_run(std::uint32_t w_bit_addr, std::size_t k) const {
-  detail::check_run_fields(w_bit_addr, k);
+  check_run_fields("golden", w_bit_addr, k);
 }
 
 std::uint64_t GoldenAccelerator::run_cycles(std::uint32_t a, std::size_t k, const TileConfig& c) {

@@ -1,7 +1,7 @@
 #pragma once
 // What the two golden models (golden.h, fast; golden_ecc.h, with ECC) share: the argument checks
 // and cycle counts of the commands (rtl/controller.sv, rtl/mbist.sv, driven back to back as by
-// lowvolt::rtl::AccelDriver; docs/accelerator.md lists them; run's cycles are
+// accelerator::CommandDriver over either port; docs/accelerator.md lists them; run's cycles are
 // run_command_cycles() of golden.h), the counters snapshot, and the March C- sequence of the
 // MBIST engine. Internal to accelerator/src.
 #include <cstddef>
@@ -14,8 +14,6 @@
 
 namespace lowvolt::accelerator::detail {
 
-/// The largest address and count of a write or read, k of a run (16-bit fields).
-inline constexpr std::uint64_t kMaxCount = 0xffff;
 /// The counter after reset (and construction): the mask sweep.
 inline constexpr std::uint64_t kResetCycles = hw::kSramRows;
 /// A profile load: one backdoor row per cycle.
@@ -35,31 +33,6 @@ inline std::uint64_t read_cycles(std::size_t count) { return count == 0 ? 2 : co
 /// drain, end word, forward, the end word taken.
 inline std::uint64_t mbist_cycles(std::uint64_t drain) {
   return 1 + std::uint64_t{hw::kMbistOpsPerWord} * hw::kBufferWords + 1 + drain + 3;
-}
-
-/// lowvolt::Error unless a write (`what` = "write") or read fits its 16-bit fields.
-inline void check_transfer(const char* what, std::uint32_t addr, std::size_t count) {
-  if (addr > kMaxCount || count > kMaxCount) {
-    fail("golden: ", what, " of ", count, " words at address ", addr, ": both must be ≤ ",
-         kMaxCount);
-  }
-}
-
-/// lowvolt::Error unless a run's bit address (24 bits) and k fit.
-inline void check_run_fields(std::uint32_t w_bit_addr, std::size_t k) {
-  if (w_bit_addr > 0xffffffu || k > kMaxCount) {
-    fail("golden: run with w_bit_addr ", w_bit_addr, " (24 bits) and k ", k, " (≤ ", kMaxCount,
-         ")");
-  }
-}
-
-/// lowvolt::Error unless `map` has the weight buffer's geometry.
-inline void check_profile_geometry(const profiles::CellMap& map) {
-  if (!(map.geometry() == buffer_geometry())) {
-    fail("golden: profile geometry ", map.geometry().arrays, "×", map.geometry().rows, "×",
-         map.geometry().cols, " does not match the weight buffer's ", hw::kBanks, "×",
-         hw::kSramRows, "×", hw::kSramCols);
-  }
 }
 
 /// lowvolt::Error unless `reads` and `writes` hold one counter per bank (set_bank_counters).

@@ -52,7 +52,7 @@ void EccGoldenAccelerator::reset() {
 }
 
 void EccGoldenAccelerator::load_profile(const profiles::CellMap& map) {
-  detail::check_profile_geometry(map);
+  check_profile_geometry(map, "golden");
   *map_ = map;
   *check_map_ = ecc_check_cells(map);
   zero_counters();
@@ -99,7 +99,7 @@ void EccGoldenAccelerator::write_word(std::uint32_t addr, std::uint64_t data, bo
 
 void EccGoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words,
                                  std::size_t count) {
-  detail::check_transfer("write", addr, count);
+  check_transfer_fields("golden", "write", addr, count);
   for (std::size_t i = 0; i < count; ++i) {
     write_word(static_cast<std::uint32_t>((addr + i) % hw::kBufferWords), words[i], false, 0);
   }
@@ -107,7 +107,7 @@ void EccGoldenAccelerator::write(std::uint32_t addr, const std::uint64_t* words,
 }
 
 void EccGoldenAccelerator::read(std::uint32_t addr, std::size_t count, std::uint64_t* out) {
-  detail::check_transfer("read", addr, count);
+  check_transfer_fields("golden", "read", addr, count);
   for (std::size_t i = 0; i < count; ++i) {
     out[i] = read_word(static_cast<std::uint32_t>((addr + i) % hw::kBufferWords), false);
   }
@@ -122,7 +122,7 @@ void EccGoldenAccelerator::tile_cfg(const TileConfig& cfg) {
 
 void EccGoldenAccelerator::run(std::uint32_t w_bit_addr, const std::uint64_t* activations,
                                std::size_t k, std::int32_t* out) {
-  detail::check_run_fields(w_bit_addr, k);
+  check_run_fields("golden", w_bit_addr, k);
   const TileConfig& c = cfg_;
   const std::uint32_t a = w_bit_addr % kBufferBits;
   std::vector<std::uint32_t> acc(std::size_t{c.rows} * c.cols, 0);

@@ -301,13 +301,8 @@ void AccelModule::start_job() {
   before_ = snapshot();
   switch (kind_) {
     case JobKind::kCommand:
-      cmd_done_ = false;
-      in_i_ = 0;
-      cmd_data_.write(cmd_);
-      cmd_valid_.write(true);
-      in_valid_.write(n_in_ > 0);
-      in_data_.write(n_in_ > 0 ? in_[0] : 0);
-      out_ready_.write(true);
+      handshake_.emplace(cmd_, in_, n_in_);
+      drive(handshake_->drive());
       phase_ = Phase::kStream;
       break;
     case JobKind::kReset:
@@ -365,22 +360,11 @@ void AccelModule::on_clock() {
     case Phase::kStart:
       start_job();
       return;
-    case Phase::kStream: {  // rising edge: the handshakes of the cycle that just ended
+    case Phase::kStream:  // rising edge: the handshakes of the cycle that just ended
       ++job_cycles_;
-      const bool cmd_x = !cmd_done_ && cmd_ready_.read();
-      const bool in_x = in_i_ < n_in_ && in_ready_.read();
-      if (out_valid_.read()) response_.push_back(out_data_.read());  // out_ready is high
-      if (cmd_x) {
-        cmd_done_ = true;
-        cmd_valid_.write(false);
-      }
-      if (in_x) {
-        ++in_i_;
-        const bool more = in_i_ < n_in_;
-        in_valid_.write(more);
-        in_data_.write(more ? in_[in_i_] : 0);
-      }
-      if (cmd_done_ && in_i_ == n_in_) {
+      handshake_->edge(outputs());
+      drive(handshake_->drive());
+      if (handshake_->fed()) {
         phase_ = Phase::kDrain;
         next_trigger(clk->negedge_event());
       } else if (job_cycles_ > bus::kMaxJobCycles) {
@@ -389,7 +373,6 @@ void AccelModule::on_clock() {
         next_trigger(clk->posedge_event());
       }
       return;
-    }
     case Phase::kReset:  // rising edge: rst was sampled
       ++job_cycles_;
       rst_.write(false);
@@ -406,20 +389,34 @@ void AccelModule::on_clock() {
         finish_job(false);
       }
       return;
-    case Phase::kDrain:  // falling edge: the outputs of the last rising edge have settled
+    case Phase::kDrain: {  // falling edge: the outputs of the last rising edge have settled
       ++job_cycles_;
-      if (out_valid_.read()) {
-        response_.push_back(out_data_.read());  // moves on the next rising edge
-        next_trigger(clk->negedge_event());
-      } else if (cmd_ready_.read()) {
+      // The pins stay as they are while draining, so these settled outputs are also the ones
+      // the next rising edge sees. A reset has no command: it is over once the RTL is idle.
+      const auto o = outputs();
+      if (handshake_ ? handshake_->over(o) : o.cmd_ready && !o.out_valid) {
         finish_job(false);
       } else if (job_cycles_ > bus::kMaxJobCycles) {
         finish_job(true);
       } else {
+        if (handshake_) handshake_->edge(o);
         next_trigger(clk->negedge_event());
       }
       return;
+    }
   }
+}
+
+accelerator::StreamHandshake::Outputs AccelModule::outputs() const {
+  return {cmd_ready_.read(), in_ready_.read(), out_valid_.read(), out_data_.read()};
+}
+
+void AccelModule::drive(const accelerator::StreamHandshake::Pins& pins) {
+  cmd_valid_.write(pins.cmd_valid);
+  cmd_data_.write(pins.cmd_data);
+  in_valid_.write(pins.in_valid);
+  in_data_.write(pins.in_data);
+  out_ready_.write(pins.out_ready);
 }
 
 void AccelModule::finish_job(bool error) {
@@ -428,6 +425,10 @@ void AccelModule::finish_job(bool error) {
     in_valid_.write(false);
     bd_we_.write(false);
     rst_.write(false);
+  }
+  if (handshake_) {  // the output words of a command, complete or not
+    for (const std::uint64_t word : handshake_->output()) response_.push_back(word);
+    handshake_.reset();
   }
   Activity a;
   if (kind_ == JobKind::kCommand) {  // reset and profile loads zero the counters: no accesses

@@ -1,6 +1,6 @@
 #include "lowvolt/sim/host_driver.h"
 
-#include "lowvolt/accelerator/ecc.h"
+#include "lowvolt/accelerator/profile_rows.h"
 #include "lowvolt/common/error.h"
 #include "lowvolt/sim/bus_map.h"
 
@@ -72,44 +72,16 @@ void HostDriver::reset() {
   write_words(bus::kControl, &pulse, 1);
 }
 
-void HostDriver::load_profile(const profiles::CellMap& map) {
-  const profiles::Geometry& g = map.geometry();
-  LV_CHECK(g.arrays == hw::kBanks && g.rows == hw::kSramRows && g.cols == hw::kSramCols,
-           "profile geometry " << g.arrays << "x" << g.rows << "x" << g.cols);
-  const std::uint64_t config[2] = {map.sigma_code(), map.seed()};
+void HostDriver::load_rows(std::uint16_t sigma_code, std::uint64_t seed,
+                           const std::vector<std::uint64_t>& rows) {
+  const std::uint64_t config[2] = {sigma_code, seed};
   write_words(bus::kProfileConfig, config, 2);
-  std::vector<std::uint64_t> rows(std::size_t{hw::kBanks} * hw::kSramRows * bus::kProfileRowWords);
-  const auto& vc = map.vc();
-  const auto& kind = map.kind();
-  const profiles::CellMap check = accelerator::ecc_check_cells(map);
-  std::size_t at = 0;
-  for (std::uint32_t b = 0; b < hw::kBanks; ++b) {
-    for (std::uint32_t row = 0; row < hw::kSramRows; ++row) {
-      const std::size_t base = (std::size_t{b} * hw::kSramRows + row) * hw::kSramCols;
-      rows[at] = (std::uint64_t{b} << 16) | row;
-      for (std::uint32_t c = 0; c < hw::kSramCols; ++c) {
-        if (kind[base + c] > hw::kKindStuck1) {
-          fail("sim: profile cell ", base + c, " has failure kind ", int{kind[base + c]},
-               " (0 flip, 1 stuck-at-0, 2 stuck-at-1)");
-        }
-        rows[at + 1 + c / 4] |= std::uint64_t{vc[base + c]} << (16 * (c % 4));
-        rows[at + 1 + bus::kProfileVcWords + c / 32] |= std::uint64_t{kind[base + c]}
-                                                        << (2 * (c % 32));
-      }
-      const std::size_t cbase = (std::size_t{b} * hw::kSramRows + row) * hw::kEccCheckCols;
-      for (std::uint32_t c = 0; c < hw::kEccCheckCols; ++c) {
-        if (check.kind()[cbase + c] > hw::kKindStuck1) {
-          fail("sim: profile check cell ", cbase + c, " has failure kind ",
-               int{check.kind()[cbase + c]}, " (0 flip, 1 stuck-at-0, 2 stuck-at-1)");
-        }
-        rows[at + bus::kProfileCheckVcWord + c / 4] |= std::uint64_t{check.vc()[cbase + c]}
-                                                       << (16 * (c % 4));
-        rows[at + bus::kProfileCheckKindWord] |= std::uint64_t{check.kind()[cbase + c]} << (2 * c);
-      }
-      at += bus::kProfileRowWords;
-    }
-  }
   write_words(bus::kProfileRows, rows.data(), rows.size());
+}
+
+void HostDriver::load_profile(const profiles::CellMap& map) {
+  const auto rows = accelerator::profile_rows(map);
+  load_rows(map.sigma_code(), map.seed(), rows);
 }
 
 }  // namespace lowvolt::sim

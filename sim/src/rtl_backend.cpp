@@ -15,8 +15,6 @@ namespace hw = accelerator::hw;
 
 namespace {
 
-constexpr std::uint64_t kMaxCount = 0xffff;  // 16-bit address and count fields
-
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t");
   if (b == std::string::npos) return "";
@@ -81,9 +79,32 @@ RtlOptions parse_options(const accelerator::AcceleratorConfig& config) {
   return o;
 }
 
+/// The co-simulation's TLM host driver as the one RTL driver's port: every call runs in the
+/// kernel's host thread (SimSystem::call).
+class SimPort final : public accelerator::CommandPort {
+ public:
+  std::vector<std::uint64_t> exchange(std::uint64_t cmd, const std::uint64_t* in,
+                                      std::size_t n_in) override {
+    std::vector<std::uint64_t> out;
+    simulation().call([&](SimSystem& s) { out = s.host.command(cmd, in, n_in); });
+    return out;
+  }
+  void reset() override {
+    simulation().call([](SimSystem& s) { s.host.reset(); });
+  }
+  void load_rows(std::uint16_t sigma_code, std::uint64_t seed,
+                 const std::vector<std::uint64_t>& rows) override {
+    simulation().call([&](SimSystem& s) { s.host.load_rows(sigma_code, seed, rows); });
+  }
+  void set_ecc_mode(std::uint32_t mode) override {
+    simulation().call([mode](SimSystem& s) { s.host.set_ecc_mode(mode); });
+  }
+};
+
 }  // namespace
 
-RtlAccelerator::RtlAccelerator(const accelerator::AcceleratorConfig& config) {
+RtlAccelerator::RtlAccelerator(const accelerator::AcceleratorConfig& config)
+    : driver_(std::make_unique<SimPort>()) {
   const RtlOptions options = parse_options(config);
   const std::string& trace = options.trace;
   SimSystem& sim = simulation();
@@ -98,14 +119,11 @@ RtlAccelerator::RtlAccelerator(const accelerator::AcceleratorConfig& config) {
     start_cycle_ = sim.clock_cycles();
     ecc_ = options.ecc;
     // The state accelerator.h promises after construction, whatever the last user left.
-    sim.call([this](SimSystem& s) {
-      s.host.set_ecc_mode(static_cast<std::uint32_t>(ecc_));
-      s.host.reset();
-      s.host.load_profile(profiles::CellMap(accelerator::buffer_geometry()));
-      const std::vector<std::uint64_t> zeros(hw::kBufferWords, 0);
-      s.host.command(hw::encode(hw::WriteCmd{0, hw::kBufferWords}), zeros.data(), zeros.size());
-      s.host.reset();
-    });
+    driver_.set_ecc_mode(static_cast<std::uint32_t>(ecc_));
+    driver_.reset();
+    driver_.load_profile(profiles::CellMap(accelerator::buffer_geometry()));
+    driver_.write(0, std::vector<std::uint64_t>(hw::kBufferWords, 0));
+    driver_.reset();
     sim.energy.clear();
   } catch (...) {
     if (tracing_) sim.accel.close_trace();
@@ -121,130 +139,34 @@ RtlAccelerator::~RtlAccelerator() {
   sim.release();
 }
 
-void RtlAccelerator::reset() {
-  simulation().call([](SimSystem& s) { s.host.reset(); });
-  cfg_ = accelerator::TileConfig{};
-}
+void RtlAccelerator::reset() { driver_.reset(); }
 
-void RtlAccelerator::load_profile(const profiles::CellMap& map) {
-  if (!(map.geometry() == accelerator::buffer_geometry())) {
-    fail("rtl: profile geometry ", map.geometry().arrays, "×", map.geometry().rows, "×",
-         map.geometry().cols, " does not match the weight buffer's ", hw::kBanks, "×",
-         hw::kSramRows, "×", hw::kSramCols);
-  }
-  simulation().call([&map](SimSystem& s) { s.host.load_profile(map); });
-}
+void RtlAccelerator::load_profile(const profiles::CellMap& map) { driver_.load_profile(map); }
 
 void RtlAccelerator::set_vdd_code(std::uint16_t vdd_code) {
   simulation().call([vdd_code](SimSystem& s) { s.regulator.set_supply(vdd_code); });
 }
 
 void RtlAccelerator::write(std::uint32_t addr, const std::uint64_t* words, std::size_t count) {
-  if (addr > kMaxCount || count > kMaxCount) {
-    fail("rtl: write of ", count, " words at address ", addr, ": both must be ≤ ", kMaxCount);
-  }
-  const std::uint64_t cmd = hw::encode(hw::WriteCmd{addr, count});
-  simulation().call([&](SimSystem& s) {
-    const auto out = s.host.command(cmd, words, count);
-    LV_CHECK(out.empty(), "write answered " << out.size() << " words");
-  });
+  driver_.write(addr, words, count);
 }
 
 void RtlAccelerator::read(std::uint32_t addr, std::size_t count, std::uint64_t* out) {
-  if (addr > kMaxCount || count > kMaxCount) {
-    fail("rtl: read of ", count, " words at address ", addr, ": both must be ≤ ", kMaxCount);
-  }
-  const std::uint64_t cmd = hw::encode(hw::ReadCmd{addr, count});
-  simulation().call([&](SimSystem& s) {
-    const auto words = s.host.command(cmd);
-    LV_CHECK(words.size() == count, "read of " << count << " words answered " << words.size());
-    std::copy(words.begin(), words.end(), out);
-  });
+  driver_.read(addr, count, out);
 }
 
-void RtlAccelerator::tile_cfg(const accelerator::TileConfig& cfg) {
-  const std::uint64_t cmd = accelerator::encode_tile_config(cfg);  // Error for a bad shape
-  simulation().call([cmd](SimSystem& s) {
-    const auto out = s.host.command(cmd);
-    LV_CHECK(out.empty(), "tile_cfg answered " << out.size() << " words");
-  });
-  cfg_ = cfg;
-}
+void RtlAccelerator::tile_cfg(const accelerator::TileConfig& cfg) { driver_.tile_cfg(cfg); }
 
 void RtlAccelerator::run(std::uint32_t w_bit_addr, const std::uint64_t* activations, std::size_t k,
                          std::int32_t* out) {
-  if (w_bit_addr > 0xffffffu || k > kMaxCount) {
-    fail("rtl: run with w_bit_addr ", w_bit_addr, " (24 bits) and k ", k, " (≤ ", kMaxCount, ")");
-  }
-  const std::uint64_t cmd = hw::encode(hw::RunCmd{w_bit_addr, k});
-  const std::size_t rows = cfg_.rows;
-  const std::size_t cols = cfg_.cols;
-  const std::size_t words_per_row = (cols + 1) / 2;
-  simulation().call([&](SimSystem& s) {
-    const auto words = s.host.command(cmd, activations, k);
-    LV_CHECK(words.size() == rows * words_per_row,
-             "run of a " << rows << "x" << cols << " tile answered " << words.size() << " words");
-    for (std::size_t i = 0; i < rows; ++i) {
-      for (std::size_t j = 0; j < cols; ++j) {
-        const auto word = hw::decode_result_word(words[i * words_per_row + j / 2]);
-        out[i * cols + j] =
-            static_cast<std::int32_t>(static_cast<std::uint32_t>(j % 2 ? word.hi : word.lo));
-      }
-    }
-  });
+  driver_.run(w_bit_addr, activations, k, out);
 }
 
-accelerator::Counters RtlAccelerator::counters() {
-  accelerator::Counters c;
-  simulation().call([&c](SimSystem& s) {
-    const auto words = s.host.command(hw::encode(hw::CountersCmd{}));
-    LV_CHECK(words.size() == hw::kCounterWords,
-             "counters answered " << words.size() << " words, not " << hw::kCounterWords);
-    c.status = words[0];
-    c.cycles = words[1];
-    c.macs = words[2];
-    for (std::uint32_t b = 0; b < hw::kBanks; ++b) {
-      const auto w = hw::decode_bank_counter_word(words[3 + b]);
-      c.bank_reads[b] = static_cast<std::uint32_t>(w.reads);
-      c.bank_writes[b] = static_cast<std::uint32_t>(w.writes);
-    }
-  });
-  return c;
-}
+accelerator::Counters RtlAccelerator::counters() { return driver_.counters(); }
 
-accelerator::EccCounters RtlAccelerator::ecc_counters() {
-  accelerator::EccCounters c;
-  simulation().call([&c](SimSystem& s) {
-    const auto words = s.host.command(hw::encode(hw::EccCountersCmd{}));
-    LV_CHECK(words.size() == hw::kEccCounterWords,
-             "ecc_counters answered " << words.size() << " words, not " << hw::kEccCounterWords);
-    c.mode = static_cast<std::uint32_t>(hw::decode_ecc_status_word(words[0]).mode);
-    for (std::uint32_t b = 0; b < hw::kBanks; ++b) {
-      const auto w = hw::decode_ecc_counter_word(words[1 + b]);
-      c.corrected.push_back(static_cast<std::uint32_t>(w.corrected));
-      c.uncorrectable.push_back(static_cast<std::uint32_t>(w.uncorrectable));
-    }
-  });
-  return c;
-}
+accelerator::EccCounters RtlAccelerator::ecc_counters() { return driver_.ecc_counters(); }
 
-std::vector<accelerator::MbistRecord> RtlAccelerator::mbist() {
-  std::vector<accelerator::MbistRecord> records;
-  simulation().call([&records](SimSystem& s) {
-    const auto words = s.host.command(hw::encode(hw::MbistCmd{}));
-    LV_CHECK(!words.empty(), "mbist answered nothing");
-    for (std::size_t i = 0; i + 1 < words.size(); ++i) {
-      const auto r = hw::decode_mbist_record(words[i]);
-      LV_CHECK(r.last == 0, "mbist record " << i << " has its last bit set");
-      records.push_back(accelerator::MbistRecord{static_cast<std::uint32_t>(r.cell),
-                                                 r.saw_0to1 != 0, r.saw_1to0 != 0});
-    }
-    const auto end = hw::decode_mbist_end(words.back());
-    LV_CHECK(end.last == 1 && end.count == records.size(),
-             "mbist end word counts " << end.count << " records, " << records.size() << " came");
-  });
-  return records;
-}
+std::vector<accelerator::MbistRecord> RtlAccelerator::mbist() { return driver_.mbist(); }
 
 void RtlAccelerator::set_vdd_schedule(const std::vector<std::uint16_t>& codes) {
   simulation().regulator.set_schedule(codes);

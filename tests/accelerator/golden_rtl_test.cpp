@@ -12,17 +12,6 @@
 namespace lowvolt::accelerator {
 namespace {
 
-/// The RTL driver's per-bank profile of a buffer-sized cell map.
-std::vector<rtl::BankProfile> bank_profiles(const profiles::CellMap& map) {
-  constexpr std::size_t kCells = std::size_t{hw::kSramRows} * hw::kSramCols;
-  std::vector<rtl::BankProfile> banks(hw::kBanks);
-  for (std::size_t b = 0; b < hw::kBanks; ++b) {
-    banks[b].vc_code.assign(map.vc().begin() + b * kCells, map.vc().begin() + (b + 1) * kCells);
-    banks[b].kind.assign(map.kind().begin() + b * kCells, map.kind().begin() + (b + 1) * kCells);
-  }
-  return banks;
-}
-
 void expect_same_counters(rtl::AccelDriver& rtl, Accelerator& golden, const std::string& where) {
   const auto r = rtl.counters();
   const auto g = golden.counters();
@@ -45,11 +34,6 @@ TileConfig random_config(std::mt19937_64& rng) {
   return cfg;
 }
 
-hw::TileCfgCmd to_cmd(const TileConfig& c) {
-  return hw::TileCfgCmd{c.rows, c.cols, c.wbits, c.act_zero, c.w_zero, c.act_signed ? 1u : 0u,
-                        c.w_signed ? 1u : 0u};
-}
-
 // Random writes, reads, voltage changes, tile shapes and runs (wrapping addresses included)
 // over persistent (σ = 0) and intermittent (σ > 0) fault maps give bit-identical read words,
 // int32 results and counters on the RTL and the golden model.
@@ -58,7 +42,7 @@ TEST(GoldenVsRtl, RandomCommandStreams) {
     rtl::AccelDriver rtl;
     GoldenAccelerator golden;
     const auto map = testing::random_map(100 + sigma, 0.03, 3500, 4300, sigma);
-    rtl.load_profile(bank_profiles(map), map.sigma_code(), map.seed());
+    rtl.load_profile(map);
     golden.load_profile(map);
     expect_same_counters(rtl, golden, "after load");
     std::mt19937_64 rng(sigma + 1);
@@ -92,7 +76,7 @@ TEST(GoldenVsRtl, RandomCommandStreams) {
         }
         case 3:
           cfg = random_config(rng);
-          rtl.tile_cfg(to_cmd(cfg));
+          rtl.tile_cfg(cfg);
           golden.tile_cfg(cfg);
           break;
         default: {
@@ -118,7 +102,7 @@ TEST(GoldenVsRtl, RepeatedRunsReuseWeightsExactly) {
     rtl::AccelDriver rtl;
     GoldenAccelerator golden;
     const auto map = testing::random_map(7 + sigma, 0.2, 3900, 4200, sigma);
-    rtl.load_profile(bank_profiles(map), map.sigma_code(), map.seed());
+    rtl.load_profile(map);
     golden.load_profile(map);
     std::mt19937_64 rng(8);
     std::vector<std::uint64_t> data(1024);
@@ -129,7 +113,7 @@ TEST(GoldenVsRtl, RepeatedRunsReuseWeightsExactly) {
     golden.set_vdd_code(4050);
     TileConfig cfg;
     cfg.w_signed = true;
-    rtl.tile_cfg(to_cmd(cfg));
+    rtl.tile_cfg(cfg);
     golden.tile_cfg(cfg);
     std::vector<std::uint64_t> act(100);
     for (int i = 0; i < 30; ++i) {
@@ -155,7 +139,7 @@ TEST(GoldenVsRtl, Mbist) {
     rtl::AccelDriver rtl;
     GoldenAccelerator golden;
     const auto map = testing::random_map(55 + sigma, 0.001, 3900, 4300, sigma);
-    rtl.load_profile(bank_profiles(map), map.sigma_code(), map.seed());
+    rtl.load_profile(map);
     golden.load_profile(map);
     rtl.set_vdd(4096);
     golden.set_vdd_code(4096);

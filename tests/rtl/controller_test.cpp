@@ -83,7 +83,7 @@ TEST(Controller, StatusReportsSpecVersion) {
 // the previous tile configuration stays in force.
 TEST(ControllerErrors, BadCommandsSetStickyFlags) {
   AccelDriver accel;
-  accel.tile_cfg(hw::TileCfgCmd{2, 3, 4, 0, 0, 1, 0});
+  accel.tile_cfg(lowvolt::accelerator::TileConfig{2, 3, 4, 0, 0, true, false});
   accel.raw_command(std::uint64_t{0xf} << 60);
   EXPECT_EQ(hw::decode_status_word(accel.counters().status).err_opcode, 1u);
   EXPECT_EQ(hw::decode_status_word(accel.counters().status).err_tile_cfg, 0u);
@@ -109,7 +109,7 @@ TEST(Controller, BusyCyclesMatchDocumentedFormulas) {
   }
   accel.set_vdd(3000);
   EXPECT_EQ(accel.last_command_cycles(), 1u + hw::kSramRows);
-  accel.tile_cfg(hw::TileCfgCmd{1, 1, 1, 0, 0, 0, 0});
+  accel.tile_cfg(lowvolt::accelerator::TileConfig{1, 1, 1, 0, 0, false, false});
   EXPECT_EQ(accel.last_command_cycles(), 1u);
   accel.raw_command(hw::encode(hw::NopCmd{}));
   EXPECT_EQ(accel.last_command_cycles(), 1u);

@@ -17,23 +17,6 @@
 namespace lowvolt::accelerator {
 namespace {
 
-/// The RTL driver's per-bank profile: data cells of `map`, check cells of ecc_check_cells(map).
-std::vector<rtl::BankProfile> bank_profiles(const profiles::CellMap& map) {
-  const profiles::CellMap check = ecc_check_cells(map);
-  constexpr std::size_t kCells = std::size_t{hw::kSramRows} * hw::kSramCols;
-  constexpr std::size_t kCheck = std::size_t{hw::kSramRows} * hw::kEccCheckCols;
-  std::vector<rtl::BankProfile> banks(hw::kBanks);
-  for (std::size_t b = 0; b < hw::kBanks; ++b) {
-    banks[b].vc_code.assign(map.vc().begin() + b * kCells, map.vc().begin() + (b + 1) * kCells);
-    banks[b].kind.assign(map.kind().begin() + b * kCells, map.kind().begin() + (b + 1) * kCells);
-    banks[b].check_vc.assign(check.vc().begin() + b * kCheck,
-                             check.vc().begin() + (b + 1) * kCheck);
-    banks[b].check_kind.assign(check.kind().begin() + b * kCheck,
-                               check.kind().begin() + (b + 1) * kCheck);
-  }
-  return banks;
-}
-
 void expect_same_counters(rtl::AccelDriver& rtl, Accelerator& golden, const std::string& where) {
   const auto r = rtl.counters();
   const auto g = golden.counters();
@@ -67,11 +50,6 @@ TileConfig random_config(std::mt19937_64& rng) {
   return cfg;
 }
 
-hw::TileCfgCmd to_cmd(const TileConfig& c) {
-  return hw::TileCfgCmd{c.rows, c.cols, c.wbits, c.act_zero, c.w_zero, c.act_signed ? 1u : 0u,
-                        c.w_signed ? 1u : 0u};
-}
-
 std::uint64_t total(const std::vector<std::uint32_t>& v) {
   std::uint64_t s = 0;
   for (const auto x : v) s += x;
@@ -92,7 +70,7 @@ TEST(GoldenEccVsRtl, RandomCommandStreams) {
       rtl.set_ecc_mode(static_cast<std::uint32_t>(mode));
       EccGoldenAccelerator golden(mode);
       const auto map = testing::random_map(300 + sigma, 0.03, 3500, 4300, sigma);
-      rtl.load_profile(bank_profiles(map), map.sigma_code(), map.seed());
+      rtl.load_profile(map);
       golden.load_profile(map);
       expect_same_counters(rtl, golden, name + " after load");
       expect_same_ecc_counters(rtl, golden, name + " after load");
@@ -128,7 +106,7 @@ TEST(GoldenEccVsRtl, RandomCommandStreams) {
           }
           case 3:
             cfg = random_config(rng);
-            rtl.tile_cfg(to_cmd(cfg));
+            rtl.tile_cfg(cfg);
             golden.tile_cfg(cfg);
             break;
           case 4: {
@@ -179,7 +157,7 @@ TEST(GoldenEccVsRtl, RepeatedRunsUnderIntermittentFaults) {
     rtl.set_ecc_mode(static_cast<std::uint32_t>(mode));
     EccGoldenAccelerator golden(mode);
     const auto map = testing::random_map(21, 0.2, 3900, 4200, 80);
-    rtl.load_profile(bank_profiles(map), map.sigma_code(), map.seed());
+    rtl.load_profile(map);
     golden.load_profile(map);
     std::mt19937_64 rng(22);
     std::vector<std::uint64_t> data(1024);
@@ -190,7 +168,7 @@ TEST(GoldenEccVsRtl, RepeatedRunsUnderIntermittentFaults) {
     golden.set_vdd_code(4150);
     TileConfig cfg;
     cfg.w_signed = true;
-    rtl.tile_cfg(to_cmd(cfg));
+    rtl.tile_cfg(cfg);
     golden.tile_cfg(cfg);
     std::vector<std::uint64_t> act(100);
     for (int i = 0; i < 20; ++i) {
@@ -220,7 +198,7 @@ TEST(GoldenEccVsRtl, BackPressureChangesOnlyCycles) {
   rtl.set_ecc_mode(hw::kEccSecded);
   EccGoldenAccelerator golden(EccMode::kSecded);
   const auto map = testing::random_map(91, 0.03, 3500, 4300, 40);
-  rtl.load_profile(bank_profiles(map), map.sigma_code(), map.seed());
+  rtl.load_profile(map);
   golden.load_profile(map);
   rtl.set_stalls(0.3, 0.4, 92);
   std::mt19937_64 rng(93);
@@ -232,7 +210,7 @@ TEST(GoldenEccVsRtl, BackPressureChangesOnlyCycles) {
   golden.set_vdd_code(3700);
   for (int i = 0; i < 10; ++i) {
     const TileConfig cfg = random_config(rng);
-    rtl.tile_cfg(to_cmd(cfg));
+    rtl.tile_cfg(cfg);
     golden.tile_cfg(cfg);
     std::vector<std::uint64_t> act(1 + rng() % 100);
     for (auto& a : act) a = rng();
@@ -263,7 +241,7 @@ TEST(GoldenEccVsRtl, MbistTestsTheCheckCells) {
       rtl.set_ecc_mode(static_cast<std::uint32_t>(mode));
       EccGoldenAccelerator golden(mode);
       const auto map = testing::random_map(55 + sigma, 0.002, 3900, 4300, sigma);
-      rtl.load_profile(bank_profiles(map), map.sigma_code(), map.seed());
+      rtl.load_profile(map);
       golden.load_profile(map);
       rtl.set_vdd(4096);
       golden.set_vdd_code(4096);
@@ -301,7 +279,7 @@ TEST(GoldenEccVsRtl, ModeNoneIgnoresCheckCells) {
   rtl::AccelDriver rtl;
   GoldenAccelerator golden;
   const auto map = testing::random_map(77, 0.05, 3800, 4300, 0);
-  rtl.load_profile(bank_profiles(map), map.sigma_code(), map.seed());
+  rtl.load_profile(map);
   golden.load_profile(map);
   std::mt19937_64 rng(78);
   std::vector<std::uint64_t> data(hw::kBufferWords);
@@ -322,9 +300,9 @@ TEST(GoldenEccVsRtl, ModeNoneIgnoresCheckCells) {
 TEST(GoldenEccVsRtl, DriverErrors) {
   rtl::AccelDriver rtl;
   EXPECT_THROW(rtl.set_ecc_mode(3), lowvolt::Error);
-  auto banks = bank_profiles(testing::random_map(1, 0.0, 0, 0, 0));
-  banks[4].check_vc.pop_back();
-  EXPECT_THROW(rtl.load_profile(banks, 0, 1), lowvolt::Error);
+  const auto map = testing::random_map(1, 0.0, 0, 0, 0);
+  const profiles::CellMap short_check(profiles::Geometry{hw::kBanks, hw::kSramRows, hw::kEccCheckCols - 1});
+  EXPECT_THROW(rtl.load_profile(map, short_check), lowvolt::Error);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 namespace {
 
 using lowvolt::rtl::AccelDriver;
-using lowvolt::rtl::MbistRecord;
+using lowvolt::accelerator::MbistRecord;
 using namespace lowvolt::rtl_test;
 
 /// What a March test must find at supply `vdd`, in ascending cell order.
@@ -46,7 +46,7 @@ std::ostream& operator<<(std::ostream& os, const MbistRecord& r) {
 namespace {
 
 using lowvolt::rtl::AccelDriver;
-using lowvolt::rtl::MbistRecord;
+using lowvolt::accelerator::MbistRecord;
 using namespace lowvolt::rtl_test;
 
 // A random profile (0.5 % weak cells, V_c in [0.7, 1.0] Vmin, random kinds): at each of four
@@ -55,19 +55,17 @@ TEST(Mbist, ReportsExactlyThePersistentFaultsAtEachVoltage) {
   std::mt19937_64 rng(31);
   auto banks = clean_profile();
   std::uniform_int_distribution<int> vc(2867, 4096);
-  for (auto& b : banks) {
-    for (std::size_t i = 0; i < b.vc_code.size(); ++i) {
-      b.vc_code[i] = static_cast<std::uint16_t>(rng() % 2000);  // strong cells
-      if (rng() % 200 == 0) {
-        b.vc_code[i] = static_cast<std::uint16_t>(vc(rng));
-        b.kind[i] = static_cast<std::uint8_t>(rng() % 3);
-      }
+  for (std::size_t i = 0; i < banks.vc().size(); ++i) {
+    banks.vc()[i] = static_cast<std::uint16_t>(rng() % 2000);  // strong cells
+    if (rng() % 200 == 0) {
+      banks.vc()[i] = static_cast<std::uint16_t>(vc(rng));
+      banks.kind()[i] = static_cast<std::uint8_t>(rng() % 3);
     }
   }
   RefMemory ref;
-  ref.load_profile(banks, 0, 0);
+  ref.load_profile(banks);
   AccelDriver accel;
-  accel.load_profile(banks, 0, 0);
+  accel.load_profile(banks);
   std::size_t previous = 0;
   for (std::uint16_t vdd : {4096, 3700, 3300, 2900}) {
     accel.set_vdd(vdd);
@@ -108,7 +106,7 @@ TEST(Mbist, DirectionsPerKindAtBufferEdges) {
     set_cell(banks, 0, 4000, kind);
     set_cell(banks, last, 4000, kind);
     AccelDriver accel;
-    accel.load_profile(banks, 0, 0);
+    accel.load_profile(banks);
     accel.set_vdd(3900);
     const auto got = accel.mbist();
     const bool up = kind != hw::kKindStuck0, down = kind != hw::kKindStuck1;

@@ -20,7 +20,7 @@ using namespace lowvolt::rtl_test;
 constexpr std::uint64_t kBufferBits = std::uint64_t{hw::kBufferWords} * hw::kWordBits;
 
 struct Tile {
-  hw::TileCfgCmd cfg;
+  lowvolt::accelerator::TileConfig cfg;
   std::uint32_t bit_addr = 0;
   std::vector<std::uint64_t> act;  // one word per step
 };
@@ -137,18 +137,18 @@ TEST(PeArray, RandomTilesThroughFaultySram) {
   std::mt19937_64 rng(7);
   auto banks = clean_profile();
   std::uniform_int_distribution<int> vc(3000, 4200);
-  for (auto& b : banks) {
-    for (std::size_t i = 0; i < b.vc_code.size(); ++i) {
-      if (rng() % 50 == 0) {
-        b.vc_code[i] = static_cast<std::uint16_t>(vc(rng));
-        b.kind[i] = static_cast<std::uint8_t>(rng() % 3);
-      }
+  for (std::size_t i = 0; i < banks.vc().size(); ++i) {
+    if (rng() % 50 == 0) {
+      banks.vc()[i] = static_cast<std::uint16_t>(vc(rng));
+      banks.kind()[i] = static_cast<std::uint8_t>(rng() % 3);
     }
   }
+  banks.set_sigma_code(120);
+  banks.set_seed(5);
   AccelDriver accel;
   RefMemory ref;
-  accel.load_profile(banks, 120, 5);
-  ref.load_profile(banks, 120, 5);
+  accel.load_profile(banks);
+  ref.load_profile(banks);
   random_image(accel, ref, rng);
   accel.set_vdd(3600);
   ref.set_vdd(3600);
@@ -181,7 +181,7 @@ TEST(PeArray, AccumulatorWrapsModulo2To32) {
   accel.write(0, ones);
   for (std::uint32_t w = 0; w < hw::kBufferWords; ++w) ref.write(w, ~0ull);
   Tile t;
-  t.cfg = hw::TileCfgCmd{hw::kPeRows, hw::kPeCols, 8, 127, 0, 1, 0};  // x - zx = -128 - 127
+  t.cfg = lowvolt::accelerator::TileConfig{hw::kPeRows, hw::kPeCols, 8, 127, 0, true, false};  // x - zx = -128 - 127
   t.act.assign(65535, 0x8080808080808080ull);                         // every x = -128
   accel.tile_cfg(t.cfg);
   const auto got = accel.run(0, t.act);
@@ -195,7 +195,7 @@ TEST(PeArray, AccumulatorWrapsModulo2To32) {
 // A run with K = 0 reads no weight word and returns zeros.
 TEST(PeArray, EmptyTileReadsNothing) {
   AccelDriver accel;
-  accel.tile_cfg(hw::TileCfgCmd{3, 5, 4, 0, 0, 1, 0});
+  accel.tile_cfg(lowvolt::accelerator::TileConfig{3, 5, 4, 0, 0, true, false});
   const auto got = accel.run(12345, {});
   EXPECT_EQ(got, std::vector<std::int32_t>(15, 0));
   for (auto r : accel.counters().bank_reads) EXPECT_EQ(r, 0u);
@@ -204,9 +204,9 @@ TEST(PeArray, EmptyTileReadsNothing) {
 // A tile shape the RTL would reject is refused by the driver before it is sent.
 TEST(PeArrayErrors, InvalidTileConfigIsRefused) {
   AccelDriver accel;
-  EXPECT_THROW(accel.tile_cfg(hw::TileCfgCmd{0, 8, 8, 0, 0, 0, 0}), lowvolt::Error);
-  EXPECT_THROW(accel.tile_cfg(hw::TileCfgCmd{8, 9, 8, 0, 0, 0, 0}), lowvolt::Error);
-  EXPECT_THROW(accel.tile_cfg(hw::TileCfgCmd{8, 8, 9, 0, 0, 0, 0}), lowvolt::Error);
+  EXPECT_THROW(accel.tile_cfg(lowvolt::accelerator::TileConfig{0, 8, 8, 0, 0, false, false}), lowvolt::Error);
+  EXPECT_THROW(accel.tile_cfg(lowvolt::accelerator::TileConfig{8, 9, 8, 0, 0, false, false}), lowvolt::Error);
+  EXPECT_THROW(accel.tile_cfg(lowvolt::accelerator::TileConfig{8, 8, 9, 0, 0, false, false}), lowvolt::Error);
 }
 
 }  // namespace

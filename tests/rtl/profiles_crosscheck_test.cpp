@@ -19,25 +19,13 @@ namespace {
 namespace hw = lowvolt::accelerator::hw;
 namespace profiles = lowvolt::profiles;
 using lowvolt::rtl::AccelDriver;
-using lowvolt::rtl::BankProfile;
 
 const profiles::Geometry kGeometry{hw::kBanks, hw::kSramRows, hw::kSramCols};
-
-std::vector<BankProfile> to_banks(const profiles::CellMap& map) {
-  const std::size_t per_bank = std::size_t{hw::kSramRows} * hw::kSramCols;
-  std::vector<BankProfile> banks(hw::kBanks);
-  for (std::size_t b = 0; b < hw::kBanks; ++b) {
-    banks[b].vc_code.assign(map.vc().begin() + b * per_bank, map.vc().begin() + (b + 1) * per_bank);
-    banks[b].kind.assign(map.kind().begin() + b * per_bank,
-                         map.kind().begin() + (b + 1) * per_bank);
-  }
-  return banks;
-}
 
 /// Writes a random image at one supply and reads it back at others, in lockstep with profiles/.
 void crosscheck(const profiles::CellMap& map, std::uint64_t seed) {
   AccelDriver accel;
-  accel.load_profile(to_banks(map), map.sigma_code(), map.seed());
+  accel.load_profile(map);
   std::vector<std::uint32_t> reads(hw::kBanks, 0);  // the memory model's r per bank
   std::vector<std::uint64_t> stored(hw::kBufferWords, 0);
   std::mt19937_64 rng(seed);
@@ -92,7 +80,7 @@ TEST(ProfilesCrosscheck, MbistCountsMatchProfiles) {
   auto map = profiles::generate_chip(profiles::preset("chip2"), kGeometry, 303);
   map.set_sigma_code(0);
   AccelDriver accel;
-  accel.load_profile(to_banks(map), 0, map.seed());
+  accel.load_profile(map);
   for (double v : {0.9, 0.8}) {
     const std::uint16_t code = profiles::vdd_code(v);
     accel.set_vdd(code);

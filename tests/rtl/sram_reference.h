@@ -7,7 +7,8 @@
 #include <vector>
 
 #include "lowvolt/accelerator/hw_spec.h"
-#include "lowvolt/rtl/accel_driver.h"
+#include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/profiles/cell_map.h"
 
 namespace lowvolt::rtl_test {
 
@@ -45,17 +46,13 @@ class RefMemory {
 
   RefMemory() : words_(hw::kBufferWords, 0), vc_(kCells, 0), kind_(kCells, 0) {}
 
-  /// Loads the same profile as AccelDriver::load_profile; zeroes the counters.
-  void load_profile(const std::vector<rtl::BankProfile>& banks, std::uint16_t sigma,
-                    std::uint64_t seed) {
-    for (std::uint32_t b = 0; b < hw::kBanks; ++b) {
-      for (std::uint32_t i = 0; i < hw::kSramRows * hw::kSramCols; ++i) {
-        vc_[b * hw::kSramRows * hw::kSramCols + i] = banks[b].vc_code[i];
-        kind_[b * hw::kSramRows * hw::kSramCols + i] = banks[b].kind[i];
-      }
-    }
-    sigma_ = sigma;
-    seed_ = seed;
+  /// Loads the same profile as AccelDriver::load_profile (the data cells, with the map's
+  /// sigma_code and seed); zeroes the counters.
+  void load_profile(const profiles::CellMap& map) {
+    vc_ = map.vc();
+    kind_ = map.kind();
+    sigma_ = map.sigma_code();
+    seed_ = map.seed();
     reads_.assign(hw::kBanks, 0);
     writes_.assign(hw::kBanks, 0);
   }
@@ -126,22 +123,15 @@ class RefMemory {
   std::vector<std::uint32_t> writes_ = std::vector<std::uint32_t>(hw::kBanks, 0);
 };
 
-/// A profile with no weak cell (every vc_code 0: never faulty).
-inline std::vector<rtl::BankProfile> clean_profile() {
-  std::vector<rtl::BankProfile> banks(hw::kBanks);
-  for (auto& b : banks) {
-    b.vc_code.assign(hw::kSramRows * hw::kSramCols, 0);
-    b.kind.assign(hw::kSramRows * hw::kSramCols, 0);
-  }
-  return banks;
-}
+/// A profile of the weight buffer with no weak cell (every vc_code 0: never faulty), sigma_code
+/// and seed 0.
+inline profiles::CellMap clean_profile() { return profiles::CellMap(accelerator::buffer_geometry()); }
 
 /// Sets cell `cell` (memory-model index) of a profile.
-inline void set_cell(std::vector<rtl::BankProfile>& banks, std::uint64_t cell, std::uint16_t vc,
+inline void set_cell(profiles::CellMap& map, std::uint64_t cell, std::uint16_t vc,
                      std::uint8_t kind) {
-  const std::uint64_t per_bank = std::uint64_t{hw::kSramRows} * hw::kSramCols;
-  banks[cell / per_bank].vc_code[cell % per_bank] = vc;
-  banks[cell / per_bank].kind[cell % per_bank] = kind;
+  map.vc()[cell] = vc;
+  map.kind()[cell] = kind;
 }
 
 }  // namespace lowvolt::rtl_test

@@ -15,7 +15,6 @@
 namespace {
 
 using lowvolt::rtl::AccelDriver;
-using lowvolt::rtl::BankProfile;
 using namespace lowvolt::rtl_test;
 
 // One word with a weak cell of each kind: bank 3, row 7.
@@ -23,7 +22,7 @@ constexpr std::uint32_t kAddr = 3 * hw::kSramRows + 7;
 constexpr std::uint16_t kVc = 3500;  // critical voltage code of the weak cells
 constexpr std::uint64_t kFlipBit = 1ull << 0, kStuck0Bit = 1ull << 1, kStuck1Bit = 1ull << 2;
 
-std::vector<BankProfile> three_kinds_profile() {
+lowvolt::profiles::CellMap three_kinds_profile() {
   auto banks = clean_profile();
   set_cell(banks, std::uint64_t{kAddr} * 64 + 0, kVc, hw::kKindFlip);
   set_cell(banks, std::uint64_t{kAddr} * 64 + 1, kVc, hw::kKindStuck0);
@@ -34,7 +33,7 @@ std::vector<BankProfile> three_kinds_profile() {
 
 class SramKinds : public ::testing::Test {
  protected:
-  void SetUp() override { accel.load_profile(three_kinds_profile(), 0, 0); }
+  void SetUp() override { accel.load_profile(three_kinds_profile()); }
   std::uint64_t write_then_read(std::uint16_t vdd_write, std::uint64_t data,
                                 std::uint16_t vdd_read) {
     accel.set_vdd(vdd_write);
@@ -103,20 +102,21 @@ TEST_F(SramKinds, ResetKeepsContentsAndProfile) {
 
 /// A random profile where a fraction `weak` of the cells in the first `rows` rows of each bank
 /// have V_c uniform in [lo, hi]; the rest never fail.
-std::vector<BankProfile> random_profile(std::mt19937_64& rng, double weak, std::uint32_t rows,
-                                        std::uint16_t lo, std::uint16_t hi) {
-  auto banks = clean_profile();
+lowvolt::profiles::CellMap random_profile(std::mt19937_64& rng, double weak, std::uint32_t rows,
+                                          std::uint16_t lo, std::uint16_t hi) {
+  auto map = clean_profile();
   std::uniform_real_distribution<double> unit(0, 1);
   std::uniform_int_distribution<int> vc(lo, hi);
-  for (auto& b : banks) {
+  constexpr std::size_t kPerBank = std::size_t{hw::kSramRows} * hw::kSramCols;
+  for (std::size_t b = 0; b < hw::kBanks; ++b) {
     for (std::uint32_t i = 0; i < rows * hw::kSramCols; ++i) {
       if (unit(rng) < weak) {
-        b.vc_code[i] = static_cast<std::uint16_t>(vc(rng));
-        b.kind[i] = static_cast<std::uint8_t>(rng() % 3);
+        map.vc()[b * kPerBank + i] = static_cast<std::uint16_t>(vc(rng));
+        map.kind()[b * kPerBank + i] = static_cast<std::uint8_t>(rng() % 3);
       }
     }
   }
-  return banks;
+  return map;
 }
 
 /// Random writes, reads and supply changes in lockstep with the reference; every read compared.
@@ -126,8 +126,10 @@ void lockstep(std::uint16_t sigma, std::uint64_t seed, int ops) {
   auto banks = random_profile(rng, 0.2, rows, 2800, 4000);
   AccelDriver accel;
   RefMemory ref;
-  accel.load_profile(banks, sigma, seed);
-  ref.load_profile(banks, sigma, seed);
+  banks.set_sigma_code(sigma);
+  banks.set_seed(seed);
+  accel.load_profile(banks);
+  ref.load_profile(banks);
   const std::uint16_t vdds[] = {4096, 3900, 3500, 3100, 2700};
   for (int op = 0; op < ops; ++op) {
     const std::uint32_t addr =
@@ -162,11 +164,13 @@ TEST(SramLockstep, IntermittentCellsVaryAcrossReads) {
   auto banks = clean_profile();
   set_cell(banks, 5, 3000, hw::kKindFlip);
   AccelDriver accel;
-  accel.load_profile(banks, 400, 99);
+  banks.set_sigma_code(400);
+  banks.set_seed(99);
+  accel.load_profile(banks);
   accel.write(0, {0});
   accel.set_vdd(3000);
   RefMemory ref;
-  ref.load_profile(banks, 400, 99);
+  ref.load_profile(banks);
   ref.write(0, 0);
   ref.set_vdd(3000);
   int flipped = 0;
@@ -185,7 +189,7 @@ TEST(SramCounters, ProfileLoadAndResetZeroCounters) {
   accel.write(0, {1, 2, 3});
   accel.read(0, 3);
   EXPECT_EQ(accel.counters().bank_reads[0], 3u);
-  accel.load_profile(clean_profile(), 0, 0);
+  accel.load_profile(clean_profile());
   EXPECT_EQ(accel.counters().bank_reads[0], 0u);
   EXPECT_EQ(accel.counters().bank_writes[0], 0u);
   accel.read(0, 2);
@@ -196,12 +200,12 @@ TEST(SramCounters, ProfileLoadAndResetZeroCounters) {
 // A profile of the wrong size is the caller's error, named in the message.
 TEST(SramErrors, WrongProfileSizeIsRefused) {
   AccelDriver accel;
+  const lowvolt::profiles::CellMap short_map(
+      lowvolt::profiles::Geometry{hw::kBanks - 1, hw::kSramRows, hw::kSramCols});
+  EXPECT_THROW(accel.load_profile(short_map), lowvolt::Error);
   auto banks = clean_profile();
-  banks.pop_back();
-  EXPECT_THROW(accel.load_profile(banks, 0, 0), lowvolt::Error);
-  banks = clean_profile();
-  banks[2].kind[7] = 3;  // reserved kind
-  EXPECT_THROW(accel.load_profile(banks, 0, 0), lowvolt::Error);
+  banks.kind()[2 * hw::kSramRows * hw::kSramCols + 7] = 3;  // reserved kind
+  EXPECT_THROW(accel.load_profile(banks), lowvolt::Error);
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ Result measure(lowvolt::rtl::AccelDriver& accel, int tiles, std::uint32_t k, std
   std::vector<std::uint64_t> weights(hw::kBufferWords);
   for (auto& w : weights) w = rng();
   accel.write(0, weights);
-  accel.tile_cfg(hw::TileCfgCmd{hw::kPeRows, hw::kPeCols, 8, 3, 128, 1, 0});
+  accel.tile_cfg(lowvolt::accelerator::TileConfig{hw::kPeRows, hw::kPeCols, 8, 3, 128, true, false});
   std::vector<std::uint64_t> act(k);
   for (auto& a : act) a = rng();
   const auto before = accel.counters();
@@ -98,18 +98,17 @@ int run_main(int argc, char** argv) {
   lowvolt::rtl::AccelDriver accel(trace);
   report("nominal", measure(accel, tiles, k, rng), tiles, k);
 
-  std::vector<lowvolt::rtl::BankProfile> banks(hw::kBanks);
+  lowvolt::profiles::CellMap chip(lowvolt::accelerator::buffer_geometry(),
+                                  static_cast<std::uint16_t>(0.01 * hw::kCodeOneVmin), 42);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  for (auto& bank : banks) {
-    for (std::uint32_t c = 0; c < hw::kSramRows * hw::kSramCols; ++c) {
-      const bool weak = unit(rng) < 0.01;
-      bank.vc_code.push_back(static_cast<std::uint16_t>(
-          weak ? 0.8 * hw::kCodeOneVmin + unit(rng) * 0.2 * hw::kCodeOneVmin
-               : unit(rng) * 0.7 * hw::kCodeOneVmin));
-      bank.kind.push_back(static_cast<std::uint8_t>(rng() % 3));
-    }
+  for (std::size_t c = 0; c < chip.vc().size(); ++c) {
+    const bool weak = unit(rng) < 0.01;
+    chip.vc()[c] = static_cast<std::uint16_t>(weak ? 0.8 * hw::kCodeOneVmin +
+                                                         unit(rng) * 0.2 * hw::kCodeOneVmin
+                                                   : unit(rng) * 0.7 * hw::kCodeOneVmin);
+    chip.kind()[c] = static_cast<std::uint8_t>(rng() % 3);
   }
-  accel.load_profile(banks, static_cast<std::uint16_t>(0.01 * hw::kCodeOneVmin), 42);
+  accel.load_profile(chip);
   accel.set_vdd(static_cast<std::uint16_t>(0.9 * hw::kCodeOneVmin));
   report("faulty", measure(accel, tiles, k, rng), tiles, k);
   return 0;

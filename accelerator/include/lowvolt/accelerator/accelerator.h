@@ -113,6 +113,15 @@ struct RowTileRuns {
 
 /// The geometry every backend's weight buffer has: kBanks arrays × kSramRows rows × 64 columns.
 profiles::Geometry buffer_geometry();
+/// lowvolt::Error "<who>: profile geometry A×R×C does not match the weight buffer's …" unless
+/// `map` has buffer_geometry() (the one check every backend's load_profile makes).
+void check_profile_geometry(const profiles::CellMap& map, const std::string& who);
+/// lowvolt::Error "<who>: <what> of N words at address A: …" unless a write or read (`what`)
+/// fits the command's 16-bit address and count fields.
+void check_transfer_fields(const std::string& who, const char* what, std::uint32_t addr,
+                           std::size_t count);
+/// lowvolt::Error "<who>: run with …" unless a run's bit address (24 bits) and k (16) fit.
+void check_run_fields(const std::string& who, std::uint32_t w_bit_addr, std::size_t k);
 
 /// The accelerator, driven at the command level. See the contract above.
 class Accelerator {

@@ -6,11 +6,12 @@
 //  - b_transport is blocking and loosely timed: it waits in simulated time (whole clock cycles of
 //    `clk`) until the RTL has finished, so it must be called from an SC_THREAD. Accesses from
 //    several initiators are serialised by an sc_mutex.
-//  - The streams are driven exactly as the plain C++ bench (rtl/bench) drives them, cycle for
-//    cycle: the command word and the first input word are presented at once, out_ready is held
-//    high, and a command ends in the first cycle in which the RTL is idle (cmd_ready) with no
-//    output word pending. The next access presents its command in that same cycle, so commands
-//    run back to back and the RTL's cycle counter equals the bench's.
+//  - The streams are driven by accelerator::StreamHandshake, the rule the plain C++ bench
+//    (rtl/bench) uses too, cycle for cycle: the command word and the first input word are
+//    presented at once, out_ready is held high, and a command ends in the first cycle in which
+//    the RTL is idle (cmd_ready) with no output word pending. The next access presents its
+//    command in that same cycle, so commands run back to back and the RTL's cycle counter
+//    equals the bench's.
 //  - The AccessTap interface reads the RTL's per-bank access counters and supply code through a
 //    debug tap (public signals, src/accel_tap.vlt): no clock cycle is spent. After every access
 //    that ran clock cycles it publishes an Activity record and notifies activity_event().
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,7 @@
 #include <tlm>
 
 #include "lowvolt/accelerator/hw_spec.h"
+#include "lowvolt/accelerator/stream_handshake.h"
 
 class Vaccel_top_sc;
 class VerilatedContext;
@@ -104,6 +107,8 @@ class AccelModule : public sc_core::sc_module, public AccessTap {
   void start_job();
   void drive_row(std::size_t i);
   void finish_job(bool error);
+  accelerator::StreamHandshake::Outputs outputs() const;
+  void drive(const accelerator::StreamHandshake::Pins& pins);
   std::uint64_t rising_edges();
   Activity snapshot() const;
 
@@ -131,10 +136,11 @@ class AccelModule : public sc_core::sc_module, public AccessTap {
   JobKind kind_ = JobKind::kCommand;
   std::uint64_t cmd_ = 0;
   const std::uint64_t* in_ = nullptr;
-  std::size_t n_in_ = 0, in_i_ = 0;
+  std::size_t n_in_ = 0;
+  std::optional<accelerator::StreamHandshake> handshake_;  // the command's streams
   const std::uint64_t* rows_ = nullptr;
   std::size_t n_rows_ = 0, row_i_ = 0;
-  bool cmd_done_ = false, job_error_ = false;
+  bool job_error_ = false;
   std::uint64_t job_cycles_ = 0;   // clock edges the job has waited for (stuck detection)
   std::uint64_t start_edges_ = 0;  // rising_edges() when the job started
   std::uint64_t period_ps_ = 0;    // the clock period, in the kernel's time resolution

@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "lowvolt/accelerator/hw_spec.h"
+#include "lowvolt/accelerator/profile_rows.h"
 
 namespace lowvolt::sim::bus {
 
@@ -44,23 +45,15 @@ inline constexpr std::uint64_t kProfileRows = 0x28;
 /// survives reset.
 inline constexpr std::uint64_t kEccConfig = 0x30;
 
-/// Words of one profile row record: word 0 = bank << 16 | row; words 1..16 = the row's 64
-/// critical voltage codes, cell c in bits 16·(c % 4) of word 1 + c / 4; words 17..18 = the 64
-/// failure kinds (0 flip, 1 stuck-at-0, 2 stuck-at-1), cell c in bits 2·(c % 32) of word
-/// 17 + c / 32; words 19..20 = the row's 8 ECC check cells' vc codes, check cell c in bits
-/// 16·(c % 4) of word 19 + c / 4; word 21 = their kinds, check cell c in bits 2c.
+/// Profile row records on kProfileRows: accelerator::kProfileRowWords words each, in the one
+/// format of lowvolt/accelerator/profile_rows.h (accelerator::profile_rows() packs them).
 /// Loading any row of a bank zeroes that bank's access and ECC counters.
-inline constexpr std::size_t kProfileRowWords = 22;
-/// Words of vc codes in a profile row record.
-inline constexpr std::size_t kProfileVcWords = 16;
-/// Words of failure kinds in a profile row record.
-inline constexpr std::size_t kProfileKindWords = 2;
-/// First word of the check cells' vc codes in a profile row record.
-inline constexpr std::size_t kProfileCheckVcWord = 1 + kProfileVcWords + kProfileKindWords;
-/// Words of check-cell vc codes (hw::kEccCheckCols of them, four per word).
-inline constexpr std::size_t kProfileCheckVcWords = 2;
-/// The word of the check cells' failure kinds.
-inline constexpr std::size_t kProfileCheckKindWord = kProfileCheckVcWord + kProfileCheckVcWords;
+using accelerator::kProfileCheckKindWord;
+using accelerator::kProfileCheckVcWord;
+using accelerator::kProfileCheckVcWords;
+using accelerator::kProfileKindWords;
+using accelerator::kProfileRowWords;
+using accelerator::kProfileVcWords;
 
 /// `supply`, write, one word: the supply code in its low 16 bits (set_vdd).
 inline constexpr std::uint64_t kSupplyVdd = 0x00;

@@ -38,9 +38,12 @@ class HostDriver : public sc_core::sc_module {
                                      std::size_t n_in = 0);
   /// Pulses rst and waits for the reset's mask sweep.
   void reset();
-  /// Loads `map` (geometry kBanks × kSramRows × kSramCols, checked by the caller) through the
-  /// backdoor: chip-wide sigma and seed, then every bank row with its ECC check cells
-  /// (accelerator::ecc_check_cells(map)), one per cycle; lowvolt::Error for a failure kind
+  /// The backdoor: chip-wide sigma and seed (kProfileConfig), then profile row records
+  /// (accelerator::profile_rows(), kProfileRows), one row per cycle.
+  void load_rows(std::uint16_t sigma_code, std::uint64_t seed,
+                 const std::vector<std::uint64_t>& rows);
+  /// load_rows() of accelerator::profile_rows(map): `map`'s data cells with the check cells
+  /// every backend derives from them; lowvolt::Error for a wrong geometry or a failure kind
   /// above 2 (nothing is loaded then).
   void load_profile(const profiles::CellMap& map);
   /// Sets the ECC mode strap (bus::kEccConfig): hw::kEccNone, kEccParity or kEccSecded.

@@ -1,6 +1,7 @@
 #pragma once
-// lowvolt::sim::RtlAccelerator — the `rtl` backend of lowvolt::accelerator::Accelerator: every
-// command travels as a TLM-2.0 transaction from the host driver (initiator) to the Verilated
+// lowvolt::sim::RtlAccelerator — the `rtl` backend of lowvolt::accelerator::Accelerator: the one
+// RTL driver (accelerator::CommandDriver) encodes every command and decodes its answer, and its
+// port sends each as a TLM-2.0 transaction from the host driver (initiator) to the Verilated
 // accelerator under SystemC (lowvolt/sim/simulation.h), supply changes go through the voltage
 // regulator, and the energy monitor counts weight-memory energy. No SystemC in this header.
 // Contract (beyond accelerator.h's, which it meets bit for bit with the golden backend):
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "lowvolt/accelerator/accelerator.h"
+#include "lowvolt/accelerator/command_driver.h"
 #include "lowvolt/accelerator/ecc.h"
 #include "lowvolt/sim/energy_report.h"
 
@@ -69,7 +71,7 @@ class RtlAccelerator final : public accelerator::Accelerator {
   /// Clock cycles simulated since this backend was constructed (including its set-up).
   std::uint64_t simulated_cycles() const;
   /// The tile configuration the RTL holds (mirrored: accelerator.h's reset value after reset()).
-  const accelerator::TileConfig& tile_config() const { return cfg_; }
+  const accelerator::TileConfig& tile_config() const { return driver_.tile_config(); }
   /// The ECC mode (option ecc).
   accelerator::EccMode ecc_mode() const { return ecc_; }
   /// The `ecc_counters` command: per bank, decoded reads corrected and detected uncorrectable
@@ -77,7 +79,7 @@ class RtlAccelerator final : public accelerator::Accelerator {
   accelerator::EccCounters ecc_counters();
 
  private:
-  accelerator::TileConfig cfg_;
+  accelerator::CommandDriver driver_;  // over the TLM host driver (SimPort)
   accelerator::EccMode ecc_ = accelerator::EccMode::kNone;
   std::uint64_t start_cycle_ = 0;
   bool tracing_ = false;

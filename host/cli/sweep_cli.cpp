@@ -1,7 +1,6 @@
 #include "sweep_cli.h"
 
 #include "lowvolt/common/error.h"
-#include "lowvolt/mpi/mpi_driver.h"
 #include "lowvolt/sweep/sweep_units.h"
 
 namespace lowvolt::cli {
@@ -26,7 +25,8 @@ void apply_sweep_options(const po::variables_map& vm, const std::string& prog) {
 
 int sweep_threads(const po::variables_map& vm) {
   const int threads = vm["threads"].as<int>();
-  if (vm["threads"].defaulted() && mpi::mpi_default_threads() > 0) return mpi::mpi_default_threads();
+  const int executor_default = host::sweep_executor().default_threads();
+  if (vm["threads"].defaulted() && executor_default > 0) return executor_default;
   return threads;
 }
 

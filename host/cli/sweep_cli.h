@@ -1,7 +1,7 @@
 #pragma once
 // Command-line options every distributed sweep shares (`lowvolt curve`, `lowvolt eval`):
-// --journal, --schedule, --sweep-stats (host/sweep_units.h), and the --threads default under MPI
-// (mpi_driver.h). docs/cli.md and docs/cluster.md describe them.
+// --journal, --schedule, --sweep-stats (sweep/sweep_units.h), and the --threads default under
+// MPI (the sweep executor's default_threads()). docs/cli.md and docs/cluster.md describe them.
 #include <string>
 
 #include "cli.h"
@@ -16,7 +16,7 @@ void add_sweep_options(po::options_description& options);
 void apply_sweep_options(const po::variables_map& vm, const std::string& prog);
 
 /// LibTorch threads to use: --threads as given, or — left at its default under MPI — the cores
-/// per rank (mpi_default_threads()).
+/// per rank (the sweep executor's default_threads()).
 int sweep_threads(const po::variables_map& vm);
 
 }  // namespace lowvolt::cli

@@ -31,8 +31,6 @@ namespace lh = lowvolt::host;
 constexpr int kTagResult = 1;  ///< rank → 0: "" (ready) or "index seconds result"
 constexpr int kTagWork = 2;    ///< 0 → rank: one std::int64_t, the unit to run (−1 = stop)
 
-int g_default_threads = 0;
-
 bool launched_by_mpi() {
   for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
     if (std::getenv(name) != nullptr) return true;
@@ -115,8 +113,8 @@ struct Arrival {
 
 class MpiExecutor : public lh::SweepExecutor {
  public:
-  MpiExecutor(int rank, int size, lh::ThreadSetup thread_setup)
-      : rank_(rank), size_(size), thread_setup_(std::move(thread_setup)) {}
+  MpiExecutor(int rank, int size, int threads, lh::ThreadSetup thread_setup)
+      : rank_(rank), size_(size), threads_(threads), thread_setup_(std::move(thread_setup)) {}
 
   lh::SweepOutcome run(const lh::SweepPlan& plan,
                        const std::vector<std::optional<std::string>>& known,
@@ -129,6 +127,7 @@ class MpiExecutor : public lh::SweepExecutor {
   }
   bool output() const override { return rank_ == 0; }
   int ranks() const override { return size_; }
+  int default_threads() const override { return threads_; }
 
  private:
   /// Every rank must have built the same plan from the same command line and files.
@@ -287,6 +286,7 @@ class MpiExecutor : public lh::SweepExecutor {
 
   int rank_;
   int size_;
+  int threads_;  // default LibTorch threads of this rank
   lh::ThreadSetup thread_setup_;
 };
 
@@ -325,8 +325,8 @@ void MpiSession::start(int& argc, char**& argv, const lh::ThreadSetup& thread_se
     const int mine = affinity_cores();
     threads = std::min(mine > 0 ? mine : machine, machine / std::max(1, local));
   }
-  g_default_threads = std::max(1, threads);
-  lh::set_sweep_executor(std::make_unique<MpiExecutor>(rank_, size_, thread_setup));
+  lh::set_sweep_executor(
+      std::make_unique<MpiExecutor>(rank_, size_, std::max(1, threads), thread_setup));
   // Rank 0 alone prints: the others' standard output is discarded (errors still go to stderr).
   if (rank_ != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) {
     fail("MPI rank ", rank_, ": cannot redirect standard output to /dev/null");
@@ -364,7 +364,5 @@ int MpiSession::finish(int status) {
   MPI_Finalize();
   return status;
 }
-
-int mpi_default_threads() { return g_default_threads; }
 
 }  // namespace lowvolt::mpi

@@ -27,7 +27,9 @@ class MpiSession {
   ~MpiSession();
   /// Initialises MPI when launched by an MPI launcher and installs the sweep executor, whose
   /// second thread on rank 0 calls `thread_setup`'s function first; throws lowvolt::Error when
-  /// MPI fails.
+  /// MPI fails. The executor's default_threads(): SLURM_CPUS_PER_TASK when set, else the cores
+  /// this process may run on, at most the machine's cores divided by the ranks on this node; at
+  /// least 1.
   void start(int& argc, char**& argv, const host::ThreadSetup& thread_setup = {});
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;
@@ -52,10 +54,5 @@ class MpiSession {
   int rank_ = 0;
   int size_ = 1;
 };
-
-/// Default LibTorch threads of a rank: SLURM_CPUS_PER_TASK when set, else the cores this process
-/// may run on, at most the machine's cores divided by the ranks on this node; at least 1. 0 when
-/// not under MPI (the command's own default applies).
-int mpi_default_threads();
 
 }  // namespace lowvolt::mpi

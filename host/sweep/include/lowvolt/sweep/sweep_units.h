@@ -90,6 +90,9 @@ class SweepExecutor {
   virtual bool output() const = 0;
   /// Processes taking part (1 without MPI).
   virtual int ranks() const = 0;
+  /// LibTorch threads a process of this executor should use when the command line does not say;
+  /// 0: no opinion (the command's own default applies). The MPI executor's: the cores per rank.
+  virtual int default_threads() const { return 0; }
 };
 
 /// Installs the process's executor (nullptr: the in-process one). Not thread-safe; call once at

@@ -109,13 +109,12 @@ host::TrainRequest train_request(const po::variables_map& vm, bool json) {
   request.augment = vm["augment"].as<std::string>();
   request.save_pattern = vm["save-pattern"].as<std::string>();
   o.method = vm["method"].as<std::string>();
-  const std::string quant = vm["quant"].defaulted() && !request.init.empty() ? "rquant" : vm["quant"].as<std::string>();
-  as_usage_error("lowvolt train", [&] {
-    o.quant = host::QuantScheme::preset(quant, vm["bits"].as<int>());
-    if (!vm["quant-variant"].defaulted()) o.quant.set_variants(vm["quant-variant"].as<std::string>());
-  });
   o.wmax = vm["wmax"].as<double>();
-  o.quant.wmax = o.wmax;
+  as_usage_error("lowvolt train", [&] {
+    request.set_quantization(vm["quant"].defaulted() ? "" : vm["quant"].as<std::string>(),
+                             vm["bits"].as<int>(),
+                             vm["quant-variant"].defaulted() ? "" : vm["quant-variant"].as<std::string>());
+  });
   o.p = single_rate("p", vm["p"].as<std::string>());
   o.start_loss = vm["start-loss"].as<double>();
   o.start_rule = vm["start-rule"].as<std::string>();
@@ -136,7 +135,7 @@ host::TrainRequest train_request(const po::variables_map& vm, bool json) {
   o.weight_decay = vm["weight-decay"].as<double>();
   o.label_smoothing = vm["label-smoothing"].as<double>();
   o.seed = vm["seed"].as<std::uint64_t>();
-  o.checkpoint = vm["checkpoint"].as<std::string>().empty() ? request.out + ".ckpt"
+  o.checkpoint = vm["checkpoint"].as<std::string>().empty() ? request.default_checkpoint()
                                                              : vm["checkpoint"].as<std::string>();
   o.resume = vm["resume"].as<bool>();
   o.quiet = json;

@@ -142,6 +142,16 @@ CurveResult run_profile_evaluation(const ProfileEvalRequest& request) {
   return sweep_curve(request.curve_options());
 }
 
+void TrainRequest::set_quantization(const std::string& name, int bits,
+                                    const std::string& variants) {
+  const std::string scheme = !name.empty() ? name : init.empty() ? "normal" : "rquant";
+  as_usage_error("", [&] {
+    train.quant = QuantScheme::preset(scheme, bits);
+    if (!variants.empty()) train.quant.set_variants(variants);
+  });
+  train.quant.wmax = train.wmax;
+}
+
 void TrainRequest::validate() const {
   source.validate();
   check_subset("train-subset", train_subset);

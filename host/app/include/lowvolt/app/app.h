@@ -96,6 +96,13 @@ struct TrainRequest {
   std::string save_pattern;      ///< PattBET: also write the pattern here ("" = no)
   TrainOptions train;            ///< method, quantization, schedule, seed, checkpoint
 
+  /// Sets train.quant: the scheme `name` ("" = the default: rquant when training starts from a
+  /// TorchScript model, `init`, else normal) with `bits` and the reference `variants` ("" =
+  /// none), clipped like the training to train.wmax (set it first). lowvolt::UsageError naming
+  /// the option on a bad value.
+  void set_quantization(const std::string& name, int bits, const std::string& variants);
+  /// The checkpoint file when none is named: <out>.ckpt.
+  std::string default_checkpoint() const { return out + ".ckpt"; }
   /// Throws lowvolt::UsageError naming the option on a bad value or combination. (Output paths
   /// are checked by run_training() before any work: lowvolt::Error naming the path.)
   void validate() const;

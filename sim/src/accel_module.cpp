@@ -412,11 +412,12 @@ accelerator::StreamHandshake::Outputs AccelModule::outputs() const {
 }
 
 void AccelModule::drive(const accelerator::StreamHandshake::Pins& pins) {
-  cmd_valid_.write(pins.cmd_valid);
-  cmd_data_.write(pins.cmd_data);
-  in_valid_.write(pins.in_valid);
-  in_data_.write(pins.in_data);
-  out_ready_.write(pins.out_ready);
+  // Only the pins that change: a signal write costs even when it changes nothing.
+  if (pins.cmd_valid != cmd_valid_.read()) cmd_valid_.write(pins.cmd_valid);
+  if (pins.cmd_data != cmd_data_.read()) cmd_data_.write(pins.cmd_data);
+  if (pins.in_valid != in_valid_.read()) in_valid_.write(pins.in_valid);
+  if (pins.in_data != in_data_.read()) in_data_.write(pins.in_data);
+  if (pins.out_ready != out_ready_.read()) out_ready_.write(pins.out_ready);
 }
 
 void AccelModule::finish_job(bool error) {

@@ -286,6 +286,7 @@ ErtImport import_ert_text(const std::string& ert_text, const std::string& origin
                   list);
   }
   result.kept = unmapped;
+  result.table.set_origin(origin + " over " + base.origin());
   auto& info = result.table.mutable_info();
   info.description = "Imported from the Accelergy ERT " + origin + " over " + base.origin() +
                      (info.description.empty() ? "" : ": " + info.description);

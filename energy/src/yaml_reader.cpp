@@ -17,6 +17,19 @@ YAML::Node parse_document(const std::string& text, const std::string& origin) {
     lowvolt::fail(origin, ": ", text.size(), " bytes, more than the ", kMaxTableFileBytes,
                   " an energy table or ERT may have");
   }
+  // yaml-cpp spends about 500 bytes per node; every node but the first follows one of these
+  // characters, so their count bounds the memory before parsing (comments count too, harmlessly).
+  std::size_t separators = 0;
+  for (char ch : text) {
+    separators +=
+        (ch == ',' || ch == ':' || ch == '-' || ch == '[' || ch == '{' || ch == '\n' || ch == '?');
+  }
+  if (separators > kMaxSeparators) {
+    lowvolt::fail(origin, ": too large: ", separators,
+                  " separators (',', ':', '-', brackets, "
+                  "lines), more than the ",
+                  kMaxSeparators, " an energy table or ERT may have");
+  }
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {

@@ -14,6 +14,10 @@ namespace lowvolt::energy::detail {
 /// Largest list the readers walk (entries); longer lists are refused before they are walked.
 inline constexpr std::size_t kMaxListEntries = 1u << 20;
 
+/// Most separators (',', ':', '-', '[', '{', '?', newlines) a document may have: a bound on its
+/// node count, and so on the parser's memory (about 500 bytes a node), checked before parsing.
+inline constexpr std::size_t kMaxSeparators = 200000;
+
 /// Parses `text`; a syntax error (or nesting deeper than yaml-cpp's guard) becomes
 /// lowvolt::Error "<origin>: malformed YAML/JSON at line L, column C: …".
 YAML::Node parse_document(const std::string& text, const std::string& origin);

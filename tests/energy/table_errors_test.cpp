@@ -166,6 +166,10 @@ TEST(EnergyTableErrors, HostileInputIsBounded) {
   EXPECT_FALSE(msg.empty());
   msg = load_error("a: &a [x, x]\nb: &b [*a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b]\n");
   EXPECT_MSG(msg, "missing key 'format'");
+  std::string many = "[";
+  while (many.size() < 1000000) many += "1,";
+  msg = load_error(many + "1]");
+  EXPECT_MSG(msg, "too large: 500001 separators");
   TempDir dir;
   const std::string big = dir.write("big.yaml", std::string(kMaxTableFileBytes + 1, '#'));
   msg = error_of([&] { load_energy_table(big); });

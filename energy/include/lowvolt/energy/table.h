@@ -18,12 +18,13 @@
 //  - Errors. Loading throws lowvolt::Error with one line that names the file and the entry
 //    (component, action, rail, law, key). Asking for an action the table does not price is a
 //    lowvolt::Error naming the table, the component and the action: never a silent zero.
-//    Hostile files are bounded (size, entry counts, nesting) before anything is allocated per
-//    entry.
+//    Hostile files are bounded (size, separator count, entry counts, nesting) before anything is
+//    allocated per entry.
 #include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lowvolt::energy {
@@ -191,6 +192,7 @@ class EnergyTable {
   bool operator==(const EnergyTable& o) const;
 
   // Building (the loaders, the ERT import and tests); validate() checks the whole table.
+  void set_origin(std::string origin) { origin_ = std::move(origin); }  ///< renames the origin
   Info& mutable_info() { return info_; }                                ///< metadata, writable
   std::vector<Rail>& mutable_rails() { return rails_; }                 ///< rails, writable
   ClockModel& mutable_clock() { return clock_; }                        ///< clock, writable
@@ -210,8 +212,10 @@ class EnergyTable {
   std::vector<Component> components_;
 };
 
-/// Largest table or ERT file read (bytes); larger files are refused before reading.
-inline constexpr std::size_t kMaxTableFileBytes = 16u << 20;
+/// Largest table or ERT file read (bytes); larger files are refused before reading. A document
+/// is also refused before parsing when it has more than 200 000 separators (',', ':', '-', '[',
+/// '{', '?', lines), which bounds the parser's memory to about 100 MB.
+inline constexpr std::size_t kMaxTableFileBytes = 4u << 20;
 
 /// Loads and validates an energy table file (YAML or JSON, docs/energy.md). Throws lowvolt::Error
 /// naming `path` and the entry on any problem.

@@ -163,9 +163,9 @@ std::vector<double> parse_voltages(const std::string& option, const std::string&
   return volts;
 }
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv, const std::shared_ptr<host::SweepExecutor>& executor) {
   Registry registry;
-  register_commands(registry);
+  register_commands(registry, executor);
   Args args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "--version" || args[0] == "-V")) {
     std::cout << "lowvolt " << LOWVOLT_VERSION << '\n';

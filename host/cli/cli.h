@@ -10,9 +10,14 @@
 #include <nlohmann/json_fwd.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace lowvolt::host {
+class SweepExecutor;
+}  // namespace lowvolt::host
 
 namespace lowvolt::cli {
 
@@ -74,10 +79,12 @@ std::vector<double> parse_rates(const std::string& option, const std::string& te
 /// comma-separated list "1.0,0.9,0.85". Voltages are × Vmin and must lie in (0, 2].
 std::vector<double> parse_voltages(const std::string& option, const std::string& text);
 
-/// Fills `registry` with every command of the `lowvolt` program.
-void register_commands(Registry& registry);
+/// Fills `registry` with every command of the `lowvolt` program; the commands that distribute
+/// their work run their sweeps on `executor` (nullptr: in this process).
+void register_commands(Registry& registry, const std::shared_ptr<host::SweepExecutor>& executor);
 
-/// The `lowvolt` program: global --help/--version, then the subcommand.
-int main(int argc, char** argv);
+/// The `lowvolt` program: global --help/--version, then the subcommand. `executor` is the MPI
+/// session's (nullptr without MPI).
+int main(int argc, char** argv, const std::shared_ptr<host::SweepExecutor>& executor = nullptr);
 
 }  // namespace lowvolt::cli

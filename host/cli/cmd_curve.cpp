@@ -416,7 +416,7 @@ po::options_description curve_options() {
   return o;
 }
 
-int run_curve(const Args& args) {
+int run_curve(const Args& args, const std::shared_ptr<host::SweepExecutor>& executor) {
   const po::options_description o = curve_options();
   const auto vm = parse("lowvolt curve",
                         "--model M [--model M2 ...] --profile P [--profile P2 ...] [--vdd 1.0:0.7:0.01] "
@@ -451,10 +451,10 @@ int run_curve(const Args& args) {
   options.quiet = (*vm)["quiet"].as<bool>() || json;
   if (options.models.empty()) throw UsageError("lowvolt curve: option '--model' is required");
   if (options.profiles.empty()) throw UsageError("lowvolt curve: option '--profile' is required");
-  host::configure_threads(sweep_threads(*vm));
+  options.sweep = sweep_context(*vm, "lowvolt curve", executor);
+  host::configure_threads(sweep_threads(*vm, options.sweep));
   register_backends();
   as_usage_error("lowvolt curve", [&] { options.validate(); });
-  apply_sweep_options(*vm, "lowvolt curve");
 
   const bool pool_chips = (*vm)["pool-chips"].as<bool>();
   const bool minmax = (*vm)["plot-minmax"].as<bool>();
@@ -477,7 +477,7 @@ int run_curve(const Args& args) {
   for (auto& m : labelled.models) {
     if (ecc) m.name = "[" + m.ecc + "] " + m.name;
   }
-  if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 writes and prints
+  if (!options.sweep.output()) return 0;  // MPI: rank 0 writes and prints
   if (vm->count("csv")) write_file_atomic((*vm)["csv"].as<std::string>(), to_csv(result, pool_chips, ecc));
   if (vm->count("json-file")) {
     write_file_atomic((*vm)["json-file"].as<std::string>(),
@@ -495,9 +495,10 @@ int run_curve(const Args& args) {
 
 }  // namespace
 
-void register_curve_command(Registry& registry) {
+void register_curve_command(Registry& registry,
+                            const std::shared_ptr<host::SweepExecutor>& executor) {
   registry.add({"curve", "energy/error curves over the supply voltage; pick an operating voltage",
-                run_curve});
+                [executor](const Args& args) { return run_curve(args, executor); }});
 }
 
 }  // namespace lowvolt::cli

@@ -18,7 +18,8 @@ namespace {
 
 /// `lowvolt eval --profile P --vdd V [--mappings K] [--backend B]`: the model under a chip's
 /// faults at each supply, over K mapping offsets (host::run_profile_evaluation).
-int run_eval_profile(const po::variables_map& vm, const std::string& path,
+int run_eval_profile(const po::variables_map& vm, const host::SweepContext& sweep,
+                     const std::string& path,
                      const host::ModelSource& source, bool json) {
   if (!vm.count("vdd")) throw UsageError("lowvolt eval: '--profile' needs '--vdd'");
   if (!vm["pattern"].as<std::string>().empty() || vm["own-pattern"].as<bool>()) {
@@ -38,10 +39,11 @@ int run_eval_profile(const po::variables_map& vm, const std::string& path,
   request.instances = vm["instances"].as<int>();
   request.chip_read = vm["chip-read"].as<std::string>();
   request.quiet = json;
+  request.sweep = sweep;
   register_backends();
   as_usage_error("lowvolt eval", [&] { request.validate(); });
   const host::CurveResult r = host::run_profile_evaluation(request);
-  if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 prints
+  if (!sweep.output()) return 0;  // MPI: rank 0 prints
   const host::ModelCurve& m = r.models.front();
   if (json) {
     nlohmann::json j = {{"model", path},
@@ -281,7 +283,7 @@ void print_eval_table(const std::string& path, const host::EvalRequest& request,
               100.0 * outside, result.seconds);
 }
 
-int run_eval(const Args& args) {
+int run_eval(const Args& args, const std::shared_ptr<host::SweepExecutor>& executor) {
   const po::options_description options = eval_options();
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -289,8 +291,8 @@ int run_eval(const Args& args) {
   if (!parsed) return 0;
   const auto& vm = *parsed;
   const bool json = vm["json"].as<bool>();
-  const int threads = host::configure_threads(sweep_threads(vm));
-  apply_sweep_options(vm, "lowvolt eval");
+  const host::SweepContext sweep = sweep_context(vm, "lowvolt eval", executor);
+  const int threads = host::configure_threads(sweep_threads(vm, sweep));
   const std::string path = vm["model"].as<std::string>();
   host::ModelSource source;
   source.quant = vm["quant"].as<std::string>();
@@ -301,7 +303,7 @@ int run_eval(const Args& args) {
     throw UsageError("lowvolt eval: option '--test-subset': " +
                      std::to_string(vm["test-subset"].as<std::int64_t>()) + " is negative (0 = all)");
   }
-  if (vm.count("profile")) return run_eval_profile(vm, path, source, json);
+  if (vm.count("profile")) return run_eval_profile(vm, sweep, path, source, json);
   if (!vm["backend"].defaulted() || vm.count("vdd")) {
     throw UsageError("lowvolt eval: '--backend' and '--vdd' need '--profile'");
   }
@@ -310,9 +312,10 @@ int run_eval(const Args& args) {
     throw UsageError("lowvolt eval: option '--rte': expected physical or reference, got '" +
                      rte_definition + "'");
   }
-  const host::EvalRequest request = eval_request(vm, path, source, json);
+  host::EvalRequest request = eval_request(vm, path, source, json);
+  request.eval.sweep = sweep;
   const host::EvalReport report = host::run_evaluation(request);
-  if (!host::sweep_output_rank()) return 0;  // MPI: rank 0 prints
+  if (!sweep.output()) return 0;  // MPI: rank 0 prints
   if (json) {
     print_eval_json(path, request, report, threads);
   } else {
@@ -324,8 +327,10 @@ int run_eval(const Args& args) {
 
 }  // namespace
 
-void register_eval_command(Registry& registry) {
-  registry.add({"eval", "test error and robust test error of a model under bit errors", run_eval});
+void register_eval_command(Registry& registry,
+                           const std::shared_ptr<host::SweepExecutor>& executor) {
+  registry.add({"eval", "test error and robust test error of a model under bit errors",
+                [executor](const Args& args) { return run_eval(args, executor); }});
 }
 
 }  // namespace lowvolt::cli

@@ -7,15 +7,18 @@ namespace lowvolt::cli {
 void register_info_command(Registry& registry);
 void register_profile_command(Registry& registry);
 void register_train_command(Registry& registry);
-void register_eval_command(Registry& registry);
-void register_curve_command(Registry& registry);
+void register_eval_command(Registry& registry,
+                           const std::shared_ptr<host::SweepExecutor>& executor);
+void register_curve_command(Registry& registry,
+                            const std::shared_ptr<host::SweepExecutor>& executor);
 
-void register_commands(Registry& registry) {
+void register_commands(Registry& registry,
+                       const std::shared_ptr<host::SweepExecutor>& executor) {
   register_info_command(registry);
   register_profile_command(registry);
   register_train_command(registry);
-  register_eval_command(registry);
-  register_curve_command(registry);
+  register_eval_command(registry, executor);
+  register_curve_command(registry, executor);
 }
 
 }  // namespace lowvolt::cli

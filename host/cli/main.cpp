@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   if (status == 0) {
     status = lowvolt::run_main(mpi.error_prefix(), [&] {
       mpi.check_command(argc, argv);
-      return lowvolt::cli::main(argc, argv);
+      return lowvolt::cli::main(argc, argv, mpi.executor());
     });
   }
   return mpi.finish(status);

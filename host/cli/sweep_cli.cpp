@@ -15,17 +15,20 @@ void add_sweep_options(po::options_description& options) {
                  "write per-unit run times, ranks and idle fraction as JSON to FILE");
 }
 
-void apply_sweep_options(const po::variables_map& vm, const std::string& prog) {
-  host::SweepSettings settings;
-  settings.journal = vm["journal"].as<std::string>();
-  settings.schedule = vm["schedule"].as<std::string>();
-  settings.stats = vm["sweep-stats"].as<std::string>();
-  as_usage_error(prog, [&] { host::set_sweep_settings(settings); });
+host::SweepContext sweep_context(const po::variables_map& vm, const std::string& prog,
+                                 const std::shared_ptr<host::SweepExecutor>& executor) {
+  host::SweepContext context;
+  context.executor = executor;
+  context.settings.journal = vm["journal"].as<std::string>();
+  context.settings.schedule = vm["schedule"].as<std::string>();
+  context.settings.stats = vm["sweep-stats"].as<std::string>();
+  as_usage_error(prog, [&] { context.settings.validate(); });
+  return context;
 }
 
-int sweep_threads(const po::variables_map& vm) {
+int sweep_threads(const po::variables_map& vm, const host::SweepContext& context) {
   const int threads = vm["threads"].as<int>();
-  const int executor_default = host::sweep_executor().default_threads();
+  const int executor_default = context.default_threads();
   if (vm["threads"].defaulted() && executor_default > 0) return executor_default;
   return threads;
 }

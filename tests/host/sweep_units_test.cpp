@@ -29,7 +29,6 @@ struct TempDir {
   }
   ~TempDir() {
     fs::remove_all(path);
-    lh::set_sweep_settings({});
   }
 };
 
@@ -65,6 +64,7 @@ std::string slurp(const fs::path& path) {
 
 // encode_double keeps every bit: round trips of awkward values are exact.
 TEST(SweepUnits, DoubleTextIsExact) {
+  lh::SweepContext context;
   for (const double v : {0.1, 1.0 / 3.0, -2.5e-310, 6.02214076e23, 0.0,
                          std::numeric_limits<double>::max(), std::nextafter(1.0, 2.0)}) {
     const double back = lh::decode_double(lh::encode_double(v), "test");
@@ -76,9 +76,10 @@ TEST(SweepUnits, DoubleTextIsExact) {
 
 // Without a journal the local executor runs every unit once, in plan order, and reports each.
 TEST(SweepUnits, LocalRunsEveryUnitInOrder) {
+  lh::SweepContext context;
   const auto plan = plan_of(5);
   std::vector<std::size_t> order, reported;
-  const auto out = lh::run_sweep(
+  const auto out = lh::run_sweep(context, 
       plan,
       [&](std::size_t i) {
         order.push_back(i);
@@ -100,15 +101,16 @@ TEST(SweepUnits, LocalRunsEveryUnitInOrder) {
 // A run interrupted after 4 units (the runner throws) leaves 4 records; the rerun runs only the
 // other units and its results equal an uninterrupted run's, byte for byte.
 TEST(SweepUnits, JournalResumeEqualsUninterrupted) {
+  lh::SweepContext context;
   const TempDir dir("resume");
   const auto plan = plan_of(9);
-  const auto uninterrupted = lh::run_sweep(plan, result_of);
+  const auto uninterrupted = lh::run_sweep(context, plan, result_of);
 
   lh::SweepSettings settings;
   settings.journal = dir.path.string();
-  lh::set_sweep_settings(settings);
+  context.settings = settings;
   std::size_t ran = 0;
-  EXPECT_THROW(lh::run_sweep(plan,
+  EXPECT_THROW(lh::run_sweep(context, plan,
                              [&](std::size_t i) -> std::string {
                                if (i == 4) throw lowvolt::Error("interrupted");
                                ++ran;
@@ -126,7 +128,7 @@ TEST(SweepUnits, JournalResumeEqualsUninterrupted) {
 
   std::vector<std::size_t> rerun;
   std::size_t reported = 0;
-  const auto resumed = lh::run_sweep(
+  const auto resumed = lh::run_sweep(context, 
       plan,
       [&](std::size_t i) {
         rerun.push_back(i);
@@ -139,7 +141,7 @@ TEST(SweepUnits, JournalResumeEqualsUninterrupted) {
   for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(resumed.rank[i], -1);
 
   // A third run has nothing left to do.
-  const auto third = lh::run_sweep(plan, [&](std::size_t) -> std::string {
+  const auto third = lh::run_sweep(context, plan, [&](std::size_t) -> std::string {
     ADD_FAILURE() << "a finished unit ran again";
     return "";
   });
@@ -150,14 +152,15 @@ TEST(SweepUnits, JournalResumeEqualsUninterrupted) {
 // used for it, and both stay resumable side by side. A record naming another unit, or a damaged
 // record, is refused naming the record.
 TEST(SweepUnits, JournalKeepsSweepsApartAndRefusesBadRecords) {
+  lh::SweepContext context;
   const TempDir dir("refuse");
   lh::SweepSettings settings;
   settings.journal = dir.path.string();
-  lh::set_sweep_settings(settings);
-  (void)lh::run_sweep(plan_of(3), result_of);
+  context.settings = settings;
+  (void)lh::run_sweep(context, plan_of(3), result_of);
   const fs::path first = plan_folder(dir.path);
   std::size_t ran = 0;
-  (void)lh::run_sweep(plan_of(3, "seed 2\n"), [&](std::size_t i) {
+  (void)lh::run_sweep(context, plan_of(3, "seed 2\n"), [&](std::size_t i) {
     ++ran;
     return result_of(i);
   });
@@ -166,7 +169,7 @@ TEST(SweepUnits, JournalKeepsSweepsApartAndRefusesBadRecords) {
   for (const auto& e : fs::directory_iterator(dir.path)) folders += e.is_directory();
   EXPECT_EQ(folders, 2u);
   ran = 0;
-  (void)lh::run_sweep(plan_of(3), [&](std::size_t i) {
+  (void)lh::run_sweep(context, plan_of(3), [&](std::size_t i) {
     ++ran;
     return result_of(i);
   });
@@ -178,7 +181,7 @@ TEST(SweepUnits, JournalKeepsSweepsApartAndRefusesBadRecords) {
     out << "lowvolt-sweep-unit 1\nunit 7\n0x1p+0\n";
   }
   try {
-    (void)lh::run_sweep(plan_of(3), result_of);
+    (void)lh::run_sweep(context, plan_of(3), result_of);
     FAIL() << "a record of another unit was accepted";
   } catch (const lowvolt::Error& e) {
     EXPECT_NE(
@@ -191,7 +194,7 @@ TEST(SweepUnits, JournalKeepsSweepsApartAndRefusesBadRecords) {
     out << "garbage";
   }
   try {
-    (void)lh::run_sweep(plan_of(3), result_of);
+    (void)lh::run_sweep(context, plan_of(3), result_of);
     FAIL() << "a damaged record was accepted";
   } catch (const lowvolt::Error& e) {
     EXPECT_NE(std::string(e.what()).find("00000001.rec: not a journal unit record"),
@@ -203,7 +206,7 @@ TEST(SweepUnits, JournalKeepsSweepsApartAndRefusesBadRecords) {
     out << "unit 3\n";
   }
   try {
-    (void)lh::run_sweep(plan_of(3), result_of);
+    (void)lh::run_sweep(context, plan_of(3), result_of);
     FAIL() << "an edited plan was accepted";
   } catch (const lowvolt::Error& e) {
     EXPECT_NE(std::string(e.what()).find("plan.txt: does not hold the plan"), std::string::npos)
@@ -214,6 +217,7 @@ TEST(SweepUnits, JournalKeepsSweepsApartAndRefusesBadRecords) {
 // Batches (as the MPI root writes them) are read back like single records; a batch naming a unit
 // outside the plan is refused naming the file.
 TEST(SweepUnits, JournalBatchesAreReadBack) {
+  lh::SweepContext context;
   const TempDir dir("batch");
   const auto plan = plan_of(6);
   {
@@ -247,11 +251,12 @@ TEST(SweepUnits, JournalBatchesAreReadBack) {
 
 // Bad settings name their option; a journal path that is a file is refused.
 TEST(SweepUnits, SettingsAreChecked) {
+  lh::SweepContext context;
   const TempDir dir("settings");
   lh::SweepSettings s;
   s.schedule = "greedy";
   try {
-    lh::set_sweep_settings(s);
+    s.validate();
     FAIL();
   } catch (const lowvolt::Error& e) {
     EXPECT_NE(std::string(e.what()).find("--schedule"), std::string::npos) << e.what();
@@ -261,7 +266,7 @@ TEST(SweepUnits, SettingsAreChecked) {
   s = {};
   s.journal = (dir.path / "file").string();
   try {
-    lh::set_sweep_settings(s);
+    s.validate();
     FAIL();
   } catch (const lowvolt::Error& e) {
     EXPECT_NE(std::string(e.what()).find("--journal"), std::string::npos) << e.what();
@@ -270,12 +275,13 @@ TEST(SweepUnits, SettingsAreChecked) {
 
 // --sweep-stats writes one entry per unit with its rank and time, and the idle fraction.
 TEST(SweepUnits, StatsFileListsUnits) {
+  lh::SweepContext context;
   const TempDir dir("stats");
   fs::create_directories(dir.path);
   lh::SweepSettings s;
   s.stats = (dir.path / "stats.json").string();
-  lh::set_sweep_settings(s);
-  (void)lh::run_sweep(plan_of(3), result_of);
+  context.settings = s;
+  (void)lh::run_sweep(context, plan_of(3), result_of);
   const auto j = nlohmann::json::parse(slurp(dir.path / "stats.json"));
   EXPECT_EQ(j["ranks"], 1);
   EXPECT_EQ(j["schedule"], "dynamic");

@@ -128,6 +128,7 @@ CurveOptions ProfileEvalRequest::curve_options() const {
   o.instances = instances;
   o.chip_read = chip_read;
   o.quiet = quiet;
+  o.sweep = sweep;
   return o;
 }
 

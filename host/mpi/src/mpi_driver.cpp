@@ -325,8 +325,7 @@ void MpiSession::start(int& argc, char**& argv, const lh::ThreadSetup& thread_se
     const int mine = affinity_cores();
     threads = std::min(mine > 0 ? mine : machine, machine / std::max(1, local));
   }
-  lh::set_sweep_executor(
-      std::make_unique<MpiExecutor>(rank_, size_, std::max(1, threads), thread_setup));
+  executor_ = std::make_shared<MpiExecutor>(rank_, size_, std::max(1, threads), thread_setup);
   // Rank 0 alone prints: the others' standard output is discarded (errors still go to stderr).
   if (rank_ != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) {
     fail("MPI rank ", rank_, ": cannot redirect standard output to /dev/null");

@@ -608,7 +608,8 @@ CurveResult sweep_curve(const CurveOptions& options) {
     return e ? encode_double(*e) : std::string("clean");
   };
   Progress progress("curve", static_cast<std::int64_t>(plan.units.size()), options.quiet);
-  const SweepOutcome outcome = run_sweep(plan, runner, [&](std::size_t done, std::size_t index) {
+  const SweepOutcome outcome =
+      run_sweep(options.sweep, plan, runner, [&](std::size_t done, std::size_t index) {
     progress.update(static_cast<std::int64_t>(done), units.labels[index]);
   });
   if (!outcome.output) return result;  // an MPI rank other than 0: rank 0 reports

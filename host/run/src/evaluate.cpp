@@ -87,7 +87,7 @@ SweepPlan sample_plan(const WeightMemory& weights, const Dataset& data, const Ev
     << ' ' << digest_bytes(labels.data_ptr(), static_cast<std::size_t>(labels.nbytes())) << "\nerrors";
   // The source is asked for these codes only when a journal or other ranks need the fingerprint
   // (without them the source sees exactly the calls of the sweep itself).
-  if (!sweep_settings().journal.empty() || sweep_executor().ranks() > 1) {
+  if (options.sweep.needs_fingerprint()) {
     for (std::size_t r = 0; r < options.rates.size(); ++r) {
       const auto sample = source(codes, 0, r).contiguous();
       f << ' ' << digest_bytes(sample.data_ptr(), static_cast<std::size_t>(sample.nbytes()));
@@ -204,7 +204,8 @@ EvalResult evaluate_with(Net& net, const QuantScheme& quant, const Dataset& data
       return out;
     };
     Progress progress("bit error samples", options.samples, options.quiet);
-    const SweepOutcome outcome = run_sweep(plan, runner, [&](std::size_t done, std::size_t index) {
+    const SweepOutcome outcome =
+        run_sweep(options.sweep, plan, runner, [&](std::size_t done, std::size_t index) {
       progress.update(static_cast<std::int64_t>(done), plan.units[index]);
     });
     progress.finish();

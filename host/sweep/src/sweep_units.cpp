@@ -132,16 +132,6 @@ class LocalExecutor : public SweepExecutor {
   int ranks() const override { return 1; }
 };
 
-std::unique_ptr<SweepExecutor>& executor_slot() {
-  static std::unique_ptr<SweepExecutor> slot = std::make_unique<LocalExecutor>();
-  return slot;
-}
-
-SweepSettings& settings_slot() {
-  static SweepSettings settings;
-  return settings;
-}
-
 std::string plan_text(const SweepPlan& plan) {
   std::ostringstream out;
   out << kPlanMagic << "\nkind " << plan.kind << '\n' << plan.fingerprint;
@@ -194,26 +184,14 @@ void SweepSettings::validate() const {
   if (!stats.empty()) check_output_path(stats);
 }
 
-void set_sweep_executor(std::unique_ptr<SweepExecutor> executor) {
-  executor_slot() = executor ? std::move(executor) : std::make_unique<LocalExecutor>();
-}
-
-SweepExecutor& sweep_executor() { return *executor_slot(); }
-
-bool sweep_output_rank() { return sweep_executor().output(); }
-
-void set_sweep_settings(const SweepSettings& settings) {
-  settings.validate();
-  settings_slot() = settings;
-}
-
-const SweepSettings& sweep_settings() { return settings_slot(); }
-
-SweepOutcome run_sweep(const SweepPlan& plan, const UnitRunner& runner, const UnitDone& done) {
+SweepOutcome run_sweep(const SweepContext& context, const SweepPlan& plan,
+                       const UnitRunner& runner, const UnitDone& done) {
   LV_CHECK(plan.cost_hint.empty() || plan.cost_hint.size() == plan.units.size(),
            plan.cost_hint.size() << " cost hints for " << plan.units.size() << " units");
-  const SweepSettings& settings = sweep_settings();
-  SweepExecutor& executor = sweep_executor();
+  const SweepSettings& settings = context.settings;
+  settings.validate();
+  LocalExecutor local;
+  SweepExecutor& executor = context.executor ? *context.executor : local;
   std::unique_ptr<SweepJournal> journal;
   std::vector<std::optional<std::string>> known(plan.units.size());
   if (executor.output() && !settings.journal.empty()) {

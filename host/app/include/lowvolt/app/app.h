@@ -71,6 +71,7 @@ struct ProfileEvalRequest {
   int instances = 0;               ///< golden/rtl: accelerator instances; 0 = the backend's default
   std::string chip_read = "history";  ///< torch: how the chip is read (CurveOptions::chip_read)
   bool quiet = false;              ///< no progress output
+  SweepContext sweep;              ///< where the units run (CurveOptions::sweep)
 
   /// The sweep it runs: one model, one chip, these supplies.
   CurveOptions curve_options() const;

@@ -14,6 +14,7 @@
 //  - A failure on any rank prints its one-line error (naming the rank) and aborts the whole job
 //    (MPI_Abort) with the command's exit status, so mpirun/srun end every rank; a rank killed
 //    by a signal makes mpirun end the job. Journal records written before stay valid.
+#include <memory>
 #include <string>
 
 #include "lowvolt/sweep/sweep_units.h"
@@ -25,9 +26,9 @@ class MpiSession {
  public:
   MpiSession() = default;
   ~MpiSession();
-  /// Initialises MPI when launched by an MPI launcher and installs the sweep executor, whose
-  /// second thread on rank 0 calls `thread_setup`'s function first; throws lowvolt::Error when
-  /// MPI fails. The executor's default_threads(): SLURM_CPUS_PER_TASK when set, else the cores
+  /// Initialises MPI when launched by an MPI launcher and makes the sweep executor (executor()),
+  /// whose second thread on rank 0 calls `thread_setup`'s function first; throws lowvolt::Error
+  /// when MPI fails. The executor's default_threads(): SLURM_CPUS_PER_TASK when set, else the cores
   /// this process may run on, at most the machine's cores divided by the ranks on this node; at
   /// least 1.
   void start(int& argc, char**& argv, const host::ThreadSetup& thread_setup = {});
@@ -36,6 +37,9 @@ class MpiSession {
 
   /// Whether MPI was initialised.
   bool active() const { return active_; }
+  /// The executor that spreads sweep units over the ranks; nullptr without MPI (units run in
+  /// this process). The commands that distribute work put it into their SweepContext.
+  std::shared_ptr<host::SweepExecutor> executor() const { return executor_; }
   /// This process's rank (0 without MPI).
   int rank() const { return rank_; }
   /// Processes in the job (1 without MPI).
@@ -53,6 +57,7 @@ class MpiSession {
   bool finished_ = false;
   int rank_ = 0;
   int size_ = 1;
+  std::shared_ptr<host::SweepExecutor> executor_;
 };
 
 }  // namespace lowvolt::mpi

@@ -34,6 +34,7 @@
 
 #include "lowvolt/io/model_source.h"
 #include "lowvolt/run/ecc_model.h"
+#include "lowvolt/sweep/sweep_units.h"
 
 namespace lowvolt::host {
 
@@ -141,6 +142,7 @@ struct CurveOptions {
   /// cells, docs/memory-model.md). golden and rtl model every write and read themselves.
   std::string chip_read = "history";
   bool quiet = false;                 ///< no progress output
+  SweepContext sweep;                 ///< where the units run (default: this process, no journal)
   /// ECC on the weight SRAM (ecc.h): codes are read through data and check cells and decoded by
   /// every backend; energies include the check bits and the logic (ecc_model.h).
   accelerator::EccMode ecc = accelerator::EccMode::kNone;

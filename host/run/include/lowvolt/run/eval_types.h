@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "lowvolt/sweep/sweep_units.h"
+
 namespace lowvolt::host {
 
 /// Error and confidence of one pass over a test set.
@@ -58,6 +60,7 @@ struct EvalOptions {
   /// Images of the reference RTE: the first N test images (the paper's code: 9 000); 0 = all.
   std::int64_t reference_images = 9000;
   bool quiet = false;             ///< no progress output
+  SweepContext sweep;             ///< where the samples run (default: this process, no journal)
 
   /// Throws lowvolt::Error naming the option when a value is out of range.
   void validate() const;

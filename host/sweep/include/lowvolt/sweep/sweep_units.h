@@ -7,10 +7,12 @@
 //    come from the seed and the unit's identity), never on which process runs it or in what
 //    order; results travel as text that encodes every double exactly (encode_double), so the
 //    output assembled from the results is the same bit for bit whoever ran the units.
-//  - Executor: without one installed, units run in plan order in this process (the program as
-//    it always was). The MPI driver (host/cli/mpi_driver.cpp, the only file that includes
-//    <mpi.h>) installs one that hands units to ranks and gathers every result on rank 0, the
-//    only rank that receives results (`output` true); the others get `output` false.
+//  - Context: every sweep runs in an explicit SweepContext, the executor and the settings, that
+//    the caller passes down with its options (EvalOptions::sweep, CurveOptions::sweep); nothing
+//    about sweeps is process-wide. Without an executor, units run in plan order in this process
+//    (the program as it always was). The MPI session (host/mpi, the only room that includes
+//    <mpi.h>) makes one that hands units to ranks and gathers every result on rank 0, the only
+//    rank that receives results (`output` true); the others get `output` false.
 //  - Journal (`--journal DIR`): one folder per sweep, DIR/<kind>-<digest of its plan>/, so that
 //    results of different sweeps (other options or inputs, or the several sweeps of one command,
 //    such as one per ECC mode) can never mix. In it plan.txt names the sweep (kind, fingerprint of
@@ -95,26 +97,29 @@ class SweepExecutor {
   virtual int default_threads() const { return 0; }
 };
 
-/// Installs the process's executor (nullptr: the in-process one). Not thread-safe; call once at
-/// start-up.
-void set_sweep_executor(std::unique_ptr<SweepExecutor> executor);
+/// Where and how a run's sweeps execute: the executor and the settings. Copies share the
+/// executor. The default runs every unit in this process with no journal.
+struct SweepContext {
+  std::shared_ptr<SweepExecutor> executor;  ///< nullptr: units run in this process, in plan order
+  SweepSettings settings;                   ///< journal, schedule, stats (validated by run_sweep)
 
-/// The executor in force.
-SweepExecutor& sweep_executor();
+  /// Whether this process prints results and writes output files (false on MPI ranks other
+  /// than 0).
+  bool output() const { return executor == nullptr || executor->output(); }
+  /// Processes taking part (1 without MPI).
+  int ranks() const { return executor == nullptr ? 1 : executor->ranks(); }
+  /// The executor's default LibTorch threads (0: no opinion).
+  int default_threads() const { return executor == nullptr ? 0 : executor->default_threads(); }
+  /// Whether a sweep's plan must carry the digests of its inputs: a journal or other ranks must
+  /// see that they hold the same sweep.
+  bool needs_fingerprint() const { return !settings.journal.empty() || ranks() > 1; }
+};
 
-/// Whether this process prints results and writes output files (false on MPI ranks other than 0).
-bool sweep_output_rank();
-
-/// Sets the settings used by every following run_sweep() (validated).
-void set_sweep_settings(const SweepSettings& settings);
-
-/// The settings in force.
-const SweepSettings& sweep_settings();
-
-/// Runs a plan with the executor and settings in force: opens the journal (creating it), skips
-/// the units recorded there, records every new one, writes the stats file if asked. Results are
-/// returned on the output rank (SweepOutcome::output).
-SweepOutcome run_sweep(const SweepPlan& plan, const UnitRunner& runner, const UnitDone& done = {});
+/// Runs a plan in `context`: opens the journal (creating it), skips the units recorded there,
+/// records every new one, writes the stats file if asked. Results are returned on the output
+/// rank (SweepOutcome::output). lowvolt::Error naming the option for invalid settings.
+SweepOutcome run_sweep(const SweepContext& context, const SweepPlan& plan,
+                       const UnitRunner& runner, const UnitDone& done = {});
 
 /// Made on the thread that starts a sweep, called first by every other thread that runs its
 /// units: gives that thread the starting thread's per-thread state (app/runtime.h's

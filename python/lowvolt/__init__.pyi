@@ -1,0 +1,40 @@
+# Type stubs of the `lowvolt` package: everything comes from the compiled module lowvolt._core
+# (_core.pyi); lowvolt.torch has its own stubs (torch.pyi). Checked by tests/python/test_stubs.py.
+from ._core import (
+    BitErrorRates as BitErrorRates,
+    ChipFaults as ChipFaults,
+    EnergyModel as EnergyModel,
+    Error as Error,
+    Geometry as Geometry,
+    InternalError as InternalError,
+    ModelConfig as ModelConfig,
+    ModelFile as ModelFile,
+    Profile as Profile,
+    QuantParams as QuantParams,
+    QuantScheme as QuantScheme,
+    RandomBitErrors as RandomBitErrors,
+    code_volts as code_volts,
+    configure_threads as configure_threads,
+    dataset_names as dataset_names,
+    dequantize as dequantize,
+    derive_seed as derive_seed,
+    inject_random as inject_random,
+    load_dataset as load_dataset,
+    load_model as load_model,
+    mapping_offset as mapping_offset,
+    quantize as quantize,
+    quantize_all as quantize_all,
+    rte_sample_seed as rte_sample_seed,
+    runtime_info as runtime_info,
+    save_model as save_model,
+    tune_allocator as tune_allocator,
+    vdd_code as vdd_code,
+)
+
+__all__ = [
+    "BitErrorRates", "ChipFaults", "EnergyModel", "Error", "Geometry", "InternalError",
+    "ModelConfig", "ModelFile", "Profile", "QuantParams", "QuantScheme", "RandomBitErrors",
+    "code_volts", "configure_threads", "dataset_names", "dequantize", "derive_seed",
+    "inject_random", "load_dataset", "load_model", "mapping_offset", "quantize", "quantize_all",
+    "rte_sample_seed", "runtime_info", "save_model", "tune_allocator", "vdd_code",
+]

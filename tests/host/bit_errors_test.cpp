@@ -208,6 +208,36 @@ TEST(BitErrors, OneShotEqualsNestedMemoryAtItsMaximum) {
   }
 }
 
+// The errors at rates r for a seed do not depend on how far above r a run draws (issue 34): a
+// memory drawn up to r, up to 2.5 % and up to 30 %, and the one-shot injection at r, give the same
+// codes at r, for uniform flips (rates on and between ladder caps), biased flips and stuck-at.
+// (Before the ladder, thresholds were drawn uniform below the largest rate, so a memory drawn up
+// to 2.5 % put other cells below 1 % than one drawn up to 1 %.)
+TEST(BitErrors, ErrorsAtARateDoNotDependOnTheLargestRateDrawn) {
+  const torch::Tensor codes = random_codes(torch::kUInt8, 200'000, 8, 21);
+  BitErrorRates biased;
+  biased.p01 = 0.008;
+  biased.p10 = 0.002;
+  BitErrorRates stuck = biased;
+  stuck.stuck_at = true;
+  BitErrorRates at_cap = BitErrorRates::uniform(std::exp2(-7.0));  // a ladder cap: 2^(-112/16)
+  for (const auto& rates : {BitErrorRates::uniform(0.01), BitErrorRates::uniform(0.001), at_cap,
+                            biased, stuck}) {
+    const torch::Tensor one_shot = inject_random(codes, 8, rates, 9);
+    for (const double factor : {1.0, 2.5, 30.0}) {
+      BitErrorRates max_rates = rates;
+      if (max_rates.p01 >= 0) max_rates.p01 = std::min(1.0, factor * rates.p01);
+      if (max_rates.p10 >= 0) max_rates.p10 = std::min(1.0, factor * rates.p10);
+      max_rates.p = std::min(1.0, factor * rates.p);
+      if (max_rates.stuck_at && max_rates.rate01() + max_rates.rate10() > 1.0) continue;
+      const RandomBitErrors memory(codes.numel(), 8, max_rates, 9);
+      EXPECT_TRUE(torch::equal(memory.apply(codes, rates), one_shot))
+          << rates.describe() << " drawn up to " << max_rates.describe();
+    }
+    EXPECT_FALSE(torch::equal(one_shot, codes)) << rates.describe();
+  }
+}
+
 // Biased flips: stored zeros read 1 at rate p01, stored ones read 0 at rate p10.
 TEST(BitErrors, SeparateZeroToOneAndOneToZeroRates) {
   const int bits = 8;

@@ -152,6 +152,19 @@ TEST_F(Evaluate, NestedDrawsPerSample) {
   weights.load(clean, memory);
 }
 
+// A rate's samples do not depend on the other rates listed (issue 34): `--p 1%` and
+// `--p 0.1%,1%,2.5%` give the same errors at 1 % for every sample of the same seed.
+TEST_F(Evaluate, SamplesAtARateDoNotDependOnTheRateList) {
+  auto& f = trained();
+  auto alone = quiet({0.01}, 3);
+  alone.seed = 11;
+  auto listed = alone;
+  listed.rates = {0.001, 0.01, 0.025};
+  const auto a = lowvolt::host::evaluate(f.net, f.quant, f.test, alone);
+  const auto b = lowvolt::host::evaluate(f.net, f.quant, f.test, listed);
+  EXPECT_EQ(a.rte[0].errors, b.rte[1].errors);
+}
+
 // evaluate_with calls the source once per sample and rate, in order, and reports what it
 // returns: clean codes reproduce TE, all-ones codes are far worse.
 TEST_F(Evaluate, CustomSource) {

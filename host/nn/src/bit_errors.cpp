@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <random>
 #include <sstream>
+#include <unordered_set>
 
 #include "lowvolt/common/atomic_file.h"
 #include "lowvolt/common/error.h"
@@ -24,8 +24,39 @@ constexpr int kBitField = 5;
 constexpr char kPatternMagic[8] = {'L', 'V', 'P', 'A', 'T', 'T', '0', '1'};
 constexpr std::size_t kPatternHeaderBytes = 8 + 4 + 4 + 8;
 
-/// splitmix64 (Steele, Lea, Flood 2014): a well-mixed 64-bit seed for each stream.
-std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) { return splitmix64(seed ^ stream); }
+/// The ladder of thresholds (docs/memory-model.md, "Random bit errors"): caps Q_j = 2^(-j/16),
+/// j = 0 … kLadderBands; band j < kLadderBands holds the thresholds in [Q_{j+1}, Q_j), band
+/// kLadderBands those in [0, 2^-32). Each band draws its cells from streams of its own, so the
+/// cells below a rate never depend on how far above it a run draws.
+constexpr int kLadderPerOctave = 16;
+constexpr int kLadderBands = 32 * kLadderPerOctave;
+
+/// Q_j.
+double ladder_cap(int j) { return std::exp2(-static_cast<double>(j) / kLadderPerOctave); }
+
+/// The band that holds rate q (0 < q <= 1): the largest j with Q_j >= q (kLadderBands below
+/// 2^-32).
+int band_of(double q) {
+  int j = static_cast<int>(std::floor(-kLadderPerOctave * std::log2(q)));
+  j = std::clamp(j, 0, kLadderBands);
+  while (j > 0 && ladder_cap(j) < q) --j;
+  while (j < kLadderBands && ladder_cap(j + 1) >= q) ++j;
+  return j;
+}
+
+/// A splitmix64 sequence (Steele, Lea, Flood 2014): one per band and stream, free to start.
+class Stream {
+ public:
+  Stream(std::uint64_t seed, std::uint64_t stream, int band)
+      : z_(splitmix64(splitmix64(seed ^ stream) ^ static_cast<std::uint64_t>(band + 1))) {}
+  std::uint64_t operator()() {
+    z_ += kSplitMixGamma;
+    return mix64(z_);
+  }
+
+ private:
+  std::uint64_t z_;
+};
 
 /// Uniform double in [0, 1) from a 64-bit draw (explicit, platform-independent conversion).
 double unit_closed_open(std::uint64_t draw) { return static_cast<double>(draw >> 11) * kUnit53; }
@@ -39,46 +70,104 @@ torch::ScalarType mask_dtype(int bits) {
   return bits <= 8 ? torch::kUInt8 : (bits <= 16 ? torch::kInt16 : torch::kInt32);
 }
 
-/// Calls on_cell(cell, threshold, stuck_at_one) for every materialised cell among `total`
-/// cells, in increasing cell order. A cell is materialised with probability rates.candidate_rate()
-/// (geometric skipping: one log per materialised cell). Flip model: threshold uniform in
-/// [0, q). Stuck-at: a uniform u in [0, p01 + p10) says stuck at 1 when u < p01 (threshold u),
-/// else stuck at 0 (threshold u - p01). Thresholds are drawn only when `with_thresholds`; the
-/// position stream does not depend on it.
-template <typename OnCell>
-void for_each_cell(std::uint64_t total, const BitErrorRates& rates, std::uint64_t seed,
-                   bool with_thresholds, OnCell&& on_cell) {
-  const double q = rates.candidate_rate();
-  if (!(q > 0.0) || total == 0) return;
-  std::mt19937_64 positions(stream_seed(seed, kPositionStream));
-  std::mt19937_64 thresholds(stream_seed(seed, kThresholdStream));
-  const double r01 = rates.rate01();
-  const double r10 = rates.rate10();
-  const bool stuck = rates.stuck_at;
-  const double inv_log = q < 1.0 ? 1.0 / std::log1p(-q) : 0.0;
-  std::uint64_t cell = 0;
-  while (cell < total) {
-    if (q < 1.0) {
-      const double gap = std::floor(std::log(unit_open_closed(positions())) * inv_log);
-      if (gap >= static_cast<double>(total - cell)) break;
-      cell += static_cast<std::uint64_t>(gap);
-    }
-    double threshold = 0.0;
-    bool stuck_at_one = false;
-    if (with_thresholds) {
-      double u = q * unit_closed_open(thresholds());
-      if (u >= q) u = std::nextafter(q, 0.0);
-      if (stuck) {
-        stuck_at_one = u < r01;
-        threshold = stuck_at_one ? u : std::min(u - r01, std::nextafter(r10, 0.0));
-      } else {
-        threshold = u;
+/// Every cell among `total` whose threshold lies below `cap` (0 < cap <= 1), with its threshold,
+/// band by band from the finest (kLadderBands) to the band that holds cap. Band j draws its
+/// cells among all `total` by geometric skipping with probability (Q_j − Q_{j+1}) / (1 − Q_{j+1})
+/// (Q_j in the finest band) and their thresholds uniform in the band; a cell a finer band
+/// already gave is passed over (`taken(cell)` says so), which makes every cell's threshold
+/// uniform in [0, 1) exactly: P(first drawn in band j) = Q_j − Q_{j+1}. Thresholds are drawn
+/// where `thresholds` is set and always in cap's band (its cells at or above cap are dropped).
+/// on_cell(cell, threshold, draw) also gets the threshold's 64-bit draw (0 where none was made).
+template <typename Taken, typename OnCell>
+void for_each_cell(std::uint64_t total, double cap, std::uint64_t seed, bool thresholds,
+                   Taken&& taken, OnCell&& on_cell) {
+  if (!(cap > 0.0) || total == 0) return;
+  // One band's state: its streams and its next drawn cell.
+  struct Band {
+    Stream positions, draws;
+    double lo, hi, inv_log;
+    bool every, with_threshold;
+    std::uint64_t next;
+    void advance(std::uint64_t from, std::uint64_t total) {  // the next drawn cell at or after from
+      if (every || from >= total) {
+        next = from;
+        return;
       }
+      const double gap = std::floor(std::log(unit_open_closed(positions())) * inv_log);
+      next = gap >= static_cast<double>(total - from) ? total : from + static_cast<std::uint64_t>(gap);
     }
-    on_cell(cell, threshold, stuck_at_one);
-    ++cell;
+  };
+  const int coarsest = band_of(std::min(cap, 1.0));
+  std::vector<Band> bands;  // finest first
+  bands.reserve(static_cast<std::size_t>(kLadderBands - coarsest + 1));
+  for (int j = kLadderBands; j >= coarsest; --j) {
+    const double hi = ladder_cap(j);
+    const double lo = j < kLadderBands ? ladder_cap(j + 1) : 0.0;
+    const double q = j < kLadderBands ? (hi - lo) / (1.0 - lo) : hi;
+    Band band{Stream(seed, kPositionStream, j), Stream(seed, kThresholdStream, j), lo, hi,
+              q < 1.0 ? 1.0 / std::log1p(-q) : 0.0, !(q < 1.0), thresholds || j == coarsest, 0};
+    band.advance(0, total);
+    if (band.next < total) bands.push_back(band);
+  }
+  // Block by block, each band's cells in the block, finest band first: every cell's bands come
+  // in that order, and the memory is visited once per block instead of once per band.
+  constexpr std::uint64_t kBlock = std::uint64_t{1} << 20;
+  for (std::uint64_t begin = 0; begin < total; begin += kBlock) {
+    const std::uint64_t end = std::min(total, begin + kBlock);
+    for (Band& band : bands) {
+      if (band.next >= end) continue;
+      // The band's state in locals: stores through the codes (a byte type may alias anything)
+      // would otherwise reload it for every cell.
+      Band b = band;
+      while (b.next < end) {
+        const std::uint64_t cell = b.next;
+        b.advance(cell + 1, total);
+        std::uint64_t draw = 0;
+        double threshold = 0.0;
+        if (b.with_threshold) {
+          draw = b.draws();
+          threshold = std::min(b.lo + (b.hi - b.lo) * unit_closed_open(draw),
+                               std::nextafter(b.hi, 0.0));
+          if (threshold >= cap) continue;
+        }
+        if (taken(cell)) continue;
+        on_cell(cell, threshold, draw);
+      }
+      band = b;
+    }
   }
 }
+
+/// Cells already given by a finer band, for the models where a cell's effect cannot tell: a
+/// bitmap, or a hash set for memories too large for one.
+class TakenCells {
+ public:
+  explicit TakenCells(std::uint64_t total) : bitmap_(total <= (std::uint64_t{1} << 32)) {
+    if (bitmap_) bits_.assign((total + 63) / 64, 0);
+  }
+  /// Whether `cell` was taken before; takes it.
+  bool take(std::uint64_t cell) {
+    if (!bitmap_) return !set_.insert(cell).second;
+    std::uint64_t& word = bits_[cell >> 6];
+    const std::uint64_t bit = std::uint64_t{1} << (cell & 63);
+    const bool was = (word & bit) != 0;
+    word |= bit;
+    return was;
+  }
+
+ private:
+  bool bitmap_;
+  std::vector<std::uint64_t> bits_;
+  std::unordered_set<std::uint64_t> set_;
+};
+
+/// The stuck-at model's u of a cell from its ladder threshold v and draw: the ladder orders cells
+/// by v = 2·min(u, 1 − u), and the draw's lowest bit says which end u lies at.
+double stuck_u(double v, std::uint64_t draw) { return (draw & 1) != 0 ? v / 2 : 1.0 - v / 2; }
+
+/// The ladder cap of the stuck-at model at rates r01, r10: cells with u < r01 (stuck at 1) or
+/// 1 − u < r10 (stuck at 0) all have v below it.
+double stuck_cap(double r01, double r10) { return std::min(1.0, 2.0 * std::max(r01, r10)); }
 
 /// Splits a cell index into (element, bit); shifts instead of divides when bits is a power of 2.
 class CellDecoder {
@@ -126,9 +215,12 @@ void check_target(const torch::Tensor& codes, int bits, std::int64_t numel, cons
   }
 }
 
-/// Streams random errors at `rates` straight into contiguous CPU codes.
-void inject_in_place(torch::Tensor& codes, int bits, const BitErrorRates& rates,
-                     std::uint64_t seed) {
+/// Streams random errors at `rates` into `codes`, a contiguous CPU copy of `original` (same
+/// dtype and layout): a flip a finer band made shows as a bit that differs from the original, so
+/// flips need no other record of the cells taken (a finer band's cell that did not flip has a
+/// smaller threshold than any coarser draw of it, which does not flip either).
+void inject_in_place(torch::Tensor& codes, const torch::Tensor& original, int bits,
+                     const BitErrorRates& rates, std::uint64_t seed) {
   const auto total = static_cast<std::uint64_t>(codes.numel()) * static_cast<std::uint64_t>(bits);
   const CellDecoder decode(bits);
   const double r01 = rates.rate01();
@@ -136,22 +228,45 @@ void inject_in_place(torch::Tensor& codes, int bits, const BitErrorRates& rates,
   with_unsigned(codes.scalar_type(), [&](auto zero) {
     using U = decltype(zero);
     U* data = static_cast<U*>(codes.data_ptr());
+    const U* before = static_cast<const U*>(original.data_ptr());
+    // Captured by value: stores through the codes (a byte type may alias anything) would
+    // otherwise reload the pointers and the decoder for every cell.
+    const auto flipped = [data, before, decode](std::uint64_t cell) {
+      const std::uint64_t e = decode.element(cell);
+      return ((data[e] ^ before[e]) & static_cast<U>(U{1} << decode.bit(cell))) != 0;
+    };
     if (!rates.stuck_at && r01 == r10) {
-      for_each_cell(total, rates, seed, false, [&](std::uint64_t cell, double, bool) {
-        data[decode.element(cell)] ^= static_cast<U>(U{1} << decode.bit(cell));
-      });
+      // Every cell flips: the bit becomes the complement of the original one, which a second
+      // draw of the cell leaves as it is (no separate check).
+      for_each_cell(
+          total, r01, seed, false, [](std::uint64_t) { return false; },
+          [data, before, decode](std::uint64_t cell, double, std::uint64_t) {
+            const std::uint64_t e = decode.element(cell);
+            const U mask = static_cast<U>(U{1} << decode.bit(cell));
+            data[e] = static_cast<U>(data[e] ^ (mask & ~(data[e] ^ before[e])));
+          });
     } else if (!rates.stuck_at) {
-      for_each_cell(total, rates, seed, true, [&](std::uint64_t cell, double t, bool) {
-        const U mask = static_cast<U>(U{1} << decode.bit(cell));
-        U& word = data[decode.element(cell)];
-        if (t < ((word & mask) != 0 ? r10 : r01)) word = static_cast<U>(word ^ mask);
-      });
+      for_each_cell(total, std::max(r01, r10), seed, true, flipped,
+                    [&](std::uint64_t cell, double t, std::uint64_t) {
+                      const U mask = static_cast<U>(U{1} << decode.bit(cell));
+                      U& word = data[decode.element(cell)];
+                      if (t < ((word & mask) != 0 ? r10 : r01)) word = static_cast<U>(word ^ mask);
+                    });
     } else {
-      for_each_cell(total, rates, seed, true, [&](std::uint64_t cell, double, bool one) {
-        const U mask = static_cast<U>(U{1} << decode.bit(cell));
-        U& word = data[decode.element(cell)];
-        word = one ? static_cast<U>(word | mask) : static_cast<U>(word & ~mask);
-      });
+      TakenCells taken(total);
+      for_each_cell(
+          total, stuck_cap(r01, r10), seed, true,
+          [&](std::uint64_t cell) { return taken.take(cell); },
+          [&](std::uint64_t cell, double v, std::uint64_t draw) {
+            const double u = stuck_u(v, draw);
+            const U mask = static_cast<U>(U{1} << decode.bit(cell));
+            U& word = data[decode.element(cell)];
+            if (u < r01) {
+              word = static_cast<U>(word | mask);
+            } else if (1.0 - u < r10) {
+              word = static_cast<U>(word & ~mask);
+            }
+          });
     }
   });
 }
@@ -194,10 +309,6 @@ double BitErrorRates::rate01() const { return p01 >= 0 ? p01 : (stuck_at ? p / 2
 
 double BitErrorRates::rate10() const { return p10 >= 0 ? p10 : (stuck_at ? p / 2 : p); }
 
-double BitErrorRates::candidate_rate() const {
-  return stuck_at ? rate01() + rate10() : std::max(rate01(), rate10());
-}
-
 void BitErrorRates::validate() const {
   auto in_unit = [](double x) { return std::isfinite(x) && x >= 0.0 && x <= 1.0; };
   if (!in_unit(p)) fail("bit error rate p=", p, " is outside [0, 1]");
@@ -233,16 +344,27 @@ RandomBitErrors::RandomBitErrors(std::int64_t numel, int bits, const BitErrorRat
   max_.validate();
   const auto total = static_cast<std::uint64_t>(numel) * static_cast<std::uint64_t>(bits);
   const CellDecoder decode(bits);
-  const double expected = static_cast<double>(total) * max_.candidate_rate();
+  const double r01 = max_.rate01();
+  const double r10 = max_.rate10();
+  const double cap = max_.stuck_at ? stuck_cap(r01, r10) : std::max(r01, r10);
+  const double expected = static_cast<double>(total) * cap;
   first_.reserve(static_cast<std::size_t>(expected + 6 * std::sqrt(expected) + 16));
-  for_each_cell(total, max_, seed, true, [&](std::uint64_t cell, double t, bool one) {
-    const std::uint64_t packed = (decode.element(cell) << kBitField) | decode.bit(cell);
-    if (max_.stuck_at && !one) {
-      second_.push_back({t, packed});
-    } else {
-      first_.push_back({t, packed});
-    }
-  });
+  TakenCells taken(total);
+  for_each_cell(
+      total, cap, seed, true, [&](std::uint64_t cell) { return taken.take(cell); },
+      [&](std::uint64_t cell, double t, std::uint64_t draw) {
+        const std::uint64_t packed = (decode.element(cell) << kBitField) | decode.bit(cell);
+        if (!max_.stuck_at) {
+          first_.push_back({t, packed});
+          return;
+        }
+        const double u = stuck_u(t, draw);
+        if (u < r01) {
+          first_.push_back({u, packed});  // stuck at 1 at every rate above u
+        } else if (1.0 - u < r10) {
+          second_.push_back({1.0 - u, packed});  // stuck at 0 at every rate above 1 − u
+        }
+      });
   const auto by_threshold = [](const Cell& a, const Cell& b) {
     return a.threshold < b.threshold || (a.threshold == b.threshold && a.packed < b.packed);
   };
@@ -339,10 +461,10 @@ torch::Tensor inject_random(const torch::Tensor& codes, int bits, const BitError
                             std::uint64_t seed) {
   check_codes(codes, bits, "inject_random");
   rates.validate();
-  torch::Tensor out = codes.clone(torch::MemoryFormat::Contiguous);
-  on_cpu_contiguous(out,
-                    [&](torch::Tensor& target) { inject_in_place(target, bits, rates, seed); });
-  return out;
+  const torch::Tensor original = codes.to(torch::kCPU).contiguous();
+  torch::Tensor out = original.clone();
+  inject_in_place(out, original, bits, rates, seed);
+  return codes.device().is_cpu() ? out : out.to(codes.device());
 }
 
 // --- FixedPattern --------------------------------------------------------------------------

@@ -10,23 +10,31 @@
 //  - Flip model (stuck_at = false): a cell storing 0 reads 1 iff u < p01; a cell storing 1 reads
 //    0 iff u < p10. With p01 = p10 = p every stored bit flips independently with probability p.
 //  - Stuck-at model (stuck_at = true): a cell is stuck at 1 iff u < p01 and stuck at 0 iff
-//    u >= 1 - p10 (p01 + p10 <= 1); it reads its stuck value, so it shows as an error only when
+//    1 - u < p10 (p01 + p10 <= 1); it reads its stuck value, so it shows as an error only when
 //    the stored bit differs. Given p alone, p01 = p10 = p/2: p is the fraction of faulty cells.
 // Because thresholds are fixed per seed, the faulty cells at rates r' <= r (component-wise) are
-// a subset of those at r: faults persist across voltages, as in a real memory.
+// a subset of those at r: faults persist across voltages, as in a real memory. And the errors
+// at rates r for seed s are the same whatever larger rates a run draws with them (issue 34):
+// inject_random(codes, m, r, s) equals RandomBitErrors(numel, m, r_max, s).apply(codes, r) for
+// every r_max >= r, so `lowvolt eval --p` gives a rate the same samples whatever else it lists.
 //
-// Cost: only cells with u below the largest rate are ever materialised, found by geometric
-// skipping (gap ~ Geometric(q), one log per faulty cell); their thresholds are uniform below q.
+// Cost: only cells with u below (a ladder step above) the largest rate are ever materialised.
+// The thresholds are drawn on a ladder of caps Q_j = 2^(-j/16) down to 2^-32: band j holds the
+// cells with u in [Q_{j+1}, Q_j), found among all cells by geometric skipping (one log per drawn
+// cell) from a splitmix64 stream of that band alone, so the cells below a rate never depend on
+// how far above it a run draws (a cell a finer band already gave is passed over, which keeps
+// every u uniform exactly). Drawing up to rate q touches about q·(1 + 2^(1/16) − 1) of the cells.
 // RandomBitErrors keeps them sorted by threshold, so apply() at rate p costs O(faults at p) plus
-// one copy of the codes. inject_random() streams them without storing anything.
+// one copy of the codes. inject_random() streams them without storing anything. The stuck-at
+// model orders cells on the ladder by v = 2·min(u, 1 − u) and takes the end u lies at from a
+// bit of the draw.
 //
 // Devices: the faulty cells are found sequentially on the CPU; codes on another device are
 // injected through a CPU copy and copied back (the result stays on the codes' device).
 //
-// Reproducibility: positions and thresholds come from two std::mt19937_64 streams derived from
-// the seed with splitmix64, converted to doubles by explicit bit arithmetic, so results are
-// bit-identical across runs and platforms. inject_random(codes, m, r, seed) equals
-// RandomBitErrors(numel, m, r, seed).apply(codes, r).
+// Reproducibility: every band's positions and thresholds come from splitmix64 sequences seeded
+// from the seed, the stream and the band, converted to doubles by explicit bit arithmetic, so
+// results are bit-identical across runs and platforms.
 //
 // Fixed pattern (PattBET): FixedPattern holds flip / set / clear masks applied to every
 // evaluation, saved to and loaded from a small binary file (format in FixedPattern::save).
@@ -55,9 +63,6 @@ struct BitErrorRates {
   double rate01() const;
   /// Effective 1->0 rate: p10 if given, else p (flip) or p/2 (stuck-at).
   double rate10() const;
-  /// Probability that a cell is materialised as a candidate: max(rates) for flips, their sum
-  /// for stuck-at.
-  double candidate_rate() const;
   /// Throws lowvolt::Error naming the field when a rate is outside [0, 1] (or p01 + p10 > 1 for
   /// stuck-at).
   void validate() const;

@@ -193,24 +193,10 @@ TEST(BitErrors, SameSeedIdenticalOtherSeedDifferent) {
   EXPECT_TRUE(torch::equal(a.apply(codes, 0.015), b.apply(codes, 0.015)));
 }
 
-// inject_random(codes, m, r, seed) equals the seed's nested memory applied at its maximum r.
-TEST(BitErrors, OneShotEqualsNestedMemoryAtItsMaximum) {
-  const torch::Tensor codes = random_codes(torch::kUInt8, 50'000, 7, 15);
-  BitErrorRates biased;
-  biased.p01 = 0.03;
-  biased.p10 = 0.01;
-  BitErrorRates stuck = biased;
-  stuck.stuck_at = true;
-  for (const auto& rates : {BitErrorRates::uniform(0.02), biased, stuck}) {
-    EXPECT_TRUE(torch::equal(inject_random(codes, 7, rates, 77),
-                             RandomBitErrors(codes.numel(), 7, rates, 77).apply(codes, rates)))
-        << rates.describe();
-  }
-}
-
 // The errors at rates r for a seed do not depend on how far above r a run draws (issue 34): a
 // memory drawn up to r, up to 2.5 % and up to 30 %, and the one-shot injection at r, give the same
-// codes at r, for uniform flips (rates on and between ladder caps), biased flips and stuck-at.
+// codes at r, for uniform flips (rates on and between ladder caps), biased flips and stuck-at
+// (drawn up to r itself: inject_random(codes, m, r, seed) equals the memory at its maximum).
 // (Before the ladder, thresholds were drawn uniform below the largest rate, so a memory drawn up
 // to 2.5 % put other cells below 1 % than one drawn up to 1 %.)
 TEST(BitErrors, ErrorsAtARateDoNotDependOnTheLargestRateDrawn) {

@@ -60,9 +60,9 @@ sum1=$(sha256sum "$first" | cut -d' ' -f1)
 file1=$(stat -c '%i %y' "$first")   # a rewrite (tmp + mv) gives a new inode and time
 model_time=$(stat -c %Y.%y "$OUT/cnn_normal_8bit.lvm")
 
-# 2. Rerun: skips the first unit, finishes the second.
+# 2. Rerun: skips the first unit, finishes the second (recording the commit it is told).
 t0=$(date +%s.%N)
-bash "$script" > "$tmp/run2.log" 2>&1
+LOWVOLT_COMMIT=0123abc-copied bash "$script" > "$tmp/run2.log" 2>&1
 rc=$?
 t1=$(date +%s.%N)
 echo "--- run 2 (rc $rc, $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s):"
@@ -76,6 +76,7 @@ check "the first unit's result file is byte for byte the same" \
 check "the first unit's result file was not rewritten" test "$(stat -c '%i %y' "$first")" = "$file1"
 check "run 2 wrote the second unit's result file" test -f "$second"
 check "run 2 rewrote the tables" test -f "$RESULTS/tables.md" -a -f "$RESULTS/tables.csv"
+check "run 2 recorded LOWVOLT_COMMIT" grep -q '"lowvolt_commit": "0123abc-copied"' "$second"
 check "the result files hold the promised fields" "$PYTHON" - "$first" "$second" << 'PY'
 import json, sys
 for path in sys.argv[1:]:

@@ -3,6 +3,7 @@ LOWVOLT_BIN=<build>/bin/lowvolt, working directory the repository root)."""
 import json
 import os
 import pathlib
+import re
 import subprocess
 
 import numpy as np
@@ -37,13 +38,21 @@ def run_lowvolt_json(*args):
     return json.loads(run_lowvolt(*args, "--json"))
 
 
+def readme_python_snippet():
+    """The first ```python block of README.md's "## Python" section, as the README shows it (its
+    paths are relative to the repository root)."""
+    section = (ROOT / "README.md").read_text().split("## Python", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert blocks, "README's Python section has no ```python block"
+    return blocks[0]
+
+
 def raises_error(fragment):
     """pytest.raises for lowvolt.Error whose message contains `fragment`."""
     return pytest.raises(lowvolt.Error, match=_escape(fragment))
 
 
 def _escape(text):
-    import re
     return re.escape(text)
 
 

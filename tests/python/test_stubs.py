@@ -47,7 +47,6 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +56,7 @@ import pytest
 import lowvolt
 import lowvolt._core
 import lowvolt.torch
+from conftest import readme_python_snippet
 
 STUB_DIR = Path(__file__).resolve().parents[2] / "python" / "lowvolt"
 MODULES = {"lowvolt": "__init__.pyi", "lowvolt._core": "_core.pyi", "lowvolt.torch": "torch.pyi"}
@@ -798,22 +798,10 @@ STUBTEST_TOLERATED = [
      "test_classes_without_constructor_raise checks; the stubs leave __init__ out"),
 ]
 
-# The README's Python example (docs/python.md, "Ten lines" and the NumPy lines), typed through
-# the stubs. The last line must be an error: with --strict (--warn-unused-ignores) the ignore
-# would be reported if the stubs made Profile.ber untyped.
-SNIPPET = '''
-import numpy as np
-import lowvolt, lowvolt.torch as lvt, torch
-
-chip = lowvolt.Profile.load("profiles/data/chip1.lvp")      # or Profile.generate("chip2", seed=3)
-quant = lowvolt.QuantScheme.preset("rquant", 8)              # any preset, 2..8 (or 16) bits
-model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))   # your own module
-x, y = (torch.from_numpy(a) for a in lowvolt.load_dataset(subset=1000))
-for k in range(3):                                           # 3 weight-to-memory mappings
-    with lvt.chip_faults(model, quant, chip, vdd=0.84, offset=chip.mapping_offset(k, 3)):
-        err = (model(x).argmax(1) != y).float().mean().item()   # weights as the chip reads them
-        print(f"mapping {k}: BER {chip.ber(0.84):.4%}, test error {err:.2%}")
-
+# The README's Python example (read from README.md) and the NumPy lines of docs/python.md, typed
+# through the stubs. The last line must be an error: with --strict (--warn-unused-ignores) the
+# ignore would be reported if the stubs made Profile.ber untyped.
+NUMPY_LINES = '''
 weights_float32 = np.zeros((10, 784), np.float32)
 codes, params = lowvolt.quantize(weights_float32, quant)           # uint8 codes + QuantParams
 read = chip.read(codes, vdd=0.84, offset=0)                        # the accelerator's read
@@ -853,7 +841,8 @@ def test_stubtest(typed_package):
 
 def test_mypy_strict_on_readme_snippet(typed_package):
     root, env = typed_package
-    (root / "snippet.py").write_text(textwrap.dedent(SNIPPET))
+    snippet = "import numpy as np\n" + readme_python_snippet() + NUMPY_LINES
+    (root / "snippet.py").write_text(snippet)
     result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--config-file",
                              str(root / "mypy.ini"), "snippet.py"], cwd=root, env=env,
                             capture_output=True, text=True, timeout=500, check=False)

@@ -8,14 +8,13 @@ The build folder is the parent of PYTHONPATH's first entry (ctest sets it to <bu
 setup.py only brings that build's lowvolt_python target up to date (docs/python.md, "Install").
 """
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from conftest import ROOT, readme_python_snippet
 
 
 def build_dir():
@@ -35,12 +34,8 @@ def run(cmd, **kw):
 
 
 def readme_snippet():
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Python", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert blocks, "README's Python section has no ```python block"
     # the snippet's relative paths are the repository's
-    return blocks[0].replace('"profiles/data/', f'"{ROOT}/profiles/data/')
+    return readme_python_snippet().replace('"profiles/data/', f'"{ROOT}/profiles/data/')
 
 
 def test_wheel_installs_into_a_venv_runs_the_readme_and_uninstalls(tmp_path):
